@@ -1,0 +1,1 @@
+"""appointment_api."""

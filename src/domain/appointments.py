@@ -1,0 +1,137 @@
+"""Appointments, their status machine and the events it records."""
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from uuid import UUID
+
+from domain.errors import InvalidTransition
+from domain.schedule import Interval
+
+
+class AppointmentStatus(StrEnum):
+    PENDING = "PENDING"
+    CONFIRMED = "CONFIRMED"
+    REJECTED = "REJECTED"
+    CANCELLED = "CANCELLED"
+    COMPLETED = "COMPLETED"
+    NO_SHOW = "NO_SHOW"
+
+
+class AppointmentType(StrEnum):
+    CONSULTATION = "CONSULTATION"
+    THERAPY_SESSION = "THERAPY_SESSION"
+    EMERGENCY = "EMERGENCY"
+    FOLLOW_UP = "FOLLOW_UP"
+
+
+class MeetingType(StrEnum):
+    IN_PERSON = "IN_PERSON"
+    VIDEO_CALL = "VIDEO_CALL"
+    PHONE_CALL = "PHONE_CALL"
+
+
+class RejectionReason(StrEnum):
+    SLOT_TAKEN = "SLOT_TAKEN"
+    PATIENT_CONFLICT = "PATIENT_CONFLICT"
+    OUTSIDE_WORKING_HOURS = "OUTSIDE_WORKING_HOURS"
+    TOO_SOON = "TOO_SOON"
+    PSYCHOLOGIST_UNAVAILABLE = "PSYCHOLOGIST_UNAVAILABLE"
+    PROCESSING_FAILED = "PROCESSING_FAILED"
+
+
+ALLOWED_TRANSITIONS: dict[AppointmentStatus, frozenset[AppointmentStatus]] = {
+    AppointmentStatus.PENDING: frozenset(
+        {AppointmentStatus.CONFIRMED, AppointmentStatus.REJECTED, AppointmentStatus.CANCELLED}
+    ),
+    AppointmentStatus.CONFIRMED: frozenset(
+        {AppointmentStatus.CANCELLED, AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW}
+    ),
+    AppointmentStatus.REJECTED: frozenset(),
+    AppointmentStatus.CANCELLED: frozenset(),
+    AppointmentStatus.COMPLETED: frozenset(),
+    AppointmentStatus.NO_SHOW: frozenset(),
+}
+
+# Statuses that hold a slot of the psychologist's time.
+BLOCKING_STATUSES = frozenset({AppointmentStatus.PENDING, AppointmentStatus.CONFIRMED})
+
+
+def can_transition(current: AppointmentStatus, target: AppointmentStatus) -> bool:
+    return target in ALLOWED_TRANSITIONS[current]
+
+
+@dataclass(frozen=True, slots=True)
+class StatusEvent:
+    """One entry of an appointment's history; ``version`` counts from 1."""
+
+    appointment_id: UUID
+    version: int
+    status: AppointmentStatus
+    previous_status: AppointmentStatus | None
+    occurred_at: datetime
+    reason: str | None = None
+    request_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Appointment:
+    id: UUID
+    patient_id: UUID
+    psychologist_id: UUID
+    scheduled_at: datetime
+    duration_minutes: int
+    appointment_type: AppointmentType
+    meeting_type: MeetingType
+    consultation_fee: Decimal
+    status: AppointmentStatus
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    meeting_url: str | None = None
+    notes: str | None = None
+    is_paid: bool = False
+    rejection_reason: RejectionReason | None = None
+    cancellation_reason: str | None = None
+    request_id: str | None = None
+
+    @property
+    def ends_at(self) -> datetime:
+        return self.scheduled_at + timedelta(minutes=self.duration_minutes)
+
+    @property
+    def interval(self) -> Interval:
+        return Interval(self.scheduled_at, self.ends_at)
+
+    def transition(
+        self,
+        target: AppointmentStatus,
+        *,
+        at: datetime,
+        reason: str | None = None,
+        request_id: str | None = None,
+    ) -> tuple["Appointment", StatusEvent]:
+        """The appointment after the change, and the event that records it."""
+        if not can_transition(self.status, target):
+            raise InvalidTransition(self.status, target)
+        changed = replace(
+            self,
+            status=target,
+            version=self.version + 1,
+            updated_at=at,
+            rejection_reason=(
+                RejectionReason(reason) if target is AppointmentStatus.REJECTED and reason else None
+            ),
+            cancellation_reason=reason if target is AppointmentStatus.CANCELLED else None,
+        )
+        event = StatusEvent(
+            appointment_id=self.id,
+            version=changed.version,
+            status=target,
+            previous_status=self.status,
+            occurred_at=at,
+            reason=reason,
+            request_id=request_id,
+        )
+        return changed, event

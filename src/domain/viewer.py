@@ -1,0 +1,22 @@
+"""Who is asking: the authenticated caller, as the domain sees it."""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    PATIENT = "PATIENT"
+    PSYCHOLOGIST = "PSYCHOLOGIST"
+    ADMIN = "ADMIN"
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    subject: str
+    role: Role
+    email: str | None = None
+    name: str | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
