@@ -20,3 +20,14 @@ class Viewer:
     @property
     def is_admin(self) -> bool:
         return self.role is Role.ADMIN
+
+
+class InvalidCredentials(Exception):
+    """The caller's credentials are missing, malformed, expired or not ours.
+
+    ``reason`` is for the server log only: clients get a generic answer.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

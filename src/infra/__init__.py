@@ -1,1 +1,1 @@
-"""infra."""
+"""Adapters: everything that talks to the world outside the process."""

@@ -1,0 +1,107 @@
+"""Settings, read from the environment once at start and validated there."""
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEV_JWT_SECRET = "dev-only-secret-change-me-0123456789abcdef"  # noqa: S105 - refused in production
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    app_env: Environment = Environment.DEVELOPMENT
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+
+    database_url: str = "sqlite+aiosqlite:///./appointments.db"
+    database_pool_size: int = Field(default=10, ge=1, le=200)
+
+    sqs_queue_url: str | None = None
+    sqs_dlq_url: str | None = None
+    aws_endpoint_url: str | None = None
+    aws_region: str = "us-east-1"
+
+    redis_url: str | None = None
+
+    jwt_secret: SecretStr | None = None
+    jwt_public_key: SecretStr | None = None
+    jwt_jwks_url: str | None = None
+    jwt_algorithms: Annotated[list[str], NoDecode] = ["HS256"]
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    jwt_leeway_seconds: int = Field(default=0, ge=0, le=300)
+
+    min_notice_hours: int = Field(default=24, ge=0, le=24 * 30)
+    max_advance_days: int = Field(default=180, ge=1, le=3650)
+
+    cors_origins: Annotated[list[str], NoDecode] = []
+    graphiql_enabled: bool | None = None
+    introspection_enabled: bool | None = None
+    graphiql_assets_dir: Path | None = None
+
+    @field_validator("jwt_algorithms", "cors_origins", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if not value.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
+            raise ValueError("must start with postgresql+asyncpg:// or sqlite+aiosqlite://")
+        return value
+
+    @field_validator("jwt_algorithms")
+    @classmethod
+    def _known_algorithms(cls, value: list[str]) -> list[str]:
+        allowed = {"HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384"}
+        unknown = [name for name in value if name not in allowed]
+        if unknown or not value:
+            raise ValueError(f"must be a comma-separated subset of {sorted(allowed)}")
+        return value
+
+    @model_validator(mode="after")
+    def _production_needs_real_keys(self) -> "Settings":
+        if self.is_production:
+            if self.jwt_secret is not None and self.jwt_secret.get_secret_value() == DEV_JWT_SECRET:
+                raise ValueError("JWT_SECRET: production refuses the development secret")
+            if not (self.jwt_secret or self.jwt_public_key or self.jwt_jwks_url):
+                raise ValueError("JWT_SECRET: production needs JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL")
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.app_env is Environment.PRODUCTION
+
+    @property
+    def uses_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def effective_jwt_secret(self) -> str | None:
+        if self.jwt_secret is not None:
+            return self.jwt_secret.get_secret_value()
+        if not self.is_production and not (self.jwt_public_key or self.jwt_jwks_url):
+            return DEV_JWT_SECRET
+        return None
+
+    @property
+    def graphiql_on(self) -> bool:
+        return self.graphiql_enabled if self.graphiql_enabled is not None else not self.is_production
+
+    @property
+    def introspection_on(self) -> bool:
+        if self.introspection_enabled is not None:
+            return self.introspection_enabled
+        return not self.is_production
