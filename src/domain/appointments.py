@@ -73,6 +73,8 @@ class StatusEvent:
     occurred_at: datetime
     reason: str | None = None
     request_id: str | None = None
+    # Position in the global history, assigned by the store when the event is saved.
+    sequence: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

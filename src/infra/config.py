@@ -77,7 +77,9 @@ class Settings(BaseSettings):
             if self.jwt_secret is not None and self.jwt_secret.get_secret_value() == DEV_JWT_SECRET:
                 raise ValueError("JWT_SECRET: production refuses the development secret")
             if not (self.jwt_secret or self.jwt_public_key or self.jwt_jwks_url):
-                raise ValueError("JWT_SECRET: production needs JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL")
+                raise ValueError(
+                    "JWT_SECRET: production needs JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL"
+                )
         return self
 
     @property
@@ -98,7 +100,9 @@ class Settings(BaseSettings):
 
     @property
     def graphiql_on(self) -> bool:
-        return self.graphiql_enabled if self.graphiql_enabled is not None else not self.is_production
+        return (
+            self.graphiql_enabled if self.graphiql_enabled is not None else not self.is_production
+        )
 
     @property
     def introspection_on(self) -> bool:

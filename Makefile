@@ -1,0 +1,96 @@
+# Everything a developer or CI needs, from a fresh clone:
+#   make run    the API with demo data and GraphiQL on http://127.0.0.1:8000 (HOST/PORT respected)
+#   make test   lint, type checks and every test (installs what the tests need)
+# uv is bootstrapped from PyPI into .tools/, the project's virtualenv is .venv/.
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+# The system-package and asset steps call apt/npm: never run two at once.
+.NOTPARALLEL:
+
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+UV_STAMP := $(TOOLS)/.uv-$(UV_VERSION)
+VENV := .venv
+VENV_STAMP := $(VENV)/.synced
+BIN := $(VENV)/bin
+ASSETS_STAMP := src/appointment_api/static/vendor/.complete
+# Type-checked on top of the packages listed in pyproject.toml.
+TYPED_TESTS := tests/conftest.py tests/support
+
+# uv must use the machine's Python, never download one.
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: help install system-packages assets run test lint format typecheck pytest schema bench clean
+
+help:
+	@echo "make run         serve the API locally (SQLite, demo data, GraphiQL)"
+	@echo "make test        system packages + assets + lint + typecheck + all tests"
+	@echo "make install     bootstrap uv into $(TOOLS)/ and sync $(VENV)/ from uv.lock"
+	@echo "make assets      fetch the self-hosted GraphiQL files"
+	@echo "make lint        ruff check + ruff format --check"
+	@echo "make format      ruff format + ruff check --fix"
+	@echo "make typecheck   mypy (strict)"
+	@echo "make pytest      the tests alone"
+	@echo "make schema      export the GraphQL schema"
+	@echo "make bench       run the benchmarks"
+	@echo "make clean       remove the tools, the virtualenv, caches and fetched assets"
+
+install: $(VENV_STAMP)
+
+$(UV_STAMP):
+	PYTHON=$(PYTHON) scripts/bootstrap-uv.sh $(TOOLS) $(UV_VERSION)
+	touch $@
+
+$(VENV_STAMP): $(UV_STAMP) pyproject.toml uv.lock
+	$(UV) sync --frozen --python $(PYTHON)
+	touch $@
+
+system-packages:
+	scripts/ensure-system-packages.sh
+
+assets: $(ASSETS_STAMP)
+
+# Runs only while the marker the fetch script writes last is missing.
+$(ASSETS_STAMP): | $(VENV_STAMP)
+	scripts/ensure-system-packages.sh node
+	$(BIN)/python scripts/fetch_graphiql_assets.py
+
+run: install assets
+	$(BIN)/appointment-api dev
+
+test: install system-packages assets
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/mypy $(TYPED_TESTS)
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+typecheck: install
+	$(BIN)/mypy
+	$(BIN)/mypy $(TYPED_TESTS)
+
+pytest: install system-packages assets
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+schema: install
+	$(BIN)/appointment-api export-schema
+
+bench: install system-packages
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(TOOLS) $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf src/appointment_api/static/vendor
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,164 @@
+"""The ``appointment-api`` command line."""
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from domain.viewer import Role
+from infra.config import Settings
+
+DEMO_TOKENS = (("admin", "admin-1"), ("patient", "patient-1"), ("psychologist", "psychologist-1"))
+
+
+def load_settings() -> Settings:
+    """Settings from the environment, or one line naming the bad variable and exit 2."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        first = error.errors()[0]
+        name = str(first["loc"][0]).upper() if first["loc"] else ""
+        message = first["msg"].removeprefix("Value error, ")
+        print(f"configuration error: {name + ': ' if name else ''}{message}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _migrate(settings: Settings) -> None:
+    from infra.db.migrate import upgrade_to_head
+
+    upgrade_to_head(settings.database_url)
+
+
+async def _seed_if_empty(settings: Settings) -> bool:
+    from infra.db.demo_data import is_empty, seed_demo_world
+    from infra.db.engine import create_engine
+
+    engine = create_engine(settings.database_url)
+    try:
+        if not await is_empty(engine):
+            return False
+        await seed_demo_world(engine, now=datetime.now(UTC))
+        return True
+    finally:
+        await engine.dispose()
+
+
+def _mint(settings: Settings, role: str, subject: str, ttl: timedelta) -> str:
+    from infra.auth import issue_token
+
+    secret = settings.effective_jwt_secret
+    if secret is None:
+        print(
+            "configuration error: JWT_SECRET: tokens can only be minted with a secret",
+            file=sys.stderr,
+        )
+        raise SystemExit(2)
+    return issue_token(
+        secret=secret,
+        subject=subject,
+        role=Role(role.upper()),
+        ttl=ttl,
+        now=datetime.now(UTC),
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+    )
+
+
+def _serve(settings: Settings) -> None:
+    import uvicorn
+
+    from appointment_api.bootstrap import create_app
+
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        proxy_headers=False,
+    )
+
+
+def cmd_dev(_: argparse.Namespace) -> None:
+    settings = load_settings()
+    _migrate(settings)
+    seeded = asyncio.run(_seed_if_empty(settings))
+    url = f"http://{settings.host}:{settings.port}/graphql"
+    print(f"demo data: {'created' if seeded else 'already present'} in {settings.database_url}")
+    print(f"GraphiQL: {url}")
+    print('Paste one of these as the header {"Authorization": "Bearer <token>"}:')
+    for role, subject in DEMO_TOKENS:
+        print(f"  {role:<13} {subject:<15} {_mint(settings, role, subject, timedelta(hours=12))}")
+    sys.stdout.flush()
+    _serve(settings)
+
+
+def cmd_serve(_: argparse.Namespace) -> None:
+    _serve(load_settings())
+
+
+def cmd_migrate(_: argparse.Namespace) -> None:
+    _migrate(load_settings())
+    print("database is at the newest schema")
+
+
+def cmd_seed(_: argparse.Namespace) -> None:
+    settings = load_settings()
+    seeded = asyncio.run(_seed_if_empty(settings))
+    print("demo data created" if seeded else "database already has data: nothing seeded")
+
+
+def cmd_token(args: argparse.Namespace) -> None:
+    print(_mint(load_settings(), args.role, args.sub, timedelta(seconds=args.ttl)))
+
+
+def cmd_export_schema(args: argparse.Namespace) -> None:
+    from resolvers.schema import build_schema
+
+    sdl = build_schema().as_str() + "\n"
+    if args.output is None:
+        sys.stdout.write(sdl)
+    else:
+        Path(args.output).write_text(sdl, encoding="utf-8")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="appointment-api",
+        description="GraphQL API for booking sessions with psychologists. "
+        "Configuration comes from environment variables (see README).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(
+        name: str, handler: Callable[[argparse.Namespace], None], text: str
+    ) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=text, description=text)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    add("dev", cmd_dev, "Embedded mode: migrate, seed demo data when empty, print tokens, serve.")
+    add("serve", cmd_serve, "Serve the API on HOST:PORT.")
+    add("migrate", cmd_migrate, "Bring the database to the newest schema.")
+    add("seed", cmd_seed, "Create the deterministic demo world in an empty database.")
+    token = add("token", cmd_token, "Print a signed development token (needs JWT_SECRET).")
+    token.add_argument("--role", required=True, choices=[r.value.lower() for r in Role])
+    token.add_argument("--sub", required=True, help="the subject, e.g. patient-1")
+    token.add_argument(
+        "--ttl", type=int, default=3600, help="seconds until it expires (default 3600)"
+    )
+    export = add("export-schema", cmd_export_schema, "Print the GraphQL schema (SDL).")
+    export.add_argument("--output", "-o", help="write to this file instead of stdout")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    args.handler(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+"""The GraphQL endpoint: Strawberry's ASGI view with our context, JSON errors and GraphiQL."""
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+import orjson
+from cross_web import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
+
+from appointment_api.graphiql import graphiql_response
+from domain.viewer import InvalidCredentials, Viewer
+from resolvers.context import Context, Services
+from resolvers.errors import ErrorCode
+from resolvers.extensions import classify
+
+ASSETS_URL = "/graphiql-assets"
+
+
+def request_id_of(request: Request | WebSocket) -> str:
+    return str(request.scope.get("state", {}).get("request_id") or uuid.uuid4())
+
+
+class AppointmentGraphQL(GraphQL[Context, None]):
+    def __init__(
+        self, *, services: Services, assets_dir: Path, graphiql: bool, **kwargs: Any
+    ) -> None:
+        super().__init__(graphql_ide="graphiql" if graphiql else None, **kwargs)
+        self.services = services
+        self.assets_dir = assets_dir
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope=scope, receive=receive)
+        try:
+            response = await self.run(request)
+        except HTTPException as error:
+            response = _request_error(error.reason, error.status_code)
+        await response(scope, receive, send)
+
+    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        return Context(
+            request=request,
+            response=response,
+            services=self.services,
+            viewer=await self._viewer(request.headers.get("authorization")),
+            request_id=request_id_of(request),
+        )
+
+    async def _viewer(self, authorization: str | None) -> Viewer | None:
+        if not authorization:
+            return None
+        try:
+            return await self.services.authenticator.authenticate(authorization)
+        except InvalidCredentials:
+            return None
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return graphiql_response(assets_dir=self.assets_dir, assets_url=ASSETS_URL)
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        # Errors raised before the operation starts (a syntax error) bypass the schema's
+        # extensions; classify them here too so that every error carries a code.
+        if result.errors:
+            request_id = request_id_of(request)
+            result.errors = [classify(error, request_id) for error in result.errors]
+        return await super().process_result(request, result)
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+    def decode_json(self, data: str | bytes) -> object:
+        return orjson.loads(data)
+
+
+def _request_error(reason: str, status_code: int) -> JSONResponse:
+    """Transport-level refusals still answer in the GraphQL shape, with a code."""
+    return JSONResponse(
+        {"errors": [{"message": reason, "extensions": {"code": ErrorCode.BAD_REQUEST.value}}]},
+        status_code=status_code,
+    )

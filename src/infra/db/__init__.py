@@ -1,0 +1,1 @@
+"""Persistence: tables, migrations and repositories (SQLAlchemy 2.0 async)."""

@@ -1,0 +1,89 @@
+"""Read queries for psychologists and patients."""
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import ColumnElement, Select, and_, exists, func, select, true
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from domain.listing import Page, PageRequest, PsychologistFilter
+from domain.people import Patient, Psychologist
+from domain.viewer import Viewer
+from infra.db.keyset import paginate, trim
+from infra.db.rows import patient_from_row, psychologist_from_row
+from infra.db.scoping import visible_patients
+from infra.db.tables import patients, psychologists
+
+
+def _has_specialty(specialty: str, dialect: str) -> ColumnElement[bool]:
+    if dialect == "postgresql":
+        return psychologists.c.specialties.contains([specialty])
+    listed = func.json_each(psychologists.c.specialties).table_valued("value")
+    return exists(select(listed.c.value).where(listed.c.value == specialty))
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class SqlPeopleReads:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    def _psychologist_conditions(self, wanted: PsychologistFilter) -> list[ColumnElement[bool]]:
+        conditions: list[ColumnElement[bool]] = []
+        if wanted.specialty:
+            conditions.append(_has_specialty(wanted.specialty, self._engine.dialect.name))
+        if wanted.active is not None:
+            conditions.append(psychologists.c.active.is_(wanted.active))
+        if wanted.name_contains:
+            pattern = f"%{_escape_like(wanted.name_contains.lower())}%"
+            conditions.append(func.lower(psychologists.c.name).like(pattern, escape="\\"))
+        return conditions
+
+    async def psychologists_page(
+        self, wanted: PsychologistFilter, page: PageRequest, *, with_total: bool
+    ) -> Page[Psychologist]:
+        where = and_(true(), *self._psychologist_conditions(wanted))
+        query = paginate(
+            select(psychologists).where(where),
+            (psychologists.c.name, psychologists.c.id),
+            descending=False,
+            page=page,
+        )
+        async with self._engine.connect() as connection:
+            rows = (await connection.execute(query)).mappings().all()
+            total = None
+            if with_total:
+                count = select(func.count()).select_from(psychologists).where(where)
+                total = (await connection.execute(count)).scalar_one()
+        kept, has_next, has_previous = trim(rows, page)
+        return Page([psychologist_from_row(r) for r in kept], has_next, has_previous, total)
+
+    async def psychologists_by_ids(self, ids: Sequence[UUID]) -> dict[UUID, Psychologist]:
+        return await self._psychologists(select(psychologists).where(psychologists.c.id.in_(ids)))
+
+    async def psychologist_by_subject(self, subject: str) -> Psychologist | None:
+        found = await self._psychologists(
+            select(psychologists).where(psychologists.c.subject == subject)
+        )
+        return next(iter(found.values()), None)
+
+    async def patients_by_ids(self, viewer: Viewer, ids: Sequence[UUID]) -> dict[UUID, Patient]:
+        query = select(patients).where(patients.c.id.in_(ids), visible_patients(viewer))
+        return await self._patients(query)
+
+    async def patient_by_subject(self, subject: str) -> Patient | None:
+        found = await self._patients(select(patients).where(patients.c.subject == subject))
+        return next(iter(found.values()), None)
+
+    async def _psychologists(self, query: Select[Any]) -> dict[UUID, Psychologist]:
+        async with self._engine.connect() as connection:
+            rows = (await connection.execute(query)).mappings().all()
+        return {row["id"]: psychologist_from_row(row) for row in rows}
+
+    async def _patients(self, query: Select[Any]) -> dict[UUID, Patient]:
+        async with self._engine.connect() as connection:
+            rows = (await connection.execute(query)).mappings().all()
+        return {row["id"]: patient_from_row(row) for row in rows}

@@ -1,0 +1,141 @@
+"""Mapping between table rows and domain objects, in both directions."""
+
+from collections.abc import Mapping
+from datetime import time
+from typing import Any
+
+from domain.appointments import (
+    Appointment,
+    AppointmentStatus,
+    AppointmentType,
+    MeetingType,
+    RejectionReason,
+    StatusEvent,
+)
+from domain.people import Patient, Psychologist
+from domain.schedule import Weekday, WorkingHours
+
+Row = Mapping[str, Any]
+
+
+def working_hours_to_json(hours: tuple[WorkingHours, ...]) -> list[dict[str, str]]:
+    return [
+        {
+            "weekday": h.weekday.name,
+            "start": h.start.isoformat("minutes"),
+            "end": h.end.isoformat("minutes"),
+        }
+        for h in hours
+    ]
+
+
+def working_hours_from_json(document: list[dict[str, str]]) -> tuple[WorkingHours, ...]:
+    return tuple(
+        WorkingHours(
+            Weekday[item["weekday"]],
+            time.fromisoformat(item["start"]),
+            time.fromisoformat(item["end"]),
+        )
+        for item in document
+    )
+
+
+def psychologist_from_row(row: Row) -> Psychologist:
+    return Psychologist(
+        id=row["id"],
+        subject=row["subject"],
+        name=row["name"],
+        email=row["email"],
+        specialties=tuple(row["specialties"]),
+        time_zone=row["time_zone"],
+        working_hours=working_hours_from_json(row["working_hours"]),
+        default_duration_minutes=row["default_duration_minutes"],
+        consultation_fee=row["consultation_fee"],
+        active=row["active"],
+    )
+
+
+def patient_from_row(row: Row) -> Patient:
+    return Patient(
+        id=row["id"],
+        subject=row["subject"],
+        name=row["name"],
+        email=row["email"],
+        phone=row["phone"],
+    )
+
+
+def appointment_from_row(row: Row) -> Appointment:
+    reason = row["rejection_reason"]
+    return Appointment(
+        id=row["id"],
+        patient_id=row["patient_id"],
+        psychologist_id=row["psychologist_id"],
+        scheduled_at=row["scheduled_at"],
+        duration_minutes=row["duration_minutes"],
+        appointment_type=AppointmentType(row["appointment_type"]),
+        meeting_type=MeetingType(row["meeting_type"]),
+        consultation_fee=row["consultation_fee"],
+        status=AppointmentStatus(row["status"]),
+        version=row["version"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        meeting_url=row["meeting_url"],
+        notes=row["notes"],
+        is_paid=row["is_paid"],
+        rejection_reason=RejectionReason(reason) if reason else None,
+        cancellation_reason=row["cancellation_reason"],
+        request_id=row["request_id"],
+    )
+
+
+def event_from_row(row: Row) -> StatusEvent:
+    previous = row["previous_status"]
+    return StatusEvent(
+        appointment_id=row["appointment_id"],
+        version=row["version"],
+        status=AppointmentStatus(row["status"]),
+        previous_status=AppointmentStatus(previous) if previous else None,
+        occurred_at=row["occurred_at"],
+        reason=row["reason"],
+        request_id=row["request_id"],
+        sequence=row["id"],
+    )
+
+
+def appointment_to_row(appointment: Appointment) -> dict[str, Any]:
+    return {
+        "id": appointment.id,
+        "patient_id": appointment.patient_id,
+        "psychologist_id": appointment.psychologist_id,
+        "scheduled_at": appointment.scheduled_at,
+        "ends_at": appointment.ends_at,
+        "duration_minutes": appointment.duration_minutes,
+        "appointment_type": appointment.appointment_type.value,
+        "meeting_type": appointment.meeting_type.value,
+        "meeting_url": appointment.meeting_url,
+        "notes": appointment.notes,
+        "consultation_fee": appointment.consultation_fee,
+        "is_paid": appointment.is_paid,
+        "status": appointment.status.value,
+        "rejection_reason": appointment.rejection_reason.value
+        if appointment.rejection_reason
+        else None,
+        "cancellation_reason": appointment.cancellation_reason,
+        "version": appointment.version,
+        "request_id": appointment.request_id,
+        "created_at": appointment.created_at,
+        "updated_at": appointment.updated_at,
+    }
+
+
+def event_to_row(event: StatusEvent) -> dict[str, Any]:
+    return {
+        "appointment_id": event.appointment_id,
+        "version": event.version,
+        "status": event.status.value,
+        "previous_status": event.previous_status.value if event.previous_status else None,
+        "reason": event.reason,
+        "request_id": event.request_id,
+        "occurred_at": event.occurred_at,
+    }

@@ -1,0 +1,29 @@
+"""Row-level visibility by viewer: the one place every read path takes it from."""
+
+from sqlalchemy import ColumnElement, exists, select, true
+
+from domain.viewer import Role, Viewer
+from infra.db.tables import appointments, patients, psychologists
+
+
+def visible_appointments(viewer: Viewer) -> ColumnElement[bool]:
+    if viewer.role is Role.ADMIN:
+        return true()
+    if viewer.role is Role.PATIENT:
+        own = select(patients.c.id).where(patients.c.subject == viewer.subject)
+        return appointments.c.patient_id.in_(own.scalar_subquery())
+    own = select(psychologists.c.id).where(psychologists.c.subject == viewer.subject)
+    return appointments.c.psychologist_id.in_(own.scalar_subquery())
+
+
+def visible_patients(viewer: Viewer) -> ColumnElement[bool]:
+    """A patient sees themselves; a psychologist, the patients on their schedule."""
+    if viewer.role is Role.ADMIN:
+        return true()
+    if viewer.role is Role.PATIENT:
+        return patients.c.subject == viewer.subject
+    own = select(psychologists.c.id).where(psychologists.c.subject == viewer.subject)
+    return exists().where(
+        appointments.c.patient_id == patients.c.id,
+        appointments.c.psychologist_id.in_(own.scalar_subquery()),
+    )

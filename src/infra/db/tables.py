@@ -1,0 +1,158 @@
+"""The tables, as SQLAlchemy Core metadata shared by the queries and the migrations."""
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    func,
+    text,
+)
+
+from infra.db.types import JsonDocument, UtcDateTime
+
+# SQLite only autoincrements an INTEGER PRIMARY KEY (the rowid alias).
+Serial = BigInteger().with_variant(Integer(), "sqlite")
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+STATUSES = ("PENDING", "CONFIRMED", "REJECTED", "CANCELLED", "COMPLETED", "NO_SHOW")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+psychologists = Table(
+    "psychologists",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("subject", String(200), unique=True),
+    Column("name", String(200), nullable=False),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("specialties", JsonDocument, nullable=False),
+    Column("time_zone", String(64), nullable=False),
+    Column("working_hours", JsonDocument, nullable=False),
+    Column("default_duration_minutes", Integer, nullable=False),
+    Column("consultation_fee", Numeric(10, 2), nullable=False),
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    CheckConstraint("default_duration_minutes BETWEEN 15 AND 240", name="duration"),
+    Index("ix_psychologists_name_id", "name", "id"),
+    Index("ix_psychologists_specialties", "specialties", postgresql_using="gin").ddl_if(
+        dialect="postgresql"
+    ),
+)
+
+patients = Table(
+    "patients",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("subject", String(200), unique=True),
+    Column("name", String(200), nullable=False),
+    Column("email", String(320), nullable=False),
+    Column("phone", String(16)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("uq_patients_email_lower", func.lower(text("email")), unique=True),
+)
+
+appointments = Table(
+    "appointments",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("patient_id", Uuid, ForeignKey("patients.id"), nullable=False),
+    Column("psychologist_id", Uuid, ForeignKey("psychologists.id"), nullable=False),
+    Column("scheduled_at", UtcDateTime, nullable=False),
+    Column("ends_at", UtcDateTime, nullable=False),
+    Column("duration_minutes", Integer, nullable=False),
+    Column("appointment_type", String(32), nullable=False),
+    Column("meeting_type", String(32), nullable=False),
+    Column("meeting_url", String(2000)),
+    Column("notes", Text),
+    Column("consultation_fee", Numeric(10, 2), nullable=False),
+    Column("is_paid", Boolean, nullable=False, server_default=text("false")),
+    Column("status", String(16), nullable=False),
+    Column("rejection_reason", String(32)),
+    Column("cancellation_reason", Text),
+    Column("version", Integer, nullable=False),
+    Column("request_id", String(64)),
+    Column("idempotency_scope", String(200)),
+    Column("idempotency_key", String(200)),
+    Column("idempotency_fingerprint", String(64)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    CheckConstraint(_in("status", STATUSES), name="status"),
+    CheckConstraint("duration_minutes BETWEEN 15 AND 240", name="duration"),
+    CheckConstraint("ends_at > scheduled_at", name="ends_after_start"),
+    CheckConstraint("version >= 1", name="version"),
+    UniqueConstraint("idempotency_scope", "idempotency_key", name="uq_appointments_idempotency"),
+    # Keyset pagination: every order (field, id) alone and under each equality filter.
+    Index("ix_appointments_scheduled_at_id", "scheduled_at", "id"),
+    Index("ix_appointments_created_at_id", "created_at", "id"),
+    Index("ix_appointments_updated_at_id", "updated_at", "id"),
+    Index("ix_appointments_status_id", "status", "id"),
+    Index("ix_appointments_status_scheduled_at_id", "status", "scheduled_at", "id"),
+    Index("ix_appointments_psychologist_scheduled_at_id", "psychologist_id", "scheduled_at", "id"),
+    Index("ix_appointments_psychologist_created_at_id", "psychologist_id", "created_at", "id"),
+    Index("ix_appointments_psychologist_updated_at_id", "psychologist_id", "updated_at", "id"),
+    Index("ix_appointments_psychologist_status_id", "psychologist_id", "status", "id"),
+    Index("ix_appointments_patient_scheduled_at_id", "patient_id", "scheduled_at", "id"),
+    Index("ix_appointments_patient_created_at_id", "patient_id", "created_at", "id"),
+    Index("ix_appointments_patient_updated_at_id", "patient_id", "updated_at", "id"),
+    Index("ix_appointments_patient_status_id", "patient_id", "status", "id"),
+)
+
+appointment_events = Table(
+    "appointment_events",
+    metadata,
+    Column("id", Serial, primary_key=True, autoincrement=True),
+    Column("appointment_id", Uuid, ForeignKey("appointments.id"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("previous_status", String(16)),
+    Column("reason", Text),
+    Column("request_id", String(64)),
+    Column("occurred_at", UtcDateTime, nullable=False),
+    UniqueConstraint("appointment_id", "version", name="uq_appointment_events_version"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Serial, primary_key=True, autoincrement=True),
+    Column("topic", String(100), nullable=False),
+    Column("message_group", String(128), nullable=False),
+    Column("payload", JsonDocument, nullable=False),
+    Column("request_id", String(64)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("dispatched_at", UtcDateTime),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("available_at", UtcDateTime),
+    Column("last_error", Text),
+    Index(
+        "ix_outbox_undispatched",
+        "id",
+        postgresql_where=text("dispatched_at IS NULL"),
+        sqlite_where=text("dispatched_at IS NULL"),
+    ),
+)

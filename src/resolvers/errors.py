@@ -1,0 +1,34 @@
+"""GraphQL errors a client can act on, each with its ``extensions.code``."""
+
+from enum import StrEnum
+
+from graphql import GraphQLError
+
+
+class ErrorCode(StrEnum):
+    BAD_USER_INPUT = "BAD_USER_INPUT"
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+    GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+    BAD_REQUEST = "BAD_REQUEST"
+    INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+
+
+class ClientError(GraphQLError):
+    """An error whose message is written for the client and safe to show."""
+
+    def __init__(self, message: str, code: ErrorCode, **extensions: object) -> None:
+        super().__init__(message, extensions={"code": code.value, **extensions})
+
+
+def bad_user_input(message: str, *, argument: str | None = None) -> ClientError:
+    if argument is None:
+        return ClientError(message, ErrorCode.BAD_USER_INPUT)
+    return ClientError(message, ErrorCode.BAD_USER_INPUT, argument=argument)
+
+
+def unauthenticated() -> ClientError:
+    return ClientError(
+        "Authentication required: send a valid bearer token.", ErrorCode.UNAUTHENTICATED
+    )

@@ -1,0 +1,90 @@
+"""Schema extensions: authentication before execution, and errors a client can act on."""
+
+import logging
+from collections.abc import Iterator
+
+from graphql import ExecutionResult, GraphQLError, GraphQLSyntaxError, OperationDefinitionNode
+from strawberry.extensions import SchemaExtension
+
+from resolvers.context import Context
+from resolvers.errors import ClientError, ErrorCode, unauthenticated
+
+log = logging.getLogger("appointment_api.errors")
+
+_INTROSPECTION_FIELDS = frozenset({"__schema", "__type", "__typename"})
+
+
+class RequireViewer(SchemaExtension):
+    """Every operation needs a viewer, except pure introspection (GraphiQL's schema fetch)."""
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context.context
+        if (
+            isinstance(context, Context)
+            and context.viewer is None
+            and not self._introspection_only()
+        ):
+            self.execution_context.result = ExecutionResult(data=None, errors=[unauthenticated()])
+        yield
+
+    def _introspection_only(self) -> bool:
+        document = self.execution_context.graphql_document
+        if document is None:
+            return False
+        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+        return all(
+            getattr(selection, "name", None) is not None
+            and selection.name.value in _INTROSPECTION_FIELDS  # type: ignore[attr-defined]
+            for operation in operations
+            for selection in operation.selection_set.selections
+        )
+
+
+def classify(error: GraphQLError, request_id: str) -> GraphQLError:
+    """Give every error a code; mask everything that was not meant for the client."""
+    if isinstance(error.original_error, ClientError):
+        return GraphQLError(
+            error.message,
+            nodes=error.nodes,
+            path=error.path,
+            extensions=error.original_error.extensions,
+        )
+    if error.extensions and "code" in error.extensions:
+        return error
+    if error.original_error is None or error.path is None:
+        # Parsing, validation and argument coercion: graphql-core's own messages, or the
+        # scalar parsers' ones, all written for the client.
+        return GraphQLError(
+            error.message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            extensions={**(error.extensions or {}), "code": _code_of_request_error(error).value},
+        )
+    log.error("unexpected error", exc_info=error.original_error, extra={"request_id": request_id})
+    return GraphQLError(
+        "Internal server error.",
+        nodes=error.nodes,
+        path=error.path,
+        extensions={"code": ErrorCode.INTERNAL_SERVER_ERROR.value, "requestId": request_id},
+    )
+
+
+def _code_of_request_error(error: GraphQLError) -> ErrorCode:
+    if isinstance(error, GraphQLSyntaxError):
+        return ErrorCode.GRAPHQL_PARSE_FAILED
+    if error.message.startswith(("Variable ", "Expected value of type", "Argument ")):
+        return ErrorCode.BAD_USER_INPUT
+    return ErrorCode.GRAPHQL_VALIDATION_FAILED
+
+
+class ClassifyErrors(SchemaExtension):
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is None or not result.errors:
+            return
+        context = self.execution_context.context
+        request_id = context.request_id if isinstance(context, Context) else ""
+        result.errors = [classify(error, request_id) for error in result.errors]

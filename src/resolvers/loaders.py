@@ -1,0 +1,48 @@
+"""DataLoaders: one batched query per kind of entity per operation, never shared."""
+
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+from uuid import UUID
+
+from strawberry.dataloader import DataLoader
+
+from domain.viewer import Viewer
+from resolvers.context import Services
+from resolvers.types.entities import Appointment, AppointmentStatusEvent, Patient, Psychologist
+
+T = TypeVar("T")
+
+
+def _in_order(
+    found: dict[UUID, Any], keys: Sequence[UUID], build: Callable[[Any], T]
+) -> list[T | None]:
+    return [build(found[key]) if key in found else None for key in keys]
+
+
+class Loaders:
+    """Batch loaders for one viewer: every load is already scoped to what they may see."""
+
+    def __init__(self, services: Services, viewer: Viewer) -> None:
+        async def psychologists(keys: Sequence[UUID]) -> list[Psychologist | None]:
+            found = await services.people.psychologists_by_ids(keys)
+            return _in_order(found, keys, Psychologist.from_domain)
+
+        async def patients(keys: Sequence[UUID]) -> list[Patient | None]:
+            found = await services.people.patients_by_ids(viewer, keys)
+            return _in_order(found, keys, Patient.from_domain)
+
+        async def appointments(keys: Sequence[UUID]) -> list[Appointment | None]:
+            found = await services.appointments.by_ids(viewer, keys)
+            return _in_order(found, keys, Appointment.from_domain)
+
+        async def histories(keys: Sequence[UUID]) -> list[list[AppointmentStatusEvent]]:
+            found = await services.appointments.histories(keys)
+            return [
+                [AppointmentStatusEvent.from_domain(event) for event in found.get(key, [])]
+                for key in keys
+            ]
+
+        self.psychologist = DataLoader(load_fn=psychologists)
+        self.patient = DataLoader(load_fn=patients)
+        self.appointment = DataLoader(load_fn=appointments)
+        self.history = DataLoader(load_fn=histories)

@@ -1,0 +1,194 @@
+"""Connections with keyset cursors: Strawberry's ListConnection pages by offset, these do not."""
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+import strawberry
+from strawberry.types import Info
+
+from domain.appointments import Appointment as DomainAppointment
+from domain.listing import (
+    AppointmentFilter,
+    AppointmentOrder,
+    AppointmentOrderField,
+    Key,
+    Page,
+    SortValue,
+)
+from domain.people import Psychologist as DomainPsychologist
+from resolvers.context import Context
+from resolvers.errors import bad_user_input
+from resolvers.pagination import (
+    decode_cursor,
+    encode_cursor,
+    page_request,
+    parse_datetime_key,
+    parse_text_key,
+)
+from resolvers.selection import selects
+from resolvers.types.entities import Appointment, Psychologist
+from resolvers.types.inputs import (
+    AppointmentFilterInput,
+    AppointmentOrderInput,
+    PsychologistFilterInput,
+)
+from resolvers.types.node import PageInfo
+
+KEY_PARSERS: dict[AppointmentOrderField, Callable[[str], SortValue]] = {
+    AppointmentOrderField.SCHEDULED_AT: parse_datetime_key,
+    AppointmentOrderField.CREATED_AT: parse_datetime_key,
+    AppointmentOrderField.UPDATED_AT: parse_datetime_key,
+    AppointmentOrderField.STATUS: parse_text_key,
+}
+
+
+@strawberry.type(name="AppointmentEdge")
+class AppointmentEdge:
+    cursor: str
+    node: Appointment
+
+
+@strawberry.type(name="PsychologistEdge")
+class PsychologistEdge:
+    cursor: str
+    node: Psychologist
+
+
+@strawberry.type(name="AppointmentConnection")
+class AppointmentConnection:
+    edges: list[AppointmentEdge]
+    nodes: list[Appointment]
+    page_info: PageInfo
+    total: strawberry.Private[int | None]
+
+    @strawberry.field(description="Counted only when asked for.")
+    def total_count(self) -> int:
+        assert self.total is not None, "totalCount is counted whenever it is selected"
+        return self.total
+
+
+@strawberry.type(name="PsychologistConnection")
+class PsychologistConnection:
+    edges: list[PsychologistEdge]
+    nodes: list[Psychologist]
+    page_info: PageInfo
+    total: strawberry.Private[int | None]
+
+    @strawberry.field(description="Counted only when asked for.")
+    def total_count(self) -> int:
+        assert self.total is not None, "totalCount is counted whenever it is selected"
+        return self.total
+
+
+def _page_info(cursors: Sequence[str], page: Page[object]) -> PageInfo:
+    return PageInfo(
+        has_next_page=page.has_next,
+        has_previous_page=page.has_previous,
+        start_cursor=cursors[0] if cursors else None,
+        end_cursor=cursors[-1] if cursors else None,
+    )
+
+
+def _merge(forced: AppointmentFilter, wanted: AppointmentFilter) -> AppointmentFilter | None:
+    """The parent's constraint added to the caller's filter; None when they contradict."""
+    merged = wanted
+    for name in ("patient_id", "psychologist_id"):
+        pinned, asked = getattr(forced, name), getattr(wanted, name)
+        if pinned is None:
+            continue
+        if asked is not None and asked != pinned:
+            return None
+        merged = replace(merged, **{name: pinned})
+    return merged
+
+
+async def resolve_appointment_connection(
+    info: Info[Context, None],
+    filter: AppointmentFilterInput | None,
+    order_by: AppointmentOrderInput | None,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+    *,
+    forced: AppointmentFilter | None = None,
+) -> AppointmentConnection:
+    viewer = info.context.require_viewer()
+    order = order_by.to_domain() if order_by else AppointmentOrder()
+    ordering = f"appointments:{order.field}:{order.direction}"
+    parse = KEY_PARSERS[order.field]
+
+    def decode(cursor: str, argument: str) -> Key:
+        return decode_cursor(cursor, ordering, parse, argument=argument)
+
+    request = page_request(first=first, after=after, last=last, before=before, decode=decode)
+    wanted = filter.to_domain() if filter else AppointmentFilter()
+    if (
+        wanted.scheduled_from
+        and wanted.scheduled_to
+        and wanted.scheduled_to < wanted.scheduled_from
+    ):
+        raise bad_user_input(
+            "filter.scheduledTo is before filter.scheduledFrom.", argument="filter"
+        )
+    merged = _merge(forced, wanted) if forced is not None else wanted
+    if merged is None:
+        page: Page[DomainAppointment] = Page([], has_next=False, has_previous=False, total=0)
+    else:
+        page = await info.context.services.appointments.page(
+            viewer, merged, order, request, with_total=selects(info, "totalCount")
+        )
+    nodes = [Appointment.from_domain(item) for item in page.items]
+    key_of = _key_reader(order.field)
+    cursors = [encode_cursor(ordering, key_of(node)) for node in nodes]
+    return AppointmentConnection(
+        edges=[AppointmentEdge(cursor=c, node=n) for c, n in zip(cursors, nodes, strict=True)],
+        nodes=nodes,
+        page_info=_page_info(cursors, page),  # type: ignore[arg-type]
+        total=page.total,
+    )
+
+
+def _key_reader(field: AppointmentOrderField) -> Callable[[Appointment], Key]:
+    attribute = {
+        AppointmentOrderField.SCHEDULED_AT: "scheduled_at",
+        AppointmentOrderField.CREATED_AT: "created_at",
+        AppointmentOrderField.UPDATED_AT: "updated_at",
+        AppointmentOrderField.STATUS: "status",
+    }[field]
+
+    def key(node: Appointment) -> Key:
+        value = getattr(node.domain, attribute)
+        return (value.value if field is AppointmentOrderField.STATUS else value), node.domain.id
+
+    return key
+
+
+async def resolve_psychologist_connection(
+    info: Info[Context, None],
+    filter: PsychologistFilterInput | None,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+) -> PsychologistConnection:
+    info.context.require_viewer()
+    ordering = "psychologists:NAME:ASC"
+
+    def decode(cursor: str, argument: str) -> Key:
+        return decode_cursor(cursor, ordering, parse_text_key, argument=argument)
+
+    request = page_request(first=first, after=after, last=last, before=before, decode=decode)
+    wanted = filter.to_domain() if filter else PsychologistFilterInput().to_domain()
+    page = await info.context.services.people.psychologists_page(
+        wanted, request, with_total=selects(info, "totalCount")
+    )
+    items: Sequence[DomainPsychologist] = page.items
+    nodes = [Psychologist.from_domain(item) for item in items]
+    cursors = [encode_cursor(ordering, (n.domain.name, n.domain.id)) for n in nodes]
+    return PsychologistConnection(
+        edges=[PsychologistEdge(cursor=c, node=n) for c, n in zip(cursors, nodes, strict=True)],
+        nodes=nodes,
+        page_info=_page_info(cursors, page),  # type: ignore[arg-type]
+        total=page.total,
+    )

@@ -1,0 +1,296 @@
+"""The entities of the contract: appointments, patients, psychologists and their history."""
+
+from collections.abc import Awaitable
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated, Any, Self, TypeVar, cast
+from uuid import UUID
+
+import strawberry
+from strawberry.types import Info
+
+import resolvers.types.enums  # noqa: F401 - registers the enums with strawberry
+from domain import appointments as domain_appointments
+from domain import people, schedule
+from domain.appointments import AppointmentStatus, AppointmentType, MeetingType, RejectionReason
+from domain.availability import available_slots
+from domain.listing import AppointmentFilter
+from domain.schedule import Interval, Weekday
+from resolvers.context import Context
+from resolvers.errors import bad_user_input
+from resolvers.event_cursors import encode_event_cursor
+from resolvers.node_ids import to_global_id
+from resolvers.types.inputs import AppointmentFilterInput, AppointmentOrderInput
+from resolvers.types.node import Node
+
+if TYPE_CHECKING:
+    from resolvers.types.connections import AppointmentConnection
+
+T = TypeVar("T")
+AppointmentConnectionRef = Annotated[
+    "AppointmentConnection", strawberry.lazy("resolvers.types.connections")
+]
+
+
+def deferred(awaitable: Awaitable[Any], _: type[T]) -> T:
+    """A DataLoader future typed as its eventual value.
+
+    graphql-core awaits whatever awaitable a resolver returns, so a plain
+    function can hand back the loader's future without a coroutine per row.
+    """
+    return cast(T, awaitable)
+
+
+@strawberry.type(
+    name="WorkingHours", description="Working hours in the psychologist's own time zone."
+)
+class WorkingHoursType:
+    weekday: Weekday
+    start_time: str
+    end_time: str
+
+    @classmethod
+    def from_domain(cls, hours: schedule.WorkingHours) -> Self:
+        return cls(
+            weekday=hours.weekday,
+            start_time=hours.start.isoformat("minutes"),
+            end_time=hours.end.isoformat("minutes"),
+        )
+
+
+@strawberry.type(name="TimeSlot")
+class TimeSlot:
+    starts_at: datetime
+    ends_at: datetime
+
+
+@strawberry.type(name="AppointmentStatusEvent")
+class AppointmentStatusEvent:
+    appointment_id: strawberry.ID
+    status: AppointmentStatus
+    previous_status: AppointmentStatus | None
+    rejection_reason: RejectionReason | None
+    occurred_at: datetime
+    version: int = strawberry.field(
+        description="Increases by one with every change of this appointment; a client drops "
+        "an event whose version it has already seen."
+    )
+    request_id: strawberry.ID | None
+    cursor: str = strawberry.field(
+        description="Position in the global event history; pass it as "
+        "appointmentEvents(after:) to resume."
+    )
+    reason: str | None = strawberry.field(description="The reason recorded with the change.")
+    raw_appointment_id: strawberry.Private[UUID]
+
+    @strawberry.field
+    def appointment(self, info: Info[Context, None]) -> "Appointment":
+        return deferred(info.context.loaders.appointment.load(self.raw_appointment_id), Appointment)
+
+    @classmethod
+    def from_domain(cls, event: domain_appointments.StatusEvent) -> Self:
+        rejected = event.status is AppointmentStatus.REJECTED and event.reason
+        return cls(
+            appointment_id=strawberry.ID(to_global_id("Appointment", event.appointment_id)),
+            status=event.status,
+            previous_status=event.previous_status,
+            rejection_reason=RejectionReason(event.reason) if rejected else None,
+            occurred_at=event.occurred_at,
+            version=event.version,
+            request_id=strawberry.ID(event.request_id) if event.request_id else None,
+            cursor=encode_event_cursor(event.sequence or 0),
+            reason=event.reason,
+            raw_appointment_id=event.appointment_id,
+        )
+
+
+async def _appointments_of(
+    info: Info[Context, None],
+    forced: AppointmentFilter,
+    filter: AppointmentFilterInput | None,
+    order_by: AppointmentOrderInput | None,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+) -> "AppointmentConnection":
+    from resolvers.types.connections import resolve_appointment_connection
+
+    return await resolve_appointment_connection(
+        info, filter, order_by, first, after, last, before, forced=forced
+    )
+
+
+@strawberry.type(name="Psychologist")
+class Psychologist(Node):
+    name: str
+    email: str
+    specialties: list[str]
+    time_zone: str = strawberry.field(description="IANA time zone name, e.g. America/Sao_Paulo.")
+    working_hours: list[WorkingHoursType]
+    default_duration_minutes: int
+    consultation_fee: Decimal
+    active: bool
+    domain: strawberry.Private[people.Psychologist]
+
+    @classmethod
+    def from_domain(cls, psychologist: people.Psychologist) -> Self:
+        return cls(
+            id=strawberry.ID(to_global_id("Psychologist", psychologist.id)),
+            name=psychologist.name,
+            email=psychologist.email,
+            specialties=list(psychologist.specialties),
+            time_zone=psychologist.time_zone,
+            working_hours=[WorkingHoursType.from_domain(h) for h in psychologist.working_hours],
+            default_duration_minutes=psychologist.default_duration_minutes,
+            consultation_fee=psychologist.consultation_fee,
+            active=psychologist.active,
+            domain=psychologist,
+        )
+
+    @strawberry.field(
+        description="Bookable start times: inside working hours, past the minimum notice, "
+        "not overlapping any PENDING or CONFIRMED appointment."
+    )
+    async def available_slots(
+        self,
+        info: Info[Context, None],
+        from_: Annotated[datetime, strawberry.argument(name="from")],
+        to: datetime,
+        duration_minutes: int | None = None,
+        step_minutes: Annotated[
+            int | None,
+            strawberry.argument(description="Spacing of candidate start times; default 15."),
+        ] = None,
+    ) -> list[TimeSlot]:
+        services = info.context.services
+        duration = duration_minutes or self.domain.default_duration_minutes
+        step = step_minutes or 15
+        policy = services.policy
+        if not policy.min_duration_minutes <= duration <= policy.max_duration_minutes:
+            raise bad_user_input(
+                "durationMinutes must be between 15 and 240.", argument="durationMinutes"
+            )
+        if not 5 <= step <= 240:
+            raise bad_user_input("stepMinutes must be between 5 and 240.", argument="stepMinutes")
+        if to <= from_:
+            raise bad_user_input("to must be after from.", argument="to")
+        if to - from_ > timedelta(days=services.max_slot_window_days):
+            raise bad_user_input(
+                f"The window may span at most {services.max_slot_window_days} days.", argument="to"
+            )
+        window = Interval(from_, to)
+        busy = await services.appointments.busy_intervals(self.domain.id, window)
+        slots = available_slots(
+            psychologist=self.domain,
+            window=window,
+            duration_minutes=duration,
+            busy=busy,
+            now=services.clock(),
+            policy=policy,
+            step_minutes=step,
+        )
+        return [TimeSlot(starts_at=slot.start, ends_at=slot.end) for slot in slots]
+
+    @strawberry.field(
+        description="Only what the viewer may see: a patient sees only their own appointments here."
+    )
+    async def appointments(
+        self,
+        info: Info[Context, None],
+        filter: AppointmentFilterInput | None = None,
+        order_by: AppointmentOrderInput | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> AppointmentConnectionRef:
+        forced = AppointmentFilter(psychologist_id=self.domain.id)
+        return await _appointments_of(info, forced, filter, order_by, first, after, last, before)
+
+
+@strawberry.type(name="Patient")
+class Patient(Node):
+    name: str
+    email: str
+    phone: str | None = strawberry.field(description="E.164, e.g. +5511999999999.")
+    domain: strawberry.Private[people.Patient]
+
+    @classmethod
+    def from_domain(cls, patient: people.Patient) -> Self:
+        return cls(
+            id=strawberry.ID(to_global_id("Patient", patient.id)),
+            name=patient.name,
+            email=patient.email,
+            phone=patient.phone,
+            domain=patient,
+        )
+
+    @strawberry.field
+    async def appointments(
+        self,
+        info: Info[Context, None],
+        filter: AppointmentFilterInput | None = None,
+        order_by: AppointmentOrderInput | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> AppointmentConnectionRef:
+        forced = AppointmentFilter(patient_id=self.domain.id)
+        return await _appointments_of(info, forced, filter, order_by, first, after, last, before)
+
+
+@strawberry.type(name="Appointment")
+class Appointment(Node):
+    scheduled_at: datetime
+    ends_at: datetime
+    duration_minutes: int
+    appointment_type: AppointmentType
+    meeting_type: MeetingType
+    meeting_url: str | None
+    notes: str | None
+    consultation_fee: Decimal
+    is_paid: bool
+    status: AppointmentStatus
+    rejection_reason: RejectionReason | None
+    cancellation_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+    version: int = strawberry.field(description="Increases by one with every status change.")
+    domain: strawberry.Private[domain_appointments.Appointment]
+
+    @classmethod
+    def from_domain(cls, appointment: domain_appointments.Appointment) -> Self:
+        return cls(
+            id=strawberry.ID(to_global_id("Appointment", appointment.id)),
+            scheduled_at=appointment.scheduled_at,
+            ends_at=appointment.ends_at,
+            duration_minutes=appointment.duration_minutes,
+            appointment_type=appointment.appointment_type,
+            meeting_type=appointment.meeting_type,
+            meeting_url=appointment.meeting_url,
+            notes=appointment.notes,
+            consultation_fee=appointment.consultation_fee,
+            is_paid=appointment.is_paid,
+            status=appointment.status,
+            rejection_reason=appointment.rejection_reason,
+            cancellation_reason=appointment.cancellation_reason,
+            created_at=appointment.created_at,
+            updated_at=appointment.updated_at,
+            version=appointment.version,
+            domain=appointment,
+        )
+
+    @strawberry.field
+    def patient(self, info: Info[Context, None]) -> Patient:
+        return deferred(info.context.loaders.patient.load(self.domain.patient_id), Patient)
+
+    @strawberry.field
+    def psychologist(self, info: Info[Context, None]) -> Psychologist:
+        loaded = info.context.loaders.psychologist.load(self.domain.psychologist_id)
+        return deferred(loaded, Psychologist)
+
+    @strawberry.field(description="Every status change, oldest first: the audit trail.")
+    def history(self, info: Info[Context, None]) -> list[AppointmentStatusEvent]:
+        return deferred(info.context.loaders.history.load(self.domain.id), list)

@@ -1,0 +1,67 @@
+"""Input types of the read side, and their translation into domain queries."""
+
+from datetime import datetime
+
+import strawberry
+
+import resolvers.types.enums  # noqa: F401 - registers the enums with strawberry
+from domain import listing
+from domain.appointments import AppointmentStatus, AppointmentType
+from resolvers.node_ids import expect_global_id
+
+
+@strawberry.input(name="AppointmentFilter")
+class AppointmentFilterInput:
+    patient_id: strawberry.ID | None = None
+    psychologist_id: strawberry.ID | None = None
+    status: list[AppointmentStatus] | None = None
+    appointment_type: list[AppointmentType] | None = None
+    scheduled_from: datetime | None = strawberry.field(
+        default=None, description="Inclusive lower bound on scheduledAt."
+    )
+    scheduled_to: datetime | None = strawberry.field(
+        default=None, description="Exclusive upper bound on scheduledAt."
+    )
+
+    def to_domain(self) -> listing.AppointmentFilter:
+        return listing.AppointmentFilter(
+            patient_id=(
+                expect_global_id(self.patient_id, "Patient", argument="filter.patientId")
+                if self.patient_id is not None
+                else None
+            ),
+            psychologist_id=(
+                expect_global_id(
+                    self.psychologist_id, "Psychologist", argument="filter.psychologistId"
+                )
+                if self.psychologist_id is not None
+                else None
+            ),
+            statuses=tuple(self.status or ()),
+            appointment_types=tuple(self.appointment_type or ()),
+            scheduled_from=self.scheduled_from,
+            scheduled_to=self.scheduled_to,
+        )
+
+
+@strawberry.input(name="AppointmentOrder")
+class AppointmentOrderInput:
+    field: listing.AppointmentOrderField = listing.AppointmentOrderField.SCHEDULED_AT
+    direction: listing.OrderDirection = listing.OrderDirection.ASC
+
+    def to_domain(self) -> listing.AppointmentOrder:
+        return listing.AppointmentOrder(
+            listing.AppointmentOrderField(self.field), listing.OrderDirection(self.direction)
+        )
+
+
+@strawberry.input(name="PsychologistFilter")
+class PsychologistFilterInput:
+    specialty: str | None = None
+    active: bool | None = None
+    name_contains: str | None = strawberry.field(
+        default=None, description="Case-insensitive substring of the name."
+    )
+
+    def to_domain(self) -> listing.PsychologistFilter:
+        return listing.PsychologistFilter(self.specialty, self.active, self.name_contains)

@@ -1,0 +1,144 @@
+"""The real server, started as a subprocess on a free port, for tests that drive it from outside."""
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+from infra.config import Settings
+from support.processes import STOP_TIMEOUT_SECONDS, ServiceError, free_port, wait_until
+
+STARTUP_TIMEOUT_SECONDS = 60.0  # migrations and demo data come first
+OUTPUT_TAIL_CHARS = 20_000
+
+
+@dataclass(frozen=True)
+class LiveApi:
+    base_url: str
+    cli: Path
+    env: dict[str, str] = field(repr=False)  # holds the JWT secret
+    workdir: Path
+
+    @property
+    def output_path(self) -> Path:
+        return self.workdir / "server.log"
+
+    def token(self, role: str, sub: str) -> str:
+        """A JWT for `sub` with `role`, signed with the server's secret."""
+        result = subprocess.run(
+            [str(self.cli), "token", "--role", role, "--sub", sub],
+            env=self.env,
+            cwd=self.workdir,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        if result.returncode != 0 or not result.stdout.strip():
+            pytest.fail(
+                f"`appointment-api token --role {role} --sub {sub}` exited {result.returncode}:\n"
+                f"{result.stderr}",
+                pytrace=False,
+            )
+        return result.stdout.strip()
+
+    def server_output(self) -> str:
+        """The end of what the server printed (stdout and stderr)."""
+        text = self.output_path.read_text(encoding="utf-8", errors="replace")
+        return text[-OUTPUT_TAIL_CHARS:]
+
+
+@pytest.fixture(scope="session")
+def live_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApi]:
+    workdir = tmp_path_factory.mktemp("live-api")
+    cli = Path(sys.executable).with_name("appointment-api")
+    if not cli.exists():
+        pytest.fail(f"{cli} is missing: install the project into its virtualenv", pytrace=False)
+    port = free_port()
+    api = LiveApi(
+        base_url=f"http://127.0.0.1:{port}",
+        cli=cli,
+        env=_server_env(workdir, port=port),
+        workdir=workdir,
+    )
+    with api.output_path.open("wb") as output:
+        server = subprocess.Popen(
+            [str(cli), "dev"],
+            env=api.env,
+            cwd=workdir,
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_until_healthy(server, api)
+        yield api
+    finally:
+        _stop(server)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    api = getattr(item, "funcargs", {}).get("live_api")
+    if report.failed and isinstance(api, LiveApi):
+        report.sections.append(("appointment-api server output", api.server_output()))
+    return report
+
+
+def _wait_until_healthy(server: subprocess.Popen[bytes], api: LiveApi) -> None:
+    def still_alive() -> None:
+        if server.poll() is not None:
+            raise ServiceError(f"`appointment-api dev` exited {server.returncode}")
+
+    try:
+        wait_until(
+            lambda: _healthy(api.base_url),
+            what=f"/healthz of {api.base_url}",
+            still_alive=still_alive,
+            timeout=STARTUP_TIMEOUT_SECONDS,
+        )
+    except ServiceError as error:
+        pytest.fail(f"{error}; the server printed:\n{api.server_output()}", pytrace=False)
+
+
+def _server_env(workdir: Path, *, port: int) -> dict[str, str]:
+    # The app reads its settings from the environment: drop the developer's own ones so the
+    # server runs in the embedded mode with exactly these.
+    app_variables = {name.upper() for name in Settings.model_fields}
+    env = {name: value for name, value in os.environ.items() if name.upper() not in app_variables}
+    env.update(
+        HOST="127.0.0.1",
+        PORT=str(port),
+        DATABASE_URL=f"sqlite+aiosqlite:///{workdir / 'e2e.db'}",
+        JWT_SECRET=secrets.token_urlsafe(32),
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def _healthy(base_url: str) -> bool:
+    try:
+        return httpx.get(f"{base_url}/healthz", timeout=2).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def _stop(server: subprocess.Popen[bytes]) -> None:
+    if server.poll() is not None:
+        return
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=STOP_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
