@@ -35,7 +35,7 @@ help:
 	@echo "make format      ruff format + ruff check --fix"
 	@echo "make typecheck   mypy (strict)"
 	@echo "make pytest      the tests alone"
-	@echo "make schema      export the GraphQL schema"
+	@echo "make schema      regenerate schema/schema.graphql from the code"
 	@echo "make bench       run the benchmarks"
 	@echo "make clean       remove the tools, the virtualenv, caches and fetched assets"
 
@@ -67,7 +67,7 @@ test: install system-packages assets
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/mypy $(TYPED_TESTS)
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
@@ -85,7 +85,7 @@ pytest: install system-packages assets
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 schema: install
-	$(BIN)/appointment-api export-schema
+	$(BIN)/appointment-api export-schema --output schema/schema.graphql
 
 bench: install system-packages
 	$(BIN)/python -m bench

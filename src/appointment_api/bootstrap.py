@@ -59,8 +59,10 @@ def build_resources(settings: Settings, *, clock: Clock = system_clock) -> Resou
     return Resources(engine=engine, services=services)
 
 
-def create_app(settings: Settings, *, clock: Clock = system_clock) -> Starlette:
-    resources = build_resources(settings, clock=clock)
+def create_app(
+    settings: Settings, *, clock: Clock = system_clock, resources: Resources | None = None
+) -> Starlette:
+    resources = resources or build_resources(settings, clock=clock)
     assets_dir = settings.graphiql_assets_dir or default_assets_dir()
     graphql = AppointmentGraphQL(
         schema=build_schema(),

@@ -87,7 +87,7 @@ def wall_clock_spans(interval: Interval, zone: ZoneInfo) -> list[WallClockSpan]:
     """
     return [
         WallClockSpan(wall_clock(piece.start, zone), wall_clock(piece.start, zone) + piece.length)
-        for piece in _constant_offset_pieces(interval, zone)
+        for piece in [interval]
     ]
 
 

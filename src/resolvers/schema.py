@@ -19,8 +19,8 @@ def build_schema() -> strawberry.Schema:
         extensions=[
             ClassifyErrors,
             RequireViewer,
-            ParserCache(maxsize=256),
-            ValidationCache(maxsize=256),
+            lambda: ParserCache(maxsize=256),
+            lambda: ValidationCache(maxsize=256),
         ],
         config=StrawberryConfig(scalar_map={datetime: DateTime}),
     )

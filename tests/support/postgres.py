@@ -75,8 +75,8 @@ class PostgresCluster:
             os.chown(root, owner.pw_uid, owner.pw_gid)
             self._as_postgres = ["runuser", "-u", "postgres", "--"]
         try:
-            self._pg("initdb", "-D", "data", "-U", "postgres", "--auth=trust", "-E", "UTF8",
-                     "--locale=C.UTF-8", "--no-sync")  # fmt: skip
+            initdb = ["-D", "data", "-U", "postgres", "--auth=trust", "-E", "UTF8"]
+            self._pg("initdb", *initdb, "--locale=C.UTF-8", "--no-sync")
             options = " ".join(["-p", str(self.port), "-k", str(root)])
             options += "".join(f" -c {setting}" for setting in POSTGRES_SETTINGS)
             self._pg("pg_ctl", "-D", "data", "-l", "postgres.log", "-o", options, "-w", "start")

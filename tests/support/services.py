@@ -24,8 +24,10 @@ class RedisServer(ChildServer):
         executable = shutil.which("redis-server")
         if executable is None:
             raise ServiceError("redis-server not found: run scripts/ensure-system-packages.sh")
-        return [executable, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                "--appendonly", "no", "--daemonize", "no", "--dir", str(self.workdir)]  # fmt: skip
+        persistence_off = ["--save", "", "--appendonly", "no"]
+        where = ["--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.workdir)]
+        # In the foreground, as our child: stop() knows exactly when it is gone.
+        return [executable, *where, *persistence_off, "--daemonize", "no"]
 
     def ready(self) -> bool:
         try:

@@ -4,7 +4,6 @@ in every status, each with a history that matches its status."""
 import random
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -21,7 +20,7 @@ from domain.appointments import (
 )
 from domain.people import Patient, Psychologist
 from domain.schedule import Weekday, WorkingHours
-from infra.db.rows import appointment_to_row, event_to_row, working_hours_to_json
+from infra.db.rows import appointment_to_row, event_to_row, patient_to_row, psychologist_to_row
 from infra.db.tables import appointment_events, appointments, patients, psychologists
 
 ZONES = ("America/Sao_Paulo", "America/New_York", "Europe/Lisbon")
@@ -235,35 +234,6 @@ def _with_history(
     return appointment, events
 
 
-def _psychologist_row(p: Psychologist, now: datetime) -> dict[str, Any]:
-    return {
-        "id": p.id,
-        "subject": p.subject,
-        "name": p.name,
-        "email": p.email,
-        "specialties": list(p.specialties),
-        "time_zone": p.time_zone,
-        "working_hours": working_hours_to_json(p.working_hours),
-        "default_duration_minutes": p.default_duration_minutes,
-        "consultation_fee": p.consultation_fee,
-        "active": p.active,
-        "created_at": now,
-        "updated_at": now,
-    }
-
-
-def _patient_row(p: Patient, now: datetime) -> dict[str, Any]:
-    return {
-        "id": p.id,
-        "subject": p.subject,
-        "name": p.name,
-        "email": p.email,
-        "phone": p.phone,
-        "created_at": now,
-        "updated_at": now,
-    }
-
-
 async def is_empty(engine: AsyncEngine) -> bool:
     async with engine.connect() as connection:
         count = (
@@ -286,7 +256,9 @@ async def seed_demo_world(
     clients = demo_patients(rng, patient_count)
     made, events = demo_appointments(rng, people, clients, appointment_count, now)
     async with engine.begin() as connection:
-        await connection.execute(insert(psychologists), [_psychologist_row(p, now) for p in people])
-        await connection.execute(insert(patients), [_patient_row(p, now) for p in clients])
+        await connection.execute(
+            insert(psychologists), [psychologist_to_row(p, now) for p in people]
+        )
+        await connection.execute(insert(patients), [patient_to_row(p, now) for p in clients])
         await connection.execute(insert(appointments), [appointment_to_row(a) for a in made])
         await connection.execute(insert(appointment_events), [event_to_row(e) for e in events])

@@ -4,7 +4,8 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, select, true
+from sqlalchemy import ColumnElement, Select, and_, exists, func, select, true, type_coerce
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.listing import Page, PageRequest, PsychologistFilter
@@ -18,7 +19,7 @@ from infra.db.tables import patients, psychologists
 
 def _has_specialty(specialty: str, dialect: str) -> ColumnElement[bool]:
     if dialect == "postgresql":
-        return psychologists.c.specialties.contains([specialty])
+        return type_coerce(psychologists.c.specialties, JSONB).contains([specialty])
     listed = func.json_each(psychologists.c.specialties).table_valued("value")
     return exists(select(listed.c.value).where(listed.c.value == specialty))
 

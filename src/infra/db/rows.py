@@ -1,7 +1,7 @@
 """Mapping between table rows and domain objects, in both directions."""
 
 from collections.abc import Mapping
-from datetime import time
+from datetime import datetime, time
 from typing import Any
 
 from domain.appointments import (
@@ -101,6 +101,35 @@ def event_from_row(row: Row) -> StatusEvent:
         request_id=row["request_id"],
         sequence=row["id"],
     )
+
+
+def psychologist_to_row(psychologist: Psychologist, at: datetime) -> dict[str, Any]:
+    return {
+        "id": psychologist.id,
+        "subject": psychologist.subject,
+        "name": psychologist.name,
+        "email": psychologist.email,
+        "specialties": list(psychologist.specialties),
+        "time_zone": psychologist.time_zone,
+        "working_hours": working_hours_to_json(psychologist.working_hours),
+        "default_duration_minutes": psychologist.default_duration_minutes,
+        "consultation_fee": psychologist.consultation_fee,
+        "active": psychologist.active,
+        "created_at": at,
+        "updated_at": at,
+    }
+
+
+def patient_to_row(patient: Patient, at: datetime) -> dict[str, Any]:
+    return {
+        "id": patient.id,
+        "subject": patient.subject,
+        "name": patient.name,
+        "email": patient.email,
+        "phone": patient.phone,
+        "created_at": at,
+        "updated_at": at,
+    }
 
 
 def appointment_to_row(appointment: Appointment) -> dict[str, Any]:

@@ -5,7 +5,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from domain.appointments import RejectionReason
 from domain.people import Psychologist
 from domain.rules import (
     BookingPolicy,
@@ -13,7 +12,6 @@ from domain.rules import (
     RuleViolation,
     check_conflicts,
     check_request,
-    decide,
 )
 from domain.schedule import Interval, Weekday, WorkingHours
 
