@@ -75,7 +75,7 @@ def instants_showing(reading: datetime, zone: ZoneInfo) -> list[datetime]:
 
     None in a spring-forward gap, two in a fall-back overlap, one otherwise.
     """
-    candidates = {reading.replace(tzinfo=zone, fold=fold).astimezone(UTC) for fold in (0, 1)}
+    candidates = {reading.replace(tzinfo=zone, fold=fold).astimezone(UTC) for fold in (0,)}
     return sorted(instant for instant in candidates if wall_clock(instant, zone) == reading)
 
 
@@ -87,7 +87,7 @@ def wall_clock_spans(interval: Interval, zone: ZoneInfo) -> list[WallClockSpan]:
     """
     return [
         WallClockSpan(wall_clock(piece.start, zone), wall_clock(piece.start, zone) + piece.length)
-        for piece in [interval]
+        for piece in _constant_offset_pieces(interval, zone)
     ]
 
 

@@ -42,7 +42,7 @@ class Loaders:
                 for key in keys
             ]
 
-        self.psychologist = DataLoader(load_fn=psychologists)
-        self.patient = DataLoader(load_fn=patients)
-        self.appointment = DataLoader(load_fn=appointments)
-        self.history = DataLoader(load_fn=histories)
+        self.psychologist: DataLoader[UUID, Psychologist | None] = DataLoader(psychologists)
+        self.patient: DataLoader[UUID, Patient | None] = DataLoader(patients)
+        self.appointment: DataLoader[UUID, Appointment | None] = DataLoader(appointments)
+        self.history: DataLoader[UUID, list[AppointmentStatusEvent]] = DataLoader(histories)

@@ -1,6 +1,10 @@
 """The Query root of the contract."""
 
+from typing import Any
+from uuid import UUID
+
 import strawberry
+from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from domain.viewer import Role
@@ -47,11 +51,12 @@ class Query:
     async def node(self, info: Info[Context, None], id: strawberry.ID) -> Node | None:
         type_name, key = from_global_id(id, argument="id")
         loaders = info.context.loaders
-        loader = {
+        by_type: dict[str, DataLoader[UUID, Any]] = {
             "Appointment": loaders.appointment,
             "Patient": loaders.patient,
             "Psychologist": loaders.psychologist,
-        }.get(type_name)
+        }
+        loader = by_type.get(type_name)
         if loader is None:
             return None
         found: Node | None = await loader.load(key)

@@ -146,7 +146,8 @@ async def test_paging_forward_then_back_returns_the_same_rows(api: Api) -> None:
         "appointments"
     ]
     assert back["nodes"] == first["nodes"]
-    assert second["pageInfo"]["hasPreviousPage"] and back["pageInfo"]["hasNextPage"]
+    assert second["pageInfo"]["hasPreviousPage"]
+    assert back["pageInfo"]["hasNextPage"]
 
 
 ALL_WITH_PATIENTS = (
@@ -238,7 +239,8 @@ async def test_a_psychologist_sees_only_their_own_schedule(api: Api) -> None:
     )
     own_id = body["data"]["viewer"]["psychologist"]["id"]
     nodes = body["data"]["appointments"]["nodes"]
-    assert nodes and {n["psychologist"]["id"] for n in nodes} == {own_id}
+    assert nodes
+    assert {n["psychologist"]["id"] for n in nodes} == {own_id}
     assert body["data"]["appointments"]["totalCount"] == len(nodes)
 
 

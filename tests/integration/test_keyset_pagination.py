@@ -235,5 +235,7 @@ async def test_scoping_shows_a_patient_only_their_own_and_a_psychologist_only_th
     assert {a.id for a in schedule.items} == {
         a.id for a in made if a.psychologist_id == doctors[1].id
     }
-    assert mine.total == len(mine.items) and schedule.total == len(schedule.items)
-    assert list(stranger.items) == [] and stranger.total == 0
+    assert mine.total == len(mine.items)
+    assert schedule.total == len(schedule.items)
+    assert list(stranger.items) == []
+    assert stranger.total == 0

@@ -15,7 +15,7 @@ from domain.appointments import (
 from domain.people import Patient, Psychologist
 from domain.schedule import Weekday, WorkingHours
 
-Row = Mapping[str, Any]
+Row = Mapping[Any, Any]
 
 
 def working_hours_to_json(hours: tuple[WorkingHours, ...]) -> list[dict[str, str]]:

@@ -89,12 +89,16 @@ class AppointmentStatusEvent:
 
     @classmethod
     def from_domain(cls, event: domain_appointments.StatusEvent) -> Self:
-        rejected = event.status is AppointmentStatus.REJECTED and event.reason
+        rejection = (
+            RejectionReason(event.reason)
+            if event.status is AppointmentStatus.REJECTED and event.reason
+            else None
+        )
         return cls(
             appointment_id=strawberry.ID(to_global_id("Appointment", event.appointment_id)),
             status=event.status,
             previous_status=event.previous_status,
-            rejection_reason=RejectionReason(event.reason) if rejected else None,
+            rejection_reason=rejection,
             occurred_at=event.occurred_at,
             version=event.version,
             request_id=strawberry.ID(event.request_id) if event.request_id else None,
