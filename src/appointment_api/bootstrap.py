@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Mount, Route
 
+from appointment_api.body_limit import BodyLimitMiddleware
 from appointment_api.graphiql import default_assets_dir, graphiql_assets_app
 from appointment_api.graphql_view import ASSETS_URL, AppointmentGraphQL
 from appointment_api.request_id import RequestIdMiddleware
@@ -93,7 +94,10 @@ def create_app(
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Mount(ASSETS_URL, app=graphiql_assets_app(assets_dir)),
         ],
-        middleware=[Middleware(RequestIdMiddleware)],
+        middleware=[
+            Middleware(RequestIdMiddleware),
+            Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
+        ],
         lifespan=lifespan,
     )
 

@@ -75,7 +75,7 @@ def instants_showing(reading: datetime, zone: ZoneInfo) -> list[datetime]:
 
     None in a spring-forward gap, two in a fall-back overlap, one otherwise.
     """
-    candidates = {reading.replace(tzinfo=zone, fold=fold).astimezone(UTC) for fold in (0,)}
+    candidates = {reading.replace(tzinfo=zone, fold=fold).astimezone(UTC) for fold in (0, 1)}
     return sorted(instant for instant in candidates if wall_clock(instant, zone) == reading)
 
 

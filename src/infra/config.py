@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     min_notice_hours: int = Field(default=24, ge=0, le=24 * 30)
     max_advance_days: int = Field(default=180, ge=1, le=3650)
 
+    max_body_bytes: int = Field(default=256 * 1024, ge=1024, le=16 * 1024 * 1024)
+
     cors_origins: Annotated[list[str], NoDecode] = []
     graphiql_enabled: bool | None = None
     introspection_enabled: bool | None = None

@@ -1,21 +1,17 @@
 """Adapters wired to this test's own PostgreSQL database."""
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from builders import first_event
-from domain.appointments import Appointment
-from domain.people import Patient, Psychologist
+from graphql_client import Api, running_api
+
 from infra.db.appointment_reads import SqlAppointmentReads
 from infra.db.appointment_store import SqlAppointmentStore
 from infra.db.engine import create_engine
 from infra.db.people_reads import SqlPeopleReads
-from infra.db.rows import appointment_to_row, event_to_row, patient_to_row, psychologist_to_row
-from infra.db.tables import appointment_events, appointments, patients, psychologists
 
 STAMP = datetime(2030, 1, 1, tzinfo=UTC)
 
@@ -44,24 +40,8 @@ def people_reads(engine: AsyncEngine) -> SqlPeopleReads:
     return SqlPeopleReads(engine)
 
 
-async def save_people(
-    engine: AsyncEngine,
-    psychologist_list: Iterable[Psychologist] = (),
-    patient_list: Iterable[Patient] = (),
-) -> None:
-    rows_p = [psychologist_to_row(p, STAMP) for p in psychologist_list]
-    rows_q = [patient_to_row(p, STAMP) for p in patient_list]
-    async with engine.begin() as connection:
-        if rows_p:
-            await connection.execute(insert(psychologists), rows_p)
-        if rows_q:
-            await connection.execute(insert(patients), rows_q)
-
-
-async def save_appointments(engine: AsyncEngine, made: Iterable[Appointment]) -> None:
-    made = list(made)
-    async with engine.begin() as connection:
-        await connection.execute(insert(appointments), [appointment_to_row(a) for a in made])
-        await connection.execute(
-            insert(appointment_events), [event_to_row(first_event(a)) for a in made]
-        )
+@pytest.fixture
+async def api(database_url: str) -> AsyncIterator[Api]:
+    """The real app in process, on this test's database seeded with the demo world."""
+    async with running_api(database_url) as client:
+        yield client

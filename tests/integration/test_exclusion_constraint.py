@@ -6,11 +6,11 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from builders import NOW, a_patient, a_psychologist, an_appointment
-from conftest import save_appointments, save_people
 from domain.appointments import Appointment, AppointmentStatus
 from domain.errors import SlotTaken
 from infra.db.appointment_reads import SqlAppointmentReads
 from infra.db.appointment_store import SqlAppointmentStore, StaleAppointment
+from storage import save_appointments, save_people
 
 TEN = NOW.replace(hour=10) + timedelta(days=3)
 

@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from builders import NOW, a_patient, a_psychologist, an_appointment
-from conftest import save_appointments, save_people
 from domain.appointments import Appointment, AppointmentStatus, AppointmentType
 from domain.listing import (
     AppointmentFilter,
@@ -22,6 +21,7 @@ from domain.listing import (
 from domain.people import Patient, Psychologist
 from domain.viewer import Role, Viewer
 from infra.db.appointment_reads import SqlAppointmentReads
+from storage import save_appointments, save_people
 
 ADMIN = Viewer("admin-1", Role.ADMIN)
 ATTRIBUTE = {
