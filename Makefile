@@ -55,7 +55,7 @@ system-packages:
 assets: $(ASSETS_STAMP)
 
 # Runs only while the marker the fetch script writes last is missing.
-$(ASSETS_STAMP): | $(VENV_STAMP)
+$(ASSETS_STAMP): uv.lock | $(VENV_STAMP)
 	scripts/ensure-system-packages.sh node
 	$(BIN)/python scripts/fetch_graphiql_assets.py
 

@@ -66,7 +66,7 @@ def create_app(
     resources = resources or build_resources(settings, clock=clock)
     assets_dir = settings.graphiql_assets_dir or default_assets_dir()
     graphql = AppointmentGraphQL(
-        schema=build_schema(),
+        schema=build_schema(introspection=settings.introspection_on),
         services=resources.services,
         assets_dir=assets_dir,
         graphiql=settings.graphiql_on,

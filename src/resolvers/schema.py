@@ -1,9 +1,10 @@
 """The GraphQL schema, assembled from the feature modules."""
 
 from datetime import datetime
+from typing import Any
 
 import strawberry
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import DisableIntrospection, ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
 from resolvers.extensions import ClassifyErrors, RequireViewer
@@ -12,15 +13,18 @@ from resolvers.scalars import DateTime
 from resolvers.types.entities import Appointment, Patient, Psychologist
 
 
-def build_schema() -> strawberry.Schema:
+def build_schema(*, introspection: bool = True) -> strawberry.Schema:
+    extensions: list[Any] = [
+        ClassifyErrors,
+        RequireViewer,
+        lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
+    ]
+    if not introspection:
+        extensions.append(DisableIntrospection)
     return strawberry.Schema(
         query=Query,
         types=[Appointment, Patient, Psychologist],
-        extensions=[
-            ClassifyErrors,
-            RequireViewer,
-            lambda: ParserCache(maxsize=256),
-            lambda: ValidationCache(maxsize=256),
-        ],
+        extensions=extensions,
         config=StrawberryConfig(scalar_map={datetime: DateTime}),
     )

@@ -7,7 +7,6 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from graphql_client import Api, running_api
-
 from infra.db.appointment_reads import SqlAppointmentReads
 from infra.db.appointment_store import SqlAppointmentStore
 from infra.db.engine import create_engine

@@ -1,0 +1,91 @@
+"""Configuration is validated at start: one line naming the variable, exit code 2."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from infra.config import DEV_JWT_SECRET, Settings
+
+CLI = Path(sys.executable).parent / "appointment-api"
+
+
+def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(CLI), *args],
+        env={"PATH": "/usr/bin:/bin", **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("PORT", "eighty"),
+        ("DATABASE_URL", "mysql://db"),
+        ("JWT_ALGORITHMS", "none"),
+        ("MIN_NOTICE_HOURS", "-1"),
+        ("APP_ENV", "staging"),
+    ],
+)
+def test_a_bad_value_stops_the_cli_with_one_line_naming_the_variable(
+    variable: str, value: str
+) -> None:
+    result = run_cli({variable: value}, "token", "--role", "admin", "--sub", "a")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(f"configuration error: {variable}:")
+
+
+def test_production_refuses_the_development_secret() -> None:
+    result = run_cli(
+        {"APP_ENV": "production", "JWT_SECRET": DEV_JWT_SECRET},
+        "token",
+        "--role",
+        "admin",
+        "--sub",
+        "a",
+    )
+    assert result.returncode == 2
+    assert "JWT_SECRET" in result.stderr
+
+
+def test_production_needs_some_verification_key() -> None:
+    with pytest.raises(ValidationError, match="JWT_SECRET"):
+        Settings(app_env="production")  # type: ignore[arg-type]
+
+
+def test_development_has_a_usable_secret_and_graphiql_production_has_neither_by_default() -> None:
+    development = Settings()
+    production = Settings(app_env="production", jwt_secret="s" * 40)  # type: ignore[arg-type]
+    assert development.effective_jwt_secret == DEV_JWT_SECRET
+    assert development.graphiql_on
+    assert development.introspection_on
+    assert not production.graphiql_on
+    assert not production.introspection_on
+
+
+def test_every_subcommand_has_help() -> None:
+    for command in ("dev", "serve", "migrate", "seed", "token", "export-schema"):
+        result = run_cli({}, command, "--help")
+        assert result.returncode == 0, result.stderr
+        assert "usage: appointment-api" in result.stdout
+
+
+def test_the_token_command_prints_a_token_the_api_accepts() -> None:
+    import asyncio
+
+    from infra.auth import JwtVerifier
+
+    result = run_cli(
+        {"JWT_SECRET": "t" * 40}, "token", "--role", "patient", "--sub", "patient-1", "--ttl", "60"
+    )
+    assert result.returncode == 0, result.stderr
+    verifier = JwtVerifier(algorithms=["HS256"], secret="t" * 40)
+    viewer = asyncio.run(verifier.authenticate(f"Bearer {result.stdout.strip()}"))
+    assert (viewer.subject, viewer.role.value) == ("patient-1", "PATIENT")
