@@ -34,13 +34,14 @@ class HttpServer:
     """A server process on 127.0.0.1:``port``, ready once ``GET /healthz`` answers 200."""
 
     def __init__(
-        self, name: str, command: list[str], env: dict[str, str], port: int, workdir: Path
+        self, name: str, command: list[str], *, env: dict[str, str], port: int, workdir: Path
     ) -> None:
         self.name = name
         self.command = command
         self.env = env
         self.port = port
         self.log_path = workdir / f"{name}.log"
+        self.cwd = Path(__file__).resolve().parent.parent
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -56,7 +57,12 @@ class HttpServer:
     def start(self) -> None:
         with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(
-                self.command, env=self.env, stdin=subprocess.DEVNULL, stdout=log, stderr=log
+                self.command,
+                cwd=self.cwd,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
             )
         deadline = time.monotonic() + READY_TIMEOUT_SECONDS
         while not self._answers():
@@ -79,7 +85,8 @@ class HttpServer:
 
     def _answers(self) -> bool:
         try:
-            with urllib.request.urlopen(f"{self.base_url}/healthz", timeout=1) as response:
+            url = f"{self.base_url}/healthz"
+            with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 - our server
                 return bool(response.status == 200)
         except (urllib.error.URLError, OSError):
             return False

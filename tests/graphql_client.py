@@ -1,5 +1,6 @@
 """An in-process client of the real ASGI app, seeded with the demo world."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -7,14 +8,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import orjson
 from sqlalchemy import event
 from starlette.applications import Starlette
 
-from appointment_api.bootstrap import build_resources, create_app
+from appointment_api.bootstrap import Resources, build_resources, create_app
 from domain.viewer import Role
 from infra.auth import issue_token
 from infra.config import Settings
 from infra.db.demo_data import seed_demo_world
+from resolvers.node_ids import from_global_id
 
 SECRET = "integration-secret-0123456789abcdef0123"
 SEEDED_AT = datetime(2030, 3, 4, 12, 0, tzinfo=UTC)
@@ -24,6 +27,26 @@ SEEDED_AT = datetime(2030, 3, 4, 12, 0, tzinfo=UTC)
 class Api:
     client: httpx.AsyncClient
     statements: list[str]
+    resources: Resources
+
+    async def wait_for_status(
+        self, appointment_id: str, wanted: str, *, seconds: float = 10
+    ) -> str:
+        """Wait for a status event on the appointment's channel (subscribe first, then read)."""
+        _, key = from_global_id(appointment_id, argument="id")
+        async with self.resources.pubsub.subscribe(f"appointment:{key}") as events:
+            current = await self._status(appointment_id)
+            async with asyncio.timeout(seconds):
+                while current != wanted and current in (None, "PENDING"):
+                    current = orjson.loads(await events.get())["status"]
+        return str(current)
+
+    async def _status(self, appointment_id: str) -> str | None:
+        body = await self.query(
+            "query($id: ID!) { appointment(id: $id) { status } }", id=appointment_id
+        )
+        found = body["data"]["appointment"]
+        return None if found is None else str(found["status"])
 
     def token(self, role: str, subject: str) -> str:
         return issue_token(
@@ -54,14 +77,16 @@ async def running_api(database_url: str) -> AsyncIterator[Api]:
     statements: list[str] = []
 
     def count(*args: Any) -> None:
-        statements.append(args[2])
+        # The embedded relay polls the outbox on its own schedule: not the request's cost.
+        if "FROM outbox" not in args[2]:
+            statements.append(args[2])
 
     event.listen(resources.engine.sync_engine, "before_cursor_execute", count)
     app: Starlette = create_app(settings, resources=resources)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
-            yield Api(client, statements)
+            yield Api(client, statements, resources)
 
 
 def codes(body: dict[str, Any]) -> list[str]:

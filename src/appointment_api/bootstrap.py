@@ -1,16 +1,21 @@
-"""The composition root: settings → adapters → services → the ASGI app."""
+"""The composition root: settings → adapters → services → the ASGI app or the worker."""
 
+import asyncio
+import random
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Mount, Route
+from uuid6 import uuid7
 
 from appointment_api.body_limit import BodyLimitMiddleware
 from appointment_api.graphiql import default_assets_dir, graphiql_assets_app
@@ -20,8 +25,16 @@ from domain.rules import BookingPolicy
 from infra.auth import JwtVerifier
 from infra.config import Settings
 from infra.db.appointment_reads import SqlAppointmentReads
+from infra.db.appointment_store import SqlAppointmentStore
+from infra.db.booking_store import SqlBookingStore
+from infra.db.decision_store import SqlDecisions
 from infra.db.engine import create_engine
+from infra.db.outbox_store import SqlOutbox
 from infra.db.people_reads import SqlPeopleReads
+from infra.db.write_lock import WriteLock
+from infra.pubsub.memory_pubsub import InMemoryPubSub
+from infra.pubsub.status_events import ChannelStatusEvents
+from resolvers.booking import RequestAppointments
 from resolvers.context import Services
 from resolvers.schema import build_schema
 
@@ -41,8 +54,17 @@ def booking_policy(settings: Settings) -> BookingPolicy:
 
 @dataclass
 class Resources:
+    """Everything built from the settings, shared by the API and the worker parts."""
+
+    settings: Settings
     engine: AsyncEngine
-    services: Services
+    clock: Clock
+    write_lock: WriteLock
+    pubsub: InMemoryPubSub
+    status_events: ChannelStatusEvents
+    decisions: SqlDecisions
+    outbox: SqlOutbox
+    outbox_signal: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -50,24 +72,52 @@ class Resources:
 
 def build_resources(settings: Settings, *, clock: Clock = system_clock) -> Resources:
     engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
-    services = Services(
-        appointments=SqlAppointmentReads(engine),
-        people=SqlPeopleReads(engine),
-        authenticator=JwtVerifier.from_settings(settings),
+    write_lock = WriteLock.for_dialect(engine.dialect.name)
+    pubsub = InMemoryPubSub()
+    return Resources(
+        settings=settings,
+        engine=engine,
         clock=clock,
-        policy=booking_policy(settings),
+        write_lock=write_lock,
+        pubsub=pubsub,
+        status_events=ChannelStatusEvents(pubsub),
+        decisions=SqlDecisions(engine, write_lock, booking_policy(settings)),
+        outbox=SqlOutbox(engine, write_lock, random.Random()),
     )
-    return Resources(engine=engine, services=services)
+
+
+def build_services(resources: Resources) -> Services:
+    engine, settings = resources.engine, resources.settings
+    people = SqlPeopleReads(engine)
+    policy = booking_policy(settings)
+    return Services(
+        appointments=SqlAppointmentReads(engine),
+        people=people,
+        authenticator=JwtVerifier.from_settings(settings),
+        clock=resources.clock,
+        policy=policy,
+        request_appointments=RequestAppointments(
+            store=SqlBookingStore(engine, resources.write_lock, resources.outbox_signal.set),
+            psychologists=people.psychologists_by_ids,
+            clock=resources.clock,
+            policy=policy,
+            new_id=uuid7,
+        ),
+        appointment_writes=SqlAppointmentStore(engine, resources.write_lock),
+        status_events=resources.status_events,
+    )
 
 
 def create_app(
     settings: Settings, *, clock: Clock = system_clock, resources: Resources | None = None
 ) -> Starlette:
+    from appointment_api.worker_runtime import embedded_worker
+
     resources = resources or build_resources(settings, clock=clock)
     assets_dir = settings.graphiql_assets_dir or default_assets_dir()
     graphql = AppointmentGraphQL(
         schema=build_schema(introspection=settings.introspection_on),
-        services=resources.services,
+        services=build_services(resources),
         assets_dir=assets_dir,
         graphiql=settings.graphiql_on,
         allowed_origins=settings.cors_origins,
@@ -76,7 +126,9 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         try:
-            yield
+            # Without an SQS queue the relay and the worker run inside this process.
+            async with embedded_worker(resources, enabled=settings.sqs_queue_url is None):
+                yield
         finally:
             await resources.close()
 
@@ -103,9 +155,6 @@ def create_app(
 
 
 async def _database_reachable(engine: AsyncEngine) -> bool:
-    from sqlalchemy import text
-    from sqlalchemy.exc import SQLAlchemyError
-
     try:
         async with engine.connect() as connection:
             await connection.execute(text("SELECT 1"))

@@ -71,6 +71,7 @@ def _mint(settings: Settings, role: str, subject: str, ttl: timedelta) -> str:
 def _serve(settings: Settings) -> None:
     import uvicorn
 
+    _configure_logging()
     from appointment_api.bootstrap import create_app
 
     uvicorn.run(
@@ -115,6 +116,39 @@ def cmd_token(args: argparse.Namespace) -> None:
     print(_mint(load_settings(), args.role, args.sub, timedelta(seconds=args.ttl)))
 
 
+def cmd_worker(_: argparse.Namespace) -> None:
+    from appointment_api.bootstrap import build_resources
+    from appointment_api.worker_runtime import run_worker
+
+    settings = load_settings()
+    _configure_logging()
+    asyncio.run(run_worker(build_resources(settings)))
+
+
+def cmd_queues_create(_: argparse.Namespace) -> None:
+    from appointment_api.operations import create
+
+    asyncio.run(create(load_settings()))
+
+
+def cmd_dlq_list(args: argparse.Namespace) -> None:
+    from appointment_api.operations import show_dead_letters
+
+    asyncio.run(show_dead_letters(load_settings(), args.limit))
+
+
+def cmd_dlq_redrive(args: argparse.Namespace) -> None:
+    from appointment_api.operations import redrive
+
+    asyncio.run(redrive(load_settings(), args.limit))
+
+
+def _configure_logging() -> None:
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
 def cmd_export_schema(args: argparse.Namespace) -> None:
     from resolvers.schema import build_schema
 
@@ -152,6 +186,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export = add("export-schema", cmd_export_schema, "Print the GraphQL schema (SDL).")
     export.add_argument("--output", "-o", help="write to this file instead of stdout")
+    add("worker", cmd_worker, "Relay the outbox to the queue and decide requests, until SIGTERM.")
+    queues = commands.add_parser(
+        "queues", help="Manage the SQS queues.", description="Manage the SQS queues."
+    )
+    queue_commands = queues.add_subparsers(dest="queues_command", required=True, metavar="ACTION")
+    create = queue_commands.add_parser(
+        "create", help="Create the FIFO queue and its dead-letter queue (idempotent)."
+    )
+    create.set_defaults(handler=cmd_queues_create)
+    dlq = commands.add_parser(
+        "dlq",
+        help="Inspect or redrive dead letters.",
+        description="Inspect or redrive dead letters.",
+    )
+    dlq_commands = dlq.add_subparsers(dest="dlq_command", required=True, metavar="ACTION")
+    for name, handler, text in (
+        ("list", cmd_dlq_list, "Show dead letters without removing them."),
+        ("redrive", cmd_dlq_redrive, "Send dead letters back to the queue."),
+    ):
+        action = dlq_commands.add_parser(name, help=text, description=text)
+        action.add_argument("--limit", type=int, default=10, help="at most this many (default 10)")
+        action.set_defaults(handler=handler)
     return parser
 
 

@@ -58,6 +58,15 @@ ALLOWED_TRANSITIONS: dict[AppointmentStatus, frozenset[AppointmentStatus]] = {
 BLOCKING_STATUSES = frozenset({AppointmentStatus.PENDING, AppointmentStatus.CONFIRMED})
 
 
+def cancellation_problem(appointment: "Appointment", *, now: datetime) -> str | None:
+    """Why this appointment cannot be cancelled now, or None when it can."""
+    if not can_transition(appointment.status, AppointmentStatus.CANCELLED):
+        return f"A {appointment.status.value} appointment cannot be cancelled."
+    if appointment.scheduled_at <= now:
+        return "An appointment cannot be cancelled once it has started."
+    return None
+
+
 def can_transition(current: AppointmentStatus, target: AppointmentStatus) -> bool:
     return target in ALLOWED_TRANSITIONS[current]
 

@@ -30,6 +30,11 @@ class Settings(BaseSettings):
     aws_endpoint_url: str | None = None
     aws_region: str = "us-east-1"
 
+    sqs_max_receive_count: int = Field(default=5, ge=1, le=1000)
+    sqs_visibility_timeout: int = Field(default=30, ge=1, le=43200)
+    worker_concurrency: int = Field(default=2, ge=1, le=64)
+    relay_idle_seconds: float = Field(default=0.1, gt=0, le=60)
+
     redis_url: str | None = None
 
     jwt_secret: SecretStr | None = None
@@ -87,6 +92,12 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.app_env is Environment.PRODUCTION
+
+    @model_validator(mode="after")
+    def _queue_and_dead_letters_together(self) -> "Settings":
+        if bool(self.sqs_queue_url) != bool(self.sqs_dlq_url):
+            raise ValueError("SQS_DLQ_URL: SQS_QUEUE_URL and SQS_DLQ_URL are set together")
+        return self
 
     @property
     def uses_sqlite(self) -> bool:

@@ -8,9 +8,16 @@ from typing import TYPE_CHECKING, Any
 from domain.rules import BookingPolicy
 from domain.viewer import Viewer
 from resolvers.errors import unauthenticated
-from resolvers.ports import AppointmentReads, Authenticator, PeopleReads
+from resolvers.ports import (
+    AppointmentReads,
+    AppointmentWrites,
+    Authenticator,
+    PeopleReads,
+    StatusEventPublisher,
+)
 
 if TYPE_CHECKING:
+    from resolvers.booking import RequestAppointments
     from resolvers.loaders import Loaders
 
 
@@ -23,6 +30,9 @@ class Services:
     authenticator: Authenticator
     clock: Callable[[], datetime]
     policy: BookingPolicy
+    request_appointments: "RequestAppointments"
+    appointment_writes: AppointmentWrites
+    status_events: StatusEventPublisher
     max_slot_window_days: int = 31
 
 

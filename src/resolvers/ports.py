@@ -1,6 +1,8 @@
 """What the resolvers need from the outside world, as small protocols."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
@@ -13,6 +15,7 @@ from domain.listing import (
     PsychologistFilter,
 )
 from domain.people import Patient, Psychologist
+from domain.requests import PatientProfile
 from domain.schedule import Interval
 from domain.viewer import Viewer
 
@@ -47,6 +50,86 @@ class PeopleReads(Protocol):
     async def patients_by_ids(self, viewer: Viewer, ids: Sequence[UUID]) -> dict[UUID, Patient]: ...
 
     async def patient_by_subject(self, subject: str) -> Patient | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PatientBySubject:
+    """A patient booking for themselves: their token's subject, and maybe a profile."""
+
+    subject: str
+    profile: PatientProfile | None
+
+
+@dataclass(frozen=True, slots=True)
+class PatientByEmail:
+    """Staff booking on someone's behalf: the patient is found or created by email."""
+
+    profile: PatientProfile
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """A validated request. ``appointment.patient_id`` is filled in by the store."""
+
+    appointment: Appointment
+    patient: PatientBySubject | PatientByEmail
+    idempotency_scope: str | None
+    idempotency_key: str | None
+    fingerprint: str
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    appointment: Appointment
+    created: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    code: str  # "IDEMPOTENCY_KEY_REUSED" or "INVALID_INPUT"
+    path: tuple[str, ...]
+    message: str
+
+
+SubmissionResult = Accepted | Refused
+
+
+@dataclass(frozen=True, slots=True)
+class Cancelled:
+    appointment: Appointment
+    event: StatusEvent
+
+
+@dataclass(frozen=True, slots=True)
+class CancelRefused:
+    code: str  # "NOT_FOUND" or "INVALID_STATE"
+    message: str
+
+
+class AppointmentWrites(Protocol):
+    async def cancel(
+        self,
+        viewer: Viewer,
+        appointment_id: UUID,
+        *,
+        reason: str | None,
+        at: datetime,
+        request_id: str,
+    ) -> Cancelled | CancelRefused: ...
+
+
+class BookingStore(Protocol):
+    async def confirmed_overlaps(self, wanted: Sequence[tuple[UUID, Interval]]) -> set[int]: ...
+
+    async def submit(
+        self, submissions: Sequence[Submission], *, at: datetime
+    ) -> list[SubmissionResult]: ...
+
+
+class StatusEventPublisher(Protocol):
+    async def publish(self, appointment: Appointment, event: StatusEvent) -> None:
+        """Tell live subscribers about a change that is already committed."""
+        ...
 
 
 class Authenticator(Protocol):

@@ -8,6 +8,7 @@ from strawberry.extensions import DisableIntrospection, ParserCache, ValidationC
 from strawberry.schema.config import StrawberryConfig
 
 from resolvers.extensions import ClassifyErrors, RequireViewer
+from resolvers.mutations import Mutation
 from resolvers.queries import Query
 from resolvers.scalars import DateTime
 from resolvers.types.entities import Appointment, Patient, Psychologist
@@ -24,6 +25,7 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
         extensions.append(DisableIntrospection)
     return strawberry.Schema(
         query=Query,
+        mutation=Mutation,
         types=[Appointment, Patient, Psychologist],
         extensions=extensions,
         config=StrawberryConfig(scalar_map={datetime: DateTime}),

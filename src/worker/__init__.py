@@ -1,1 +1,1 @@
-"""worker."""
+"""The outbox relay and the queue consumer that decides appointment requests."""

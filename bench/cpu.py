@@ -1,0 +1,36 @@
+"""CPU time of processes, from /proc: user + system, in seconds."""
+
+import os
+from pathlib import Path
+
+TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
+
+
+def _stat_fields(pid: int) -> list[str] | None:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name is in parentheses and may hold spaces: split after it.
+    return text[text.rindex(")") + 2 :].split()
+
+
+def process_seconds(pid: int) -> float:
+    """CPU time of one process so far (utime + stime)."""
+    fields = _stat_fields(pid)
+    if fields is None:
+        return 0.0
+    # After the name: state is field 3 of stat(5), so utime (14) and stime (15) are at 11, 12.
+    return (int(fields[11]) + int(fields[12])) / TICKS_PER_SECOND
+
+
+def children_seconds(parent: int) -> float:
+    """CPU time of ``parent`` and its live children (PostgreSQL's backends and workers)."""
+    total = process_seconds(parent)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        fields = _stat_fields(int(entry.name))
+        if fields is not None and int(fields[1]) == parent:
+            total += process_seconds(int(entry.name))
+    return total

@@ -1,0 +1,54 @@
+"""One case on one server: warm up, then load it while counting the CPU each side spends."""
+
+import resource
+
+from bench.cpu import children_seconds, process_seconds
+from bench.measurement import Measurement
+from bench.operations import Case
+from bench.processes import HttpServer
+from bench.wrk import Wrk
+
+LABELS = {"api": "API", "floor": "floor"}
+
+
+def reaped_children_seconds() -> float:
+    """CPU time of our finished child processes: here, the wrk runs."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def cpu_now(server: HttpServer, postgres_pid: int) -> tuple[float, float, float]:
+    return (
+        process_seconds(server.pid),
+        children_seconds(postgres_pid),
+        reaped_children_seconds(),
+    )
+
+
+def measure(
+    case: Case,
+    server: HttpServer,
+    wrk: Wrk,
+    warmup: float,
+    seconds: float,
+    postgres_pid: int,
+    answer_sizes: dict[str, dict[str, int]],
+) -> Measurement:
+    label = LABELS[server.name]
+    url = f"{server.base_url}/graphql"
+    script = wrk.script(f"{case.name}-{server.name}", case.body)
+    if warmup > 0:
+        wrk.run(url, script, warmup)
+    before = cpu_now(server, postgres_pid)
+    load = wrk.run(url, script, seconds)
+    after = cpu_now(server, postgres_pid)
+    server_cpu, postgres_cpu, loadgen_cpu = (a - b for a, b in zip(after, before, strict=True))
+    return Measurement(
+        case=case.name,
+        server=label,
+        load=load,
+        server_cpu_seconds=server_cpu,
+        postgres_cpu_seconds=postgres_cpu,
+        loadgen_cpu_seconds=loadgen_cpu,
+        answer_bytes=answer_sizes[case.name][label],
+    )

@@ -1,0 +1,42 @@
+"""One measured case on one server: load figures and CPU spent per request."""
+
+from dataclasses import dataclass
+
+from bench.wrk import LoadResult
+
+
+@dataclass(frozen=True)
+class Measurement:
+    case: str
+    server: str
+    load: LoadResult
+    server_cpu_seconds: float
+    postgres_cpu_seconds: float
+    loadgen_cpu_seconds: float
+    answer_bytes: int
+
+    def _per_request_ms(self, seconds: float) -> float:
+        return seconds * 1000 / self.load.requests
+
+    @property
+    def server_cpu_ms(self) -> float:
+        return self._per_request_ms(self.server_cpu_seconds)
+
+    @property
+    def postgres_cpu_ms(self) -> float:
+        return self._per_request_ms(self.postgres_cpu_seconds)
+
+    @property
+    def loadgen_cpu_ms(self) -> float:
+        return self._per_request_ms(self.loadgen_cpu_seconds)
+
+
+def by_key(results: list[Measurement]) -> dict[tuple[str, str], Measurement]:
+    return {(m.case, m.server): m for m in results}
+
+
+def ratio(numerator: Measurement | None, denominator: Measurement | None) -> str:
+    if numerator is None or denominator is None:
+        return "n/a"
+    value = numerator.load.requests_per_second / denominator.load.requests_per_second
+    return f"{value:.2f}"

@@ -1,0 +1,126 @@
+"""The benchmark's section of RESULTS.md, rewritten on every full run; other sections stay."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from bench.dataset import Sizes
+from bench.machine import Machine
+from bench.measurement import Measurement, by_key, ratio
+from bench.operations import PAGE_QUERY, SCHEDULE_QUERY, Case
+
+HEADING = "## Read path: appointments(first: 20)"
+PREAMBLE = (
+    "# Benchmark results\n\n"
+    "Written by `make bench` (`python -m bench`); each benchmark rewrites its own section.\n\n"
+)
+
+
+@dataclass(frozen=True)
+class Run:
+    started: datetime
+    command: str
+    machine: Machine
+    sizes: Sizes
+    database_mib: float
+    generation: str
+    depth: int
+    warmup_seconds: float
+    seconds: float
+    connections: int
+    threads: int
+    cases: list[Case]
+    results: list[Measurement]
+
+
+def results_table(results: list[Measurement]) -> str:
+    lines = [
+        "| case | server | req/s | p50 ms | p99 ms | server CPU / req | PostgreSQL CPU / req "
+        "| wrk CPU / req | answer |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for m in results:
+        lines.append(
+            f"| {m.case} | {m.server} | {m.load.requests_per_second:,.0f} | {m.load.p50_ms:.2f} "
+            f"| {m.load.p99_ms:.2f} | {m.server_cpu_ms:.2f} ms | {m.postgres_cpu_ms:.2f} ms "
+            f"| {m.loadgen_cpu_ms:.2f} ms | {m.answer_bytes:,} B |"
+        )
+    return "\n".join(lines)
+
+
+def ratios_table(results: list[Measurement]) -> str:
+    found = by_key(results)
+    cases = sorted({m.case for m in results})
+    header = "| requests/s ratio | " + " | ".join(cases) + " |"
+    lines = [header, "|---|" + "---:|" * len(cases)]
+    per_case = [ratio(found.get((c, "API")), found.get((c, "floor"))) for c in cases]
+    lines.append("| API ÷ floor | " + " | ".join(per_case) + " |")
+    lines += ["", "| requests/s ratio | API | floor |", "|---|---:|---:|"]
+    for deep in cases[1:]:
+        pair = [ratio(found.get((deep, s)), found.get((cases[0], s))) for s in ("API", "floor")]
+        lines.append(f"| {deep} ÷ {cases[0]} | " + " | ".join(pair) + " |")
+    return "\n".join(lines)
+
+
+def section(run: Run) -> str:
+    m, s = run.machine, run.sizes
+    per_slot = s.appointments / s.slots
+    case_lines = "\n".join(f"- **{c.name}**: {c.description}." for c in run.cases)
+    return f"""{HEADING}
+
+Run {run.started:%Y-%m-%d %H:%M} UTC with `{run.command}`.
+
+**Machine.** {m.cores} cores ({m.cpu_model}), {m.memory_gib:.1f} GiB of memory, {m.kernel};
+Python {m.python}; {m.packages}. {m.postgres}: a private cluster on the same machine,
+initdb's default settings. The load generator, PostgreSQL and the server under test
+share the {m.cores} cores, so each one's CPU use slows the others.
+
+**Data.** {s.psychologists} psychologists, {s.patients:,} patients, {s.appointments:,}
+appointments over two years ({s.slots:,} hourly start times, about {per_slot:.0f}
+appointments per start time, so the id tie-break matters); {run.database_mib:,.0f} MiB
+on disk, generated inside PostgreSQL ({run.generation}) and then VACUUM ANALYZEd. The
+status history (appointment_events) is left empty: none of these queries reads it.
+
+**Servers.** API: `appointment-api serve`, one uvicorn process, as shipped (admin
+token, so no row scoping). Floor: `bench/floor_app.py` (Starlette + asyncpg + orjson,
+one SQL statement with joins, row-value keyset bound, no GraphQL parsing, no token check)
+under one uvicorn process with the same options. Before measuring, each case's answer
+from the floor was checked equal to the API's, and the deep page's first row checked to
+be row {run.depth + 1:,}.
+
+**Load.** wrk, {run.threads} threads, {run.connections} connections (keep-alive), the
+same POST body to both servers; per case {run.warmup_seconds:g} s of warm-up, then
+{run.seconds:g} s measured; API and floor alternate case by case. CPU per request is
+/proc's user + system time of the process (for PostgreSQL, all its processes) over the
+measured seconds, divided by the requests served.
+
+{case_lines}
+
+```graphql
+{PAGE_QUERY}
+{SCHEDULE_QUERY}
+```
+
+{results_table(run.results)}
+
+{ratios_table(run.results)}
+
+One run's figures on a noisy {m.cores}-core machine: absolute numbers drift between
+runs (±15% is usual here); compare the ratios within a run, not figures across runs.
+"""
+
+
+def write(path: Path, text: str) -> None:
+    """Replace this benchmark's section of ``path``, keeping every other section."""
+    current = path.read_text() if path.exists() else PREAMBLE
+    lines = current.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if line.rstrip() == HEADING), None)
+    if start is None:
+        updated = current.rstrip("\n") + "\n\n" + text
+    else:
+        end = next(
+            (i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines)
+        )
+        rest = "".join(lines[end:])
+        updated = "".join(lines[:start]) + text + ("\n" + rest if rest else "")
+    path.write_text(updated)

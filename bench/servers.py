@@ -1,0 +1,65 @@
+"""The two servers under test, each one uvicorn process on a free port, and the API's token."""
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+from bench.processes import HttpServer, free_port
+
+APP_COMMAND = str(Path(sys.executable).with_name("appointment-api"))
+
+
+def base_env() -> dict[str, str]:
+    """The caller's environment without libpq's PG* variables."""
+    return {key: value for key, value in os.environ.items() if not key.startswith("PG")}
+
+
+def api_env(database_url: str, jwt_secret: str) -> dict[str, str]:
+    return {**base_env(), "DATABASE_URL": database_url, "JWT_SECRET": jwt_secret}
+
+
+def new_jwt_secret() -> str:
+    return secrets.token_urlsafe(48)
+
+
+def mint_token(env: dict[str, str]) -> str:
+    command = [APP_COMMAND, "token", "--role", "admin", "--sub", "admin-1", "--ttl", "86400"]
+    completed = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    return completed.stdout.strip()
+
+
+def api_server(env: dict[str, str], workdir: Path) -> HttpServer:
+    """The API exactly as shipped: ``appointment-api serve``."""
+    port = free_port()
+    return HttpServer(
+        "api",
+        [APP_COMMAND, "serve"],
+        env={**env, "HOST": "127.0.0.1", "PORT": str(port)},
+        port=port,
+        workdir=workdir,
+    )
+
+
+def floor_server(database_url: str, workdir: Path) -> HttpServer:
+    """The floor under uvicorn with the options ``appointment-api serve`` passes."""
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "bench.floor_app:create_app",
+        "--host=127.0.0.1",
+        f"--port={port}",
+        "--log-level=info",
+        "--no-proxy-headers",
+    ]
+    return HttpServer(
+        "floor",
+        command,
+        env={**base_env(), "DATABASE_URL": database_url},
+        port=port,
+        workdir=workdir,
+    )

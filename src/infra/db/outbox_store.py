@@ -1,0 +1,86 @@
+"""The transactional outbox: rows written with each request, relayed to the queue."""
+
+import random
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from infra.db.tables import outbox
+from infra.db.write_lock import WriteLock
+from worker.ports import PendingMessage, QueueUnavailable
+
+MAX_BACKOFF = timedelta(seconds=30)
+
+
+def relay_backoff(attempts: int, rng: random.Random) -> timedelta:
+    """Exponential backoff with full jitter, capped."""
+    ceiling = min(MAX_BACKOFF.total_seconds(), 0.25 * 2**attempts)
+    return timedelta(seconds=rng.uniform(0, ceiling))
+
+
+class SqlOutbox:
+    def __init__(self, engine: AsyncEngine, write_lock: WriteLock, rng: random.Random) -> None:
+        self._engine = engine
+        self._lock = write_lock
+        self._rng = rng
+
+    async def relay_batch(
+        self,
+        send: Callable[[Sequence[PendingMessage]], Awaitable[None]],
+        *,
+        limit: int,
+        now: datetime,
+    ) -> int:
+        due = (
+            select(outbox)
+            .where(
+                outbox.c.dispatched_at.is_(None),
+                or_(outbox.c.available_at.is_(None), outbox.c.available_at <= now),
+            )
+            .order_by(outbox.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        async with self._lock, self._engine.begin() as connection:
+            rows = (await connection.execute(due)).mappings().all()
+            if not rows:
+                return 0
+            ids = [row["id"] for row in rows]
+            pending = [
+                PendingMessage(
+                    id=row["id"],
+                    topic=row["topic"],
+                    group=row["message_group"],
+                    payload=row["payload"],
+                    request_id=row["request_id"],
+                )
+                for row in rows
+            ]
+            try:
+                await send(pending)
+            except QueueUnavailable as error:
+                attempts = max(row["attempts"] for row in rows) + 1
+                await connection.execute(
+                    update(outbox)
+                    .where(outbox.c.id.in_(ids))
+                    .values(
+                        attempts=outbox.c.attempts + 1,
+                        available_at=now + relay_backoff(attempts, self._rng),
+                        last_error=str(error)[:500],
+                    )
+                )
+                await connection.commit()
+                raise
+            await connection.execute(
+                update(outbox).where(outbox.c.id.in_(ids)).values(dispatched_at=now)
+            )
+            return len(ids)
+
+    async def oldest_pending_age(self, now: datetime) -> float:
+        """Seconds since the oldest undispatched row was written (0 when none): the relay lag."""
+        query = select(func.min(outbox.c.created_at)).where(outbox.c.dispatched_at.is_(None))
+        async with self._engine.connect() as connection:
+            oldest = (await connection.execute(query)).scalar_one_or_none()
+        return max(0.0, (now - oldest).total_seconds()) if oldest else 0.0

@@ -1,0 +1,1 @@
+"""Fan-out of committed status events to live subscribers."""

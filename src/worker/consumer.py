@@ -1,0 +1,156 @@
+"""Receives decision commands and decides them; deletes a message only after the commit."""
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable
+from datetime import datetime
+from uuid import UUID
+
+from domain.appointments import Appointment, StatusEvent
+from worker.backoff import full_jitter
+from worker.messages import REQUEST_ID_ATTRIBUTE, UnreadableMessage, read_command
+from worker.ports import Decisions, MessageQueue, QueueUnavailable, ReceivedMessage, StatusEvents
+
+log = logging.getLogger("appointment_api.worker")
+
+
+class Consumer:
+    def __init__(
+        self,
+        queue: MessageQueue,
+        decisions: Decisions,
+        events: StatusEvents,
+        clock: Callable[[], datetime],
+        *,
+        concurrency: int = 2,
+        visibility_timeout: float = 30,
+        wait_seconds: float = 20,
+        retry_base: float = 1.0,
+        retry_cap: float = 60.0,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._queue = queue
+        self._decisions = decisions
+        self._events = events
+        self._clock = clock
+        self._concurrency = concurrency
+        self._visibility = visibility_timeout
+        self._wait = wait_seconds
+        self._retry_base = retry_base
+        self._retry_cap = retry_cap
+        self._rng = rng or random.Random()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Receive until ``stop`` is set; messages already received are finished first."""
+        await asyncio.gather(*(self._receive_loop(stop) for _ in range(self._concurrency)))
+
+    async def _receive_loop(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            receiving = asyncio.ensure_future(
+                self._queue.receive(
+                    max_messages=10, wait_seconds=self._wait, visibility_timeout=self._visibility
+                )
+            )
+            stopping = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({receiving, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            if not receiving.done():
+                # Nothing was handed to us yet; a message received by the cancelled call
+                # simply becomes visible again after its timeout.
+                receiving.cancel()
+                break
+            try:
+                messages = receiving.result()
+            except QueueUnavailable as error:
+                log.warning("queue unavailable: %s", error)
+                await _pause(stop, 1.0)
+                continue
+            for message in messages:
+                await self.handle(message)
+
+    async def handle(self, message: ReceivedMessage) -> None:
+        request_id = message.attributes.get(REQUEST_ID_ATTRIBUTE)
+        try:
+            command = read_command(message.body)
+        except UnreadableMessage as error:
+            log.error(
+                "unreadable message, left for the dead-letter queue: %s",
+                error,
+                extra={"message_id": message.message_id, "receive_count": message.receive_count},
+            )
+            await self._retry_later(message)
+            return
+        try:
+            decision = await self._decisions.decide(
+                command.appointment_id, at=self._clock(), request_id=command.request_id
+            )
+        except Exception:
+            log.exception(
+                "decision failed",
+                extra={"request_id": request_id, "receive_count": message.receive_count},
+            )
+            await self._after_failure(message, command.appointment_id, command.request_id)
+            return
+        if decision is None:
+            log.info("already decided, acknowledged", extra={"request_id": request_id})
+        else:
+            log.info(
+                "decided %s",
+                decision.appointment.status.value,
+                extra={
+                    "request_id": request_id,
+                    "appointment_id": str(decision.appointment.id),
+                    "reason": decision.event.reason,
+                },
+            )
+            await self._publish(decision.appointment, decision.event)
+        await self._delete(message)
+
+    async def _after_failure(
+        self, message: ReceivedMessage, appointment_id: UUID, request_id: str | None
+    ) -> None:
+        if message.receive_count >= self._queue.max_receive_count:
+            # The last delivery: no appointment may stay PENDING forever.
+            try:
+                decision = await self._decisions.reject_failed(
+                    appointment_id, at=self._clock(), request_id=request_id
+                )
+            except Exception:
+                log.exception(
+                    "could not record PROCESSING_FAILED", extra={"request_id": request_id}
+                )
+            else:
+                if decision is not None:
+                    await self._publish(decision.appointment, decision.event)
+        await self._retry_later(message)
+
+    async def _retry_later(self, message: ReceivedMessage) -> None:
+        delay = full_jitter(
+            message.receive_count, base=self._retry_base, cap=self._retry_cap, rng=self._rng
+        )
+        try:
+            await self._queue.retry_later(message, delay)
+        except QueueUnavailable as error:
+            log.warning("could not set the retry delay: %s", error)
+
+    async def _delete(self, message: ReceivedMessage) -> None:
+        try:
+            await self._queue.delete(message)
+        except QueueUnavailable as error:
+            # The decision is committed; a redelivery is acknowledged as already decided.
+            log.warning("could not delete a handled message: %s", error)
+
+    async def _publish(self, appointment: Appointment, event: StatusEvent) -> None:
+        try:
+            await self._events.publish(appointment, event)
+        except Exception:
+            # The database holds the truth; subscribers converge when they resubscribe.
+            log.exception("could not publish a status event")
+
+
+async def _pause(stop: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+    except TimeoutError:
+        return

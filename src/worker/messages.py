@@ -1,0 +1,41 @@
+"""The decision command carried by a queue message, and its wire form."""
+
+from dataclasses import dataclass
+from uuid import UUID
+
+import orjson
+
+from worker.ports import OutgoingMessage, PendingMessage
+
+REQUEST_ID_ATTRIBUTE = "request_id"
+
+
+class UnreadableMessage(ValueError):
+    """A message body that is not a decision command: it can only be dead-lettered."""
+
+
+@dataclass(frozen=True, slots=True)
+class DecideAppointment:
+    appointment_id: UUID
+    request_id: str | None
+
+
+def to_outgoing(row: PendingMessage) -> OutgoingMessage:
+    attributes = {REQUEST_ID_ATTRIBUTE: row.request_id} if row.request_id else {}
+    return OutgoingMessage(
+        deduplication_id=str(row.id),
+        group=row.group,
+        body=orjson.dumps({"topic": row.topic, **row.payload}).decode(),
+        attributes=attributes,
+    )
+
+
+def read_command(body: str) -> DecideAppointment:
+    try:
+        document = orjson.loads(body)
+        return DecideAppointment(
+            appointment_id=UUID(document["appointment_id"]),
+            request_id=document.get("request_id"),
+        )
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as error:
+        raise UnreadableMessage(str(error)) from error
