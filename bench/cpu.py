@@ -34,3 +34,11 @@ def children_seconds(parent: int) -> float:
         if fields is not None and int(fields[1]) == parent:
             total += process_seconds(int(entry.name))
     return total
+
+
+def machine_busy_seconds() -> float:
+    """CPU time spent by every process on the machine so far, all cores together."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    ticks = [int(value) for value in fields]
+    # user nice system idle iowait irq softirq steal ...: idle and iowait are not busy.
+    return (sum(ticks[:8]) - ticks[3] - ticks[4]) / TICKS_PER_SECOND

@@ -2,7 +2,7 @@
 
 import resource
 
-from bench.cpu import children_seconds, process_seconds
+from bench.cpu import children_seconds, machine_busy_seconds, process_seconds
 from bench.measurement import Measurement
 from bench.operations import Case
 from bench.processes import HttpServer
@@ -17,11 +17,12 @@ def reaped_children_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def cpu_now(server: HttpServer, postgres_pid: int) -> tuple[float, float, float]:
+def cpu_now(server: HttpServer, postgres_pid: int) -> tuple[float, float, float, float]:
     return (
         process_seconds(server.pid),
         children_seconds(postgres_pid),
         reaped_children_seconds(),
+        machine_busy_seconds(),
     )
 
 
@@ -42,7 +43,9 @@ def measure(
     before = cpu_now(server, postgres_pid)
     load = wrk.run(url, script, seconds)
     after = cpu_now(server, postgres_pid)
-    server_cpu, postgres_cpu, loadgen_cpu = (a - b for a, b in zip(after, before, strict=True))
+    server_cpu, postgres_cpu, loadgen_cpu, busy = (
+        a - b for a, b in zip(after, before, strict=True)
+    )
     return Measurement(
         case=case.name,
         server=label,
@@ -50,5 +53,6 @@ def measure(
         server_cpu_seconds=server_cpu,
         postgres_cpu_seconds=postgres_cpu,
         loadgen_cpu_seconds=loadgen_cpu,
+        other_cpu_seconds=max(0.0, busy - server_cpu - postgres_cpu - loadgen_cpu),
         answer_bytes=answer_sizes[case.name][label],
     )

@@ -13,6 +13,8 @@ class Measurement:
     server_cpu_seconds: float
     postgres_cpu_seconds: float
     loadgen_cpu_seconds: float
+    # Everything else the machine ran meanwhile (other processes, the kernel's own work).
+    other_cpu_seconds: float
     answer_bytes: int
 
     def _per_request_ms(self, seconds: float) -> float:
@@ -29,6 +31,11 @@ class Measurement:
     @property
     def loadgen_cpu_ms(self) -> float:
         return self._per_request_ms(self.loadgen_cpu_seconds)
+
+    @property
+    def other_cores(self) -> float:
+        """Cores busy with other work, on average over the measured seconds."""
+        return self.other_cpu_seconds / self.load.seconds
 
 
 def by_key(results: list[Measurement]) -> dict[tuple[str, str], Measurement]:

@@ -36,14 +36,14 @@ class Run:
 def results_table(results: list[Measurement]) -> str:
     lines = [
         "| case | server | req/s | p50 ms | p99 ms | server CPU / req | PostgreSQL CPU / req "
-        "| wrk CPU / req | answer |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| wrk CPU / req | other load | answer |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for m in results:
         lines.append(
             f"| {m.case} | {m.server} | {m.load.requests_per_second:,.0f} | {m.load.p50_ms:.2f} "
             f"| {m.load.p99_ms:.2f} | {m.server_cpu_ms:.2f} ms | {m.postgres_cpu_ms:.2f} ms "
-            f"| {m.loadgen_cpu_ms:.2f} ms | {m.answer_bytes:,} B |"
+            f"| {m.loadgen_cpu_ms:.2f} ms | {m.other_cores:.2f} cores | {m.answer_bytes:,} B |"
         )
     return "\n".join(lines)
 
@@ -92,7 +92,10 @@ be row {run.depth + 1:,}.
 same POST body to both servers; per case {run.warmup_seconds:g} s of warm-up, then
 {run.seconds:g} s measured; API and floor alternate case by case. CPU per request is
 /proc's user + system time of the process (for PostgreSQL, all its processes) over the
-measured seconds, divided by the requests served.
+measured seconds, divided by the requests served; "other load" is the machine's busy
+time not spent by these three, in cores (other processes, interrupts, PostgreSQL
+backends that exited during the case): well above zero, something else competed for the
+cores during that case.
 
 {case_lines}
 

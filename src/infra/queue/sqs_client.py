@@ -32,7 +32,10 @@ UNAVAILABLE_ERRORS = (
 
 @dataclass(frozen=True, slots=True)
 class SqsEndpoint:
-    """Where SQS answers; ``endpoint_url`` only for an SQS-compatible server."""
+    """Where SQS answers; ``endpoint_url`` only for an SQS-compatible server.
+
+    ``max_attempts`` counts the first try: 1 means no retry within a call.
+    """
 
     region: str = "us-east-1"
     endpoint_url: str | None = None
@@ -44,7 +47,7 @@ class SqsEndpoint:
             connect_timeout=self.connect_timeout_seconds,
             # A long poll legitimately keeps the answer back for MAX_WAIT_SECONDS.
             read_timeout=MAX_WAIT_SECONDS + 10,
-            retries={"mode": "standard", "max_attempts": self.max_attempts},
+            retries={"mode": "standard", "total_max_attempts": self.max_attempts},
         )
 
 
