@@ -79,6 +79,8 @@ def _serve(settings: Settings) -> None:
         host=settings.host,
         port=settings.port,
         log_level="info",
+        # Our handlers, set up above, format uvicorn's lines too.
+        log_config=None,
         proxy_headers=False,
     )
 
@@ -144,9 +146,10 @@ def cmd_dlq_redrive(args: argparse.Namespace) -> None:
 
 
 def _configure_logging() -> None:
-    import logging
+    from appointment_api.logs import configure_logging
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # A person at a terminal reads text; a log collector reads one JSON object a line.
+    configure_logging(json_lines=not sys.stderr.isatty())
 
 
 def cmd_export_schema(args: argparse.Namespace) -> None:

@@ -1,4 +1,9 @@
-"""A request id for every HTTP request: the caller's ``X-Request-ID`` when sane, else a new one."""
+"""A request id for every HTTP request and websocket.
+
+The caller's ``X-Request-ID`` when sane, else the trace id of a W3C ``traceparent``,
+else a new one. It is put in the ASGI scope (for the GraphQL context) and in the
+logging context variable (for every log line written while serving the request).
+"""
 
 import re
 import uuid
@@ -6,12 +11,18 @@ import uuid
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from appointment_api.logs import current_request_id
+
 _SANE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+# version "-" trace-id "-" parent-id "-" flags; an all-zero trace id is invalid.
+_TRACEPARENT = re.compile(r"^[0-9a-f]{2}-(?!0{32})([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$")
 
 
-def choose_request_id(incoming: str | None) -> str:
+def choose_request_id(incoming: str | None, traceparent: str | None = None) -> str:
     if incoming and _SANE.match(incoming):
         return incoming
+    if traceparent and (match := _TRACEPARENT.match(traceparent.strip().lower())):
+        return match.group(1)
     return str(uuid.uuid4())
 
 
@@ -23,7 +34,8 @@ class RequestIdMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        request_id = choose_request_id(Headers(scope=scope).get("x-request-id"))
+        headers = Headers(scope=scope)
+        request_id = choose_request_id(headers.get("x-request-id"), headers.get("traceparent"))
         scope.setdefault("state", {})["request_id"] = request_id
 
         async def send_with_id(message: Message) -> None:
@@ -31,4 +43,8 @@ class RequestIdMiddleware:
                 MutableHeaders(scope=message)["X-Request-ID"] = request_id
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
+        token = current_request_id.set(request_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            current_request_id.reset(token)
