@@ -1,0 +1,128 @@
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from appointment_api.metrics import MAX_OPERATION_NAMES, OTHER_OPERATION, ApiMetrics
+from appointment_api.operation_metrics import operation_metrics
+from infra.db.outbox_backlog import OutboxBacklog
+from infra.queue.depths import QueueDepth, QueueDepths
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def hello(self) -> str:
+        return "hi"
+
+    @strawberry.field
+    def broken(self) -> str:
+        raise GraphQLError("nope", extensions={"code": "FORBIDDEN"})
+
+    @strawberry.field
+    def unclassified(self) -> str:
+        raise ValueError("internal detail")
+
+
+class CodeEverything(SchemaExtension):
+    """Stands for the schema's error classification, which runs inside the metrics hook."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is not None and result.errors:
+            result.errors = [
+                e if e.extensions and "code" in e.extensions else GraphQLError(e.message)
+                for e in result.errors
+            ]
+
+
+def sample(metrics: ApiMetrics, name: str, labels: dict[str, str]) -> float:
+    value = metrics.registry.get_sample_value(name, labels)
+    return 0.0 if value is None else value
+
+
+def schema_with(metrics: ApiMetrics) -> strawberry.Schema:
+    return strawberry.Schema(query=Query, extensions=[operation_metrics(metrics), CodeEverything])
+
+
+def test_each_operation_is_counted_and_timed_by_its_name() -> None:
+    metrics = ApiMetrics()
+    schema = schema_with(metrics)
+
+    schema.execute_sync("query Greeting { hello }")
+    schema.execute_sync("query Greeting { hello }")
+    schema.execute_sync("{ hello }")
+
+    assert (
+        sample(metrics, "graphql_requests_total", {"operation": "Greeting", "kind": "query"}) == 2
+    )
+    assert (
+        sample(metrics, "graphql_requests_total", {"operation": "anonymous", "kind": "query"}) == 1
+    )
+    assert sample(metrics, "graphql_request_seconds_count", {"operation": "Greeting"}) == 2
+
+
+def test_errors_are_counted_by_their_code() -> None:
+    metrics = ApiMetrics()
+    schema = schema_with(metrics)
+
+    schema.execute_sync("query Denied { broken }")
+    schema.execute_sync("query Failing { unclassified }")
+    schema.execute_sync("query Typo { helo }")
+
+    assert (
+        sample(metrics, "graphql_errors_total", {"operation": "Denied", "code": "FORBIDDEN"}) == 1
+    )
+    assert (
+        sample(metrics, "graphql_errors_total", {"operation": "Failing", "code": "UNCLASSIFIED"})
+        == 1
+    )
+    assert sample(metrics, "graphql_requests_total", {"operation": "Typo", "kind": "query"}) == 1
+
+
+def test_an_unparsable_document_is_counted_as_invalid() -> None:
+    metrics = ApiMetrics()
+
+    schema_with(metrics).execute_sync("query {")
+
+    assert (
+        sample(metrics, "graphql_requests_total", {"operation": "anonymous", "kind": "invalid"})
+        == 1
+    )
+
+
+def test_client_chosen_operation_names_cannot_grow_the_label_set_without_bound() -> None:
+    metrics = ApiMetrics()
+
+    labels = [metrics.operation_label(f"Op{i}") for i in range(MAX_OPERATION_NAMES + 5)]
+
+    assert labels[MAX_OPERATION_NAMES - 1] == f"Op{MAX_OPERATION_NAMES - 1}"
+    assert labels[MAX_OPERATION_NAMES:] == [OTHER_OPERATION] * 5
+    assert metrics.operation_label("Op0") == "Op0"
+
+
+def test_backlog_and_queue_depths_become_gauges_in_the_exposition() -> None:
+    metrics = ApiMetrics()
+    oldest = datetime(2030, 1, 1, tzinfo=UTC)
+
+    metrics.observe_backlog(
+        OutboxBacklog(
+            undispatched=3,
+            oldest_age_seconds=(oldest + timedelta(seconds=7) - oldest).total_seconds(),
+        )
+    )
+    metrics.observe_queues(
+        QueueDepths(
+            queue=QueueDepth(visible=4, in_flight=2),
+            dead_letters=QueueDepth(visible=1, in_flight=0),
+        )
+    )
+    text = metrics.exposition().decode()
+
+    assert "outbox_undispatched 3.0" in text
+    assert "outbox_lag_seconds 7.0" in text
+    assert 'queue_messages{queue="queue",state="in_flight"} 2.0' in text
+    assert 'queue_messages{queue="dead_letters",state="visible"} 1.0' in text
