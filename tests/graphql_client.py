@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import orjson
 from sqlalchemy import event
 from starlette.applications import Starlette
 
@@ -17,6 +16,7 @@ from domain.viewer import Role
 from infra.auth import issue_token
 from infra.config import Settings
 from infra.db.demo_data import seed_demo_world
+from resolvers.live_events import appointment_channel, decode_event
 from resolvers.node_ids import from_global_id
 
 SECRET = "integration-secret-0123456789abcdef0123"
@@ -34,11 +34,11 @@ class Api:
     ) -> str:
         """Wait for a status event on the appointment's channel (subscribe first, then read)."""
         _, key = from_global_id(appointment_id, argument="id")
-        async with self.resources.pubsub.subscribe(f"appointment:{key}") as events:
+        async with self.resources.pubsub.subscribe([appointment_channel(key)]) as events:
             current = await self._status(appointment_id)
             async with asyncio.timeout(seconds):
                 while current != wanted and current in (None, "PENDING"):
-                    current = orjson.loads(await events.get())["status"]
+                    current = decode_event(await anext(events)).event.status.value
         return str(current)
 
     async def _status(self, appointment_id: str) -> str | None:

@@ -32,7 +32,8 @@ from infra.db.engine import create_engine
 from infra.db.outbox_store import SqlOutbox
 from infra.db.people_reads import SqlPeopleReads
 from infra.db.write_lock import WriteLock
-from infra.pubsub.memory_pubsub import InMemoryPubSub
+from infra.pubsub.memory_pubsub import InMemoryEventStream
+from infra.pubsub.redis_pubsub import RedisEventStream
 from infra.pubsub.status_events import ChannelStatusEvents
 from resolvers.booking import RequestAppointments
 from resolvers.context import Services
@@ -60,20 +61,24 @@ class Resources:
     engine: AsyncEngine
     clock: Clock
     write_lock: WriteLock
-    pubsub: InMemoryPubSub
+    pubsub: InMemoryEventStream | RedisEventStream
     status_events: ChannelStatusEvents
     decisions: SqlDecisions
     outbox: SqlOutbox
     outbox_signal: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def close(self) -> None:
-        await self.engine.dispose()
+        try:
+            await self.pubsub.close()
+        finally:
+            await self.engine.dispose()
 
 
 def build_resources(settings: Settings, *, clock: Clock = system_clock) -> Resources:
     engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
     write_lock = WriteLock.for_dialect(engine.dialect.name)
-    pubsub = InMemoryPubSub()
+    # Replicas share events through Redis; the embedded mode is one process.
+    pubsub = RedisEventStream(settings.redis_url) if settings.redis_url else InMemoryEventStream()
     return Resources(
         settings=settings,
         engine=engine,

@@ -1,33 +1,50 @@
 """In-process fan-out for the embedded mode: every subscriber of a channel gets every message."""
 
-import asyncio
-from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
+from infra.pubsub.mailbox import Mailbox
+from resolvers.ports import StreamInterrupted
 
-class InMemoryPubSub:
-    def __init__(self, *, buffer: int = 256) -> None:
+DEFAULT_BUFFER = 256
+
+
+class InMemoryEventStream:
+    """The EventStream port inside one process: subscribing is confirmed at once."""
+
+    def __init__(self, *, buffer: int = DEFAULT_BUFFER) -> None:
         self._buffer = buffer
-        self._subscribers: dict[str, set[asyncio.Queue[bytes]]] = defaultdict(set)
+        self._subscribers: dict[str, set[Mailbox]] = {}
+        self._closed = False
 
     async def publish(self, channel: str, message: bytes) -> int:
-        receivers = self._subscribers.get(channel, set())
-        for queue in receivers:
-            if queue.full():
-                # A subscriber that does not keep up loses its oldest message and
-                # detects the gap by the event versions.
-                queue.get_nowait()
-            queue.put_nowait(message)
+        receivers = self._subscribers.get(channel, ())
+        # put() never awaits, so no subscriber can come or go during the loop.
+        for mailbox in receivers:
+            mailbox.put(message)
         return len(receivers)
 
     @asynccontextmanager
-    async def subscribe(self, channel: str) -> AsyncIterator["asyncio.Queue[bytes]"]:
-        queue: asyncio.Queue[bytes] = asyncio.Queue(self._buffer)
-        self._subscribers[channel].add(queue)
+    async def subscribe(self, channels: Sequence[str]) -> AsyncIterator[AsyncIterator[bytes]]:
+        if self._closed:
+            raise StreamInterrupted("the event stream is closed")
+        mailbox = Mailbox(self._buffer)
+        wanted = set(channels)
+        for channel in wanted:
+            self._subscribers.setdefault(channel, set()).add(mailbox)
         try:
-            yield queue
+            yield mailbox
         finally:
-            self._subscribers[channel].discard(queue)
-            if not self._subscribers[channel]:
-                del self._subscribers[channel]
+            for channel in wanted:
+                receivers = self._subscribers.get(channel)
+                if receivers is not None:
+                    receivers.discard(mailbox)
+                    if not receivers:
+                        del self._subscribers[channel]
+
+    async def close(self) -> None:
+        """End every open subscription: the process is shutting down."""
+        self._closed = True
+        for receivers in self._subscribers.values():
+            for mailbox in receivers:
+                mailbox.fail(StreamInterrupted("the server is shutting down"))

@@ -1,48 +1,35 @@
 """Publishing committed status events on the channels subscribers listen to."""
 
-from typing import Protocol
-
-import orjson
+import logging
 
 from domain.appointments import Appointment, StatusEvent
+from resolvers.live_events import channels_for, encode_event
+from resolvers.ports import EventStream, StreamInterrupted
 
-
-class Publisher(Protocol):
-    async def publish(self, channel: str, message: bytes) -> int: ...
-
-
-def channels_for(appointment: Appointment) -> tuple[str, ...]:
-    return (
-        f"appointment:{appointment.id}",
-        f"patient:{appointment.patient_id}",
-        f"psychologist:{appointment.psychologist_id}",
-    )
-
-
-def encode_event(appointment: Appointment, event: StatusEvent) -> bytes:
-    return orjson.dumps(
-        {
-            "appointment_id": str(event.appointment_id),
-            "patient_id": str(appointment.patient_id),
-            "psychologist_id": str(appointment.psychologist_id),
-            "version": event.version,
-            "status": event.status.value,
-            "previous_status": event.previous_status.value if event.previous_status else None,
-            "reason": event.reason,
-            "request_id": event.request_id,
-            "occurred_at": event.occurred_at.isoformat(),
-            "sequence": event.sequence,
-        }
-    )
+log = logging.getLogger("appointment_api.pubsub")
 
 
 class ChannelStatusEvents:
-    """Implements the resolvers' and worker's StatusEventPublisher over any pub/sub."""
+    """Implements the resolvers' and worker's StatusEventPublisher over an EventStream.
 
-    def __init__(self, publisher: Publisher) -> None:
-        self._publisher = publisher
+    Publishing is best effort: the change is already committed, and a subscriber
+    that missed it converges when it subscribes again (the current state, or a
+    replay from its cursor). So a broker outage is logged, never raised into the
+    mutation or the worker that made the change.
+    """
+
+    def __init__(self, stream: EventStream) -> None:
+        self._stream = stream
 
     async def publish(self, appointment: Appointment, event: StatusEvent) -> None:
         message = encode_event(appointment, event)
         for channel in channels_for(appointment):
-            await self._publisher.publish(channel, message)
+            try:
+                await self._stream.publish(channel, message)
+            except StreamInterrupted as error:
+                log.warning(
+                    "status event not published live: %s",
+                    error,
+                    extra={"request_id": event.request_id, "appointment_id": str(appointment.id)},
+                )
+                return

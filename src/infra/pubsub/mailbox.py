@@ -1,0 +1,64 @@
+"""One subscriber's bounded buffer, shared by every EventStream adapter."""
+
+import asyncio
+from collections import deque
+
+from resolvers.ports import StreamInterrupted, SubscriberTooSlow
+
+
+class Mailbox:
+    """Messages for one subscriber, in arrival order, at most ``capacity`` unread.
+
+    The broker side calls ``put`` and ``fail`` without awaiting; the subscriber
+    iterates. Once closed (overflow or failure) nothing more is accepted: the
+    subscriber first reads what arrived before, then gets the error, so what it
+    saw has no hole in it and it can resume right after its last message.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        if capacity < 1:
+            raise ValueError("a mailbox holds at least one message")
+        self._capacity = capacity
+        self._messages: deque[bytes] = deque()
+        self._failure: Exception | None = None
+        self._waiter: asyncio.Future[None] | None = None
+
+    @property
+    def closed(self) -> bool:
+        return self._failure is not None
+
+    def put(self, message: bytes) -> bool:
+        """Queue ``message``; False when the mailbox is closed or has just overflowed."""
+        if self._failure is not None:
+            return False
+        if len(self._messages) >= self._capacity:
+            self.fail(SubscriberTooSlow(f"more than {self._capacity} messages were waiting unread"))
+            return False
+        self._messages.append(message)
+        self._wake()
+        return True
+
+    def fail(self, error: StreamInterrupted | SubscriberTooSlow) -> None:
+        """End the stream with ``error`` once the messages already queued are read."""
+        if self._failure is None:
+            self._failure = error
+            self._wake()
+
+    def __aiter__(self) -> "Mailbox":
+        return self
+
+    async def __anext__(self) -> bytes:
+        while not self._messages:
+            if self._failure is not None:
+                # A fresh exception each time: many subscribers may share one failure.
+                raise type(self._failure)(*self._failure.args)
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        return self._messages.popleft()
+
+    def _wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)

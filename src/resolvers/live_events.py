@@ -1,0 +1,91 @@
+"""Status events on the wire: the channels they are published on and their encoding.
+
+The publisher (after a commit) and the subscriptions (on any replica) both use
+this module, so the two sides cannot disagree about names or shape.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import orjson
+
+from domain.appointments import Appointment, AppointmentStatus, StatusEvent
+
+EVERY_EVENT_CHANNEL = "appointments"
+
+
+def appointment_channel(appointment_id: UUID) -> str:
+    return f"appointment:{appointment_id}"
+
+
+def patient_channel(patient_id: UUID) -> str:
+    return f"patient:{patient_id}"
+
+
+def psychologist_channel(psychologist_id: UUID) -> str:
+    return f"psychologist:{psychologist_id}"
+
+
+def channels_for(appointment: Appointment) -> tuple[str, ...]:
+    """Everyone who may care: the appointment's own watchers, its two people, and admins."""
+    return (
+        appointment_channel(appointment.id),
+        patient_channel(appointment.patient_id),
+        psychologist_channel(appointment.psychologist_id),
+        EVERY_EVENT_CHANNEL,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedEvent:
+    """A committed status event, with whom its appointment belongs to."""
+
+    event: StatusEvent
+    patient_id: UUID
+    psychologist_id: UUID
+
+
+class UnreadableEvent(ValueError):
+    """A message on an event channel that is not a status event."""
+
+
+def encode_event(appointment: Appointment, event: StatusEvent) -> bytes:
+    return orjson.dumps(
+        {
+            "appointment_id": str(event.appointment_id),
+            "patient_id": str(appointment.patient_id),
+            "psychologist_id": str(appointment.psychologist_id),
+            "version": event.version,
+            "status": event.status.value,
+            "previous_status": event.previous_status.value if event.previous_status else None,
+            "reason": event.reason,
+            "request_id": event.request_id,
+            "occurred_at": event.occurred_at.isoformat(),
+            "sequence": event.sequence,
+        }
+    )
+
+
+def decode_event(message: bytes) -> PublishedEvent:
+    try:
+        document: dict[str, Any] = orjson.loads(message)
+        previous = document["previous_status"]
+        event = StatusEvent(
+            appointment_id=UUID(document["appointment_id"]),
+            version=int(document["version"]),
+            status=AppointmentStatus(document["status"]),
+            previous_status=AppointmentStatus(previous) if previous else None,
+            occurred_at=datetime.fromisoformat(document["occurred_at"]),
+            reason=document["reason"],
+            request_id=document["request_id"],
+            sequence=int(document["sequence"]) if document["sequence"] is not None else None,
+        )
+        return PublishedEvent(
+            event=event,
+            patient_id=UUID(document["patient_id"]),
+            psychologist_id=UUID(document["psychologist_id"]),
+        )
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as error:
+        raise UnreadableEvent(f"not a status event: {error}") from error
