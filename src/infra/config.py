@@ -1,9 +1,12 @@
 """Settings, read from the environment once at start and validated there."""
 
 from enum import StrEnum
+from ipaddress import ip_network
+from math import ceil
 from pathlib import Path
 from typing import Annotated
 
+from limits import parse as parse_rate_limit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -55,7 +58,25 @@ class Settings(BaseSettings):
     introspection_enabled: bool | None = None
     graphiql_assets_dir: Path | None = None
 
-    @field_validator("jwt_algorithms", "cors_origins", mode="before")
+    # The edge: what an operation may be before anything runs (resolvers/hardening.py).
+    max_query_length: int = Field(default=20_000, ge=100, le=1_000_000)
+    max_tokens: int = Field(default=2_000, ge=50, le=100_000)
+    max_query_depth: int = Field(default=12, ge=2, le=100)
+    max_aliases: int = Field(default=30, ge=0, le=10_000)
+    max_directives: int = Field(default=50, ge=0, le=10_000)
+    max_query_cost: int = Field(default=5_000, ge=1, le=10_000_000)
+    graphql_suggestions: bool | None = None
+    # Budgets per caller, in points ("N/second|minute|hour|day"); an operation takes
+    # ceil(cost / RATE_LIMIT_COST_PER_POINT) points, at least 1.
+    rate_limits_enabled: bool = True
+    rate_limit_queries: str = "600/minute"
+    rate_limit_mutations: str = "120/minute"
+    rate_limit_subscriptions: str = "60/minute"
+    rate_limit_cost_per_point: int = Field(default=100, ge=1, le=1_000_000)
+    # Proxies (addresses or networks) whose X-Forwarded-For names the client.
+    trusted_proxies: Annotated[list[str], NoDecode] = []
+
+    @field_validator("jwt_algorithms", "cors_origins", "trusted_proxies", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
@@ -77,6 +98,39 @@ class Settings(BaseSettings):
         if unknown or not value:
             raise ValueError(f"must be a comma-separated subset of {sorted(allowed)}")
         return value
+
+    @field_validator("rate_limit_queries", "rate_limit_mutations", "rate_limit_subscriptions")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        try:
+            parse_rate_limit(value)
+        except ValueError:
+            raise ValueError(
+                'must read like "600/minute" (per second, minute, hour or day)'
+            ) from None
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or network") from None
+        return value
+
+    @model_validator(mode="after")
+    def _costliest_operation_fits_every_budget(self) -> "Settings":
+        # Otherwise an operation the cost limit accepts could never pass the rate limit.
+        points = ceil(self.max_query_cost / self.rate_limit_cost_per_point)
+        for name in ("rate_limit_queries", "rate_limit_mutations", "rate_limit_subscriptions"):
+            if parse_rate_limit(getattr(self, name)).amount < points:
+                raise ValueError(
+                    f"{name.upper()}: must allow at least {points} points, what an operation "
+                    "of MAX_QUERY_COST takes"
+                )
+        return self
 
     @model_validator(mode="after")
     def _production_needs_real_keys(self) -> "Settings":
@@ -121,4 +175,11 @@ class Settings(BaseSettings):
     def introspection_on(self) -> bool:
         if self.introspection_enabled is not None:
             return self.introspection_enabled
+        return not self.is_production
+
+    @property
+    def suggestions_on(self) -> bool:
+        """ "Did you mean ...?" in error messages: they reveal the schema, so off in production."""
+        if self.graphql_suggestions is not None:
+            return self.graphql_suggestions
         return not self.is_production
