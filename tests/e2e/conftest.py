@@ -5,15 +5,25 @@ import secrets
 import signal
 import subprocess
 import sys
-from collections.abc import Generator, Iterator
+import uuid
+from collections.abc import AsyncIterator, Generator, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
+from stack import Database, Stack
 
 from infra.config import Settings
-from support.processes import STOP_TIMEOUT_SECONDS, ServiceError, free_port, wait_until
+from support.processes import (
+    STOP_TIMEOUT_SECONDS,
+    ServiceError,
+    free_port,
+    run_coroutine,
+    wait_until,
+)
+from support.services import SqsServer
 
 STARTUP_TIMEOUT_SECONDS = 60.0  # migrations and demo data come first
 OUTPUT_TAIL_CHARS = 20_000
@@ -89,9 +99,13 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
-    api = getattr(item, "funcargs", {}).get("live_api")
+    funcargs = getattr(item, "funcargs", {})
+    api = funcargs.get("live_api")
     if report.failed and isinstance(api, LiveApi):
         report.sections.append(("appointment-api server output", api.server_output()))
+    stack = funcargs.get("stack")
+    if report.failed and isinstance(stack, Stack):
+        report.sections.append(("appointment-api processes", stack.report()))
     return report
 
 
@@ -142,3 +156,56 @@ def _stop(server: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         server.kill()
         server.wait()
+
+
+# --- the full stack: served API and worker processes on PostgreSQL and SQS ----------------
+
+
+@pytest.fixture
+def stack(database_url: str, sqs_server: SqsServer, tmp_path: Path) -> Iterator[Stack]:
+    """Demo data in this test's own database, a queue pair of its own; no process yet."""
+    run_coroutine(lambda: _seed(database_url))
+    name = f"appointments-{uuid.uuid4().hex[:12]}"
+    queue_url, dead_letter_url = run_coroutine(lambda: _create_queues(sqs_server, name))
+    stack = Stack(
+        workdir=tmp_path,
+        database_url=database_url,
+        sqs=sqs_server,
+        queue_url=queue_url,
+        dead_letter_url=dead_letter_url,
+        jwt_secret=secrets.token_urlsafe(32),
+    )
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+@pytest.fixture
+async def database(stack: Stack) -> AsyncIterator[Database]:
+    db = Database(stack.database_url)
+    try:
+        yield db
+    finally:
+        await db.close()
+
+
+async def _seed(database_url: str) -> None:
+    from infra.db.demo_data import seed_demo_world
+    from infra.db.engine import create_engine
+
+    engine = create_engine(database_url)
+    try:
+        await seed_demo_world(engine, now=datetime.now(UTC))
+    finally:
+        await engine.dispose()
+
+
+async def _create_queues(sqs: SqsServer, name: str) -> tuple[str, str]:
+    from infra.queue.sqs_admin import create_queues
+    from infra.queue.sqs_client import SqsEndpoint, sqs_client
+
+    endpoint = SqsEndpoint(region=sqs.region, endpoint_url=sqs.endpoint_url)
+    async with sqs_client(endpoint) as client:
+        urls = await create_queues(client, f"{name}.fifo", f"{name}-dlq.fifo")
+    return urls.queue, urls.dead_letters

@@ -1,0 +1,454 @@
+"""The write path as separate real processes: `appointment-api serve` and `appointment-api
+worker` on PostgreSQL and moto's SQS server, driven over HTTP and checked in the database.
+
+The processes run on the wall clock, so every request is for a slot the served API
+itself offers (`availableSlots`, more than a day ahead, inside working hours).
+"""
+
+import asyncio
+import signal
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+from sqlalchemy import text
+from stack import Client, Database, Stack, appointment_uuid, eventually
+
+from resolvers.node_ids import from_global_id, to_global_id
+from support.services import SqsServer
+
+DECIDED_WITHIN_SECONDS = 60.0
+MAX_RECEIVES = 2  # small, so a poison message reaches the dead-letter queue quickly
+REQUEST = """
+mutation($input: RequestAppointmentInput!) {
+  requestAppointment(input: $input) {
+    requestId
+    appointment { id status }
+    userErrors { field code message }
+  }
+}"""
+BATCH = """
+mutation($input: RequestAppointmentsInput!) {
+  requestAppointments(input: $input) {
+    acceptedCount failedCount
+    results { index appointment { id status } userErrors { field code } }
+  }
+}"""
+SLOTS = """
+query($from: DateTime!, $to: DateTime!, $duration: Int!) {
+  psychologists(first: 20, filter: {active: true}) {
+    nodes {
+      id timeZone
+      availableSlots(from: $from, to: $to, durationMinutes: $duration, stepMinutes: 60) {
+        startsAt
+      }
+    }
+  }
+}"""
+HISTORY = """
+query($id: ID!) {
+  appointment(id: $id) { status rejectionReason history { version status rejectionReason } }
+}"""
+
+
+@dataclass(frozen=True)
+class Slot:
+    psychologist_id: str
+    time_zone: str
+    starts_at: datetime
+
+    @property
+    def psychologist_uuid(self) -> str:
+        return str(from_global_id(self.psychologist_id, argument="psychologistId")[1])
+
+
+@asynccontextmanager
+async def served(stack: Stack) -> AsyncIterator[Client]:
+    stack.start_api()
+    limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
+    async with httpx.AsyncClient(base_url=stack.base_url, timeout=60, limits=limits) as http:
+        yield Client(http)
+
+
+async def free_slots(
+    api: Client, stack: Stack, *, duration: int = 50, per_psychologist: int = 1000
+) -> list[Slot]:
+    """Bookable starts the API offers, at most `per_psychologist` of each, interleaved."""
+    now = datetime.now(UTC)
+    data = await api.call(
+        SLOTS,
+        stack.token("admin", "admin-1"),
+        **{
+            "from": (now + timedelta(days=2)).isoformat(),
+            "to": (now + timedelta(days=30)).isoformat(),
+            "duration": duration,
+        },
+    )
+    columns = [
+        [
+            Slot(node["id"], node["timeZone"], datetime.fromisoformat(slot["startsAt"]))
+            for slot in node["availableSlots"][:per_psychologist]
+        ]
+        for node in data["psychologists"]["nodes"]
+    ]
+    return [slot for row in zip(*columns, strict=False) for slot in row]
+
+
+def item(
+    slot: Slot, *, at: datetime | None = None, duration: int = 50, **extra: Any
+) -> dict[str, Any]:
+    return {
+        "psychologistId": slot.psychologist_id,
+        "scheduledAt": (at or slot.starts_at).isoformat(),
+        "durationMinutes": duration,
+        **extra,
+    }
+
+
+def profile(name: str) -> dict[str, str]:
+    return {"name": name.title(), "email": f"{name}@mail.example"}
+
+
+async def request_as_new_patients(
+    api: Client, stack: Stack, items: list[dict[str, Any]], prefix: str
+) -> list[str]:
+    """Each item from its own new patient, all at once; the ids of the PENDING appointments."""
+    calls = [
+        api.call(
+            REQUEST,
+            stack.token("patient", f"{prefix}-{number}"),
+            input={**request, "patient": profile(f"{prefix}{number}")},
+        )
+        for number, request in enumerate(items)
+    ]
+    payloads = [data["requestAppointment"] for data in await asyncio.gather(*calls)]
+    assert [p["userErrors"] for p in payloads] == [[]] * len(items)
+    assert {p["appointment"]["status"] for p in payloads} == {"PENDING"}
+    ids = [appointment_uuid(p["appointment"]["id"]) for p in payloads]
+    assert len(set(ids)) == len(items)
+    return ids
+
+
+async def all_decided(database: Database, ids: list[str]) -> None:
+    await eventually(
+        lambda: database.still_pending(ids),
+        what=f"{len(ids)} requests decided",
+        within=DECIDED_WITHIN_SECONDS,
+        done=lambda pending: not pending,
+    )
+
+
+def one_decision_each(
+    history: dict[str, list[tuple[int, str, str | None]]],
+    statuses: dict[str, tuple[str, str | None]],
+) -> None:
+    for appointment_id, events in history.items():
+        status, reason = statuses[appointment_id]
+        assert events == [(1, "PENDING", None), (2, status, reason)], appointment_id
+
+
+def no_errors_logged(stack: Stack) -> None:
+    for worker in stack.workers:
+        errors = [r for r in worker.records() if r.get("level") in {"error", "critical"}]
+        assert errors == [], worker.name
+        assert "Traceback" not in worker.output(), worker.name
+
+
+# --- concurrency -------------------------------------------------------------------------
+
+
+async def test_fifty_concurrent_requests_for_one_slot_confirm_exactly_one(
+    stack: Stack, database: Database
+) -> None:
+    async with served(stack) as api:
+        [slot, *_] = await free_slots(api, stack, duration=60)
+        # Every start within 10 minutes of the others and 45 minutes long: each pair overlaps.
+        starts = [slot.starts_at + timedelta(minutes=n % 10) for n in range(50)]
+        ids = await request_as_new_patients(
+            api, stack, [item(slot, at=start, duration=45) for start in starts], "racer"
+        )
+
+        # All 50 are PENDING before any worker runs, so each one is decided by a worker
+        # (none is refused at once because another was confirmed first).
+        stack.start_workers(2)
+        await all_decided(database, ids)
+
+        statuses = await database.statuses(ids)
+        assert Counter(statuses.values()) == {
+            ("CONFIRMED", None): 1,
+            ("REJECTED", "SLOT_TAKEN"): 49,
+        }
+        one_decision_each(await database.history(ids), statuses)
+        confirmed = await api.call(
+            "query($p: ID!, $from: DateTime!, $to: DateTime!) { appointments(filter: "
+            "{psychologistId: $p, status: [CONFIRMED], scheduledFrom: $from, scheduledTo: $to}) "
+            "{ totalCount } }",
+            stack.token("admin", "admin-1"),
+            p=slot.psychologist_id,
+            **{"from": slot.starts_at.isoformat(), "to": starts[-1].isoformat()},
+        )
+        assert confirmed["appointments"]["totalCount"] == 1
+    no_errors_logged(stack)
+    # SIGTERM: stop receiving, finish what is in hand, exit 0.
+    assert [worker.terminate() for worker in stack.workers] == [0, 0]
+
+
+# --- a worker killed while it holds messages ---------------------------------------------
+
+
+async def test_messages_held_by_a_killed_worker_are_decided_once_by_another(
+    stack: Stack, database: Database
+) -> None:
+    async with served(stack) as api:
+        slots = (await free_slots(api, stack, per_psychologist=3))[:6]
+        ids = await request_as_new_patients(api, stack, [item(s) for s in slots], "held")
+        schedules = sorted({slot.psychologist_uuid for slot in slots})
+        assert len(schedules) >= 2  # two message groups, so both receive loops can hold some
+
+        # A decision locks the psychologist's row first; holding those rows here makes the
+        # worker receive the messages and then wait inside the decision, holding them.
+        async with database.engine.connect() as blocker:
+            await blocker.execute(
+                text("SELECT id FROM psychologists WHERE id::text = ANY(:ids) FOR UPDATE"),
+                {"ids": schedules},
+            )
+            [doomed] = stack.start_workers(1, SQS_VISIBILITY_TIMEOUT="3")
+            held = await eventually(
+                lambda: _held(stack, database),
+                what="the worker holding messages while waiting for the schedule lock",
+                within=45,
+                done=lambda state: state[0] >= 1 and state[1] >= 1,
+            )
+            assert doomed.kill() == -signal.SIGKILL
+            await blocker.rollback()
+
+        # Nothing the killed worker did was committed.
+        assert sorted(await database.still_pending(ids)) == sorted(ids), held
+        stack.start_workers(1)
+        await all_decided(database, ids)
+
+        statuses = await database.statuses(ids)
+        assert set(statuses.values()) == {("CONFIRMED", None)}
+        one_decision_each(await database.history(ids), statuses)
+        admin = stack.token("admin", "admin-1")
+        for appointment_id in ids:
+            found = await api.call(
+                HISTORY, admin, id=to_global_id("Appointment", uuid.UUID(appointment_id))
+            )
+            assert [(e["version"], e["status"]) for e in found["appointment"]["history"]] == [
+                (1, "PENDING"),
+                (2, "CONFIRMED"),
+            ]
+
+
+async def _held(stack: Stack, database: Database) -> tuple[int, int]:
+    """(messages in flight on the queue, database sessions waiting for a lock)."""
+    queue, _ = await stack.depths()
+    [waiting] = await database.rows(
+        "SELECT count(*) AS n FROM pg_stat_activity "
+        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    return queue.in_flight, int(waiting["n"])
+
+
+# --- SQS down ----------------------------------------------------------------------------
+
+
+async def test_requests_made_while_sqs_is_down_are_all_decided_after_it_returns(
+    stack: Stack, database: Database, sqs_server: SqsServer
+) -> None:
+    async with served(stack) as api:
+        slots = (await free_slots(api, stack, per_psychologist=2))[:6]
+        workers = stack.start_workers(2)
+        with sqs_server.stopped():
+            ids = await request_as_new_patients(api, stack, [item(s) for s in slots], "outage")
+            # The relay tried each row and failed: the requests wait in the outbox.
+            await eventually(
+                lambda: _outbox(database),
+                what="every outbox row tried and still undispatched",
+                within=30,
+                done=lambda rows: (
+                    len(rows) == len(ids)
+                    and all(r["attempts"] >= 1 and r["dispatched_at"] is None for r in rows)
+                ),
+            )
+            assert sorted(await database.still_pending(ids)) == sorted(ids)
+        # moto keeps its queues in memory, so the restarted server has none: the operator
+        # recreates them with the same names (and so the same URLs) the processes use.
+        created = stack.cli("queues", "create")
+        assert stack.queue_url in created
+        assert stack.dead_letter_url in created
+
+        await all_decided(database, ids)
+        statuses = await database.statuses(ids)
+        assert set(statuses.values()) == {("CONFIRMED", None)}
+        one_decision_each(await database.history(ids), statuses)
+        assert all(row["dispatched_at"] is not None for row in await _outbox(database))
+        assert all(worker.alive for worker in workers)
+
+
+async def _outbox(database: Database) -> list[dict[str, Any]]:
+    return await database.rows("SELECT id, attempts, dispatched_at FROM outbox ORDER BY id")
+
+
+# --- dead letters ------------------------------------------------------------------------
+
+
+async def test_a_poison_message_is_dead_lettered_and_its_request_rejected_processing_failed(
+    stack: Stack, database: Database
+) -> None:
+    max_receives = str(MAX_RECEIVES)
+    # The operator lowers maxReceiveCount on the existing queue.
+    stack.cli("queues", "create", SQS_MAX_RECEIVE_COUNT=max_receives)
+    async with served(stack) as api:
+        broken, healthy, other = (await free_slots(api, stack, per_psychologist=1))[:3]
+        doomed_id, fine_id = await request_as_new_patients(
+            api, stack, [item(broken), item(healthy)], "poison"
+        )
+        # A schedule record the worker cannot read: every decision for it fails.
+        async with database.engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "UPDATE psychologists SET working_hours = "
+                    '\'[{"weekday": "FUNDAY", "start": "09:00", "end": "17:00"}]\' '
+                    "WHERE id::text = :id"
+                ),
+                {"id": broken.psychologist_uuid},
+            )
+        # And a message no worker can read, in a real group.
+        await stack.send_raw("{not json", group=other.psychologist_uuid, deduplication_id="garbage")
+
+        [worker] = stack.start_workers(1, SQS_MAX_RECEIVE_COUNT=max_receives)
+        await all_decided(database, [doomed_id, fine_id])
+        await eventually(
+            stack.depths,
+            what="the queue empty and both poison messages dead-lettered",
+            within=DECIDED_WITHIN_SECONDS,
+            done=lambda d: (
+                (d[0].visible, d[0].in_flight, d[1].visible + d[1].in_flight) == (0, 0, 2)
+            ),
+        )
+
+        statuses = await database.statuses([doomed_id, fine_id])
+        assert statuses == {
+            doomed_id: ("REJECTED", "PROCESSING_FAILED"),
+            fine_id: ("CONFIRMED", None),
+        }
+        one_decision_each(await database.history([doomed_id, fine_id]), statuses)
+        found = await api.call(
+            HISTORY,
+            stack.token("admin", "admin-1"),
+            id=to_global_id("Appointment", uuid.UUID(doomed_id)),
+        )
+        assert found["appointment"]["rejectionReason"] == "PROCESSING_FAILED"
+    # Each poison message was tried exactly maxReceiveCount times, and the worker lived on.
+    attempts = list(range(1, MAX_RECEIVES + 1))
+    assert [r["receive_count"] for r in worker.logged("decision failed")] == attempts
+    assert [r["receive_count"] for r in worker.logged("unreadable message")] == attempts
+    assert worker.alive
+
+
+# --- over HTTP: batches and idempotency --------------------------------------------------
+
+
+async def test_a_batch_of_100_with_10_invalid_items_accepts_90_and_points_at_each_error(
+    stack: Stack, database: Database
+) -> None:
+    now = datetime.now(UTC)
+    async with served(stack) as api:
+        slots = await free_slots(api, stack)
+        assert len(slots) >= 90
+        first = slots[0]
+        local_night = (
+            (now + timedelta(days=3))
+            .astimezone(ZoneInfo(first.time_zone))
+            .replace(hour=3, minute=0, second=0, microsecond=0)
+        )
+        unknown = to_global_id("Psychologist", uuid.uuid4())
+        invalid: dict[int, tuple[dict[str, Any], list[str], str]] = {
+            3: (item(first, duration=5), ["durationMinutes"], "INVALID_INPUT"),
+            11: (item(first, notes="n" * 2001), ["notes"], "INVALID_INPUT"),
+            19: (
+                item(first, at=first.starts_at + timedelta(seconds=30)),
+                ["scheduledAt"],
+                "INVALID_INPUT",
+            ),
+            27: (item(first, at=now + timedelta(hours=5)), ["scheduledAt"], "TOO_SOON"),
+            35: (item(first, at=now + timedelta(days=200)), ["scheduledAt"], "TOO_FAR_AHEAD"),
+            43: (item(first, at=local_night), ["scheduledAt"], "OUTSIDE_WORKING_HOURS"),
+            51: ({**item(first), "psychologistId": unknown}, ["psychologistId"], "NOT_FOUND"),
+            59: (
+                item(first, patient={"name": "Ana", "email": "no-at-sign"}),
+                ["patient", "email"],
+                "INVALID_INPUT",
+            ),
+            67: (
+                item(first, patient={"name": "Ana", "email": "ana@mail.example", "phone": "12345"}),
+                ["patient", "phone"],
+                "INVALID_INPUT",
+            ),
+            99: (
+                item(first, patient={"name": "", "email": "ana@mail.example"}),
+                ["patient", "name"],
+                "INVALID_INPUT",
+            ),
+        }
+        valid = iter(slots)
+        items = [invalid[i][0] if i in invalid else item(next(valid)) for i in range(100)]
+        [before] = await database.rows("SELECT count(*) AS n FROM outbox")
+
+        data = await api.call(
+            BATCH, stack.token("patient", "patient-1"), input={"appointments": items}
+        )
+
+    payload = data["requestAppointments"]
+    assert (payload["acceptedCount"], payload["failedCount"]) == (90, 10)
+    results = payload["results"]
+    assert [r["index"] for r in results] == list(range(100))
+    for index, result in enumerate(results):
+        if index not in invalid:
+            assert result["userErrors"] == [], index
+            assert result["appointment"]["status"] == "PENDING", index
+            continue
+        _, field, code = invalid[index]
+        prefix = ["input", "appointments", str(index)]
+        assert result["appointment"] is None, index
+        assert {"field": prefix + field, "code": code} in result["userErrors"], result
+        assert all(e["field"][:3] == prefix for e in result["userErrors"]), result
+    [after] = await database.rows("SELECT count(*) AS n FROM outbox")
+    assert after["n"] - before["n"] == 90
+    stored = {appointment_uuid(r["appointment"]["id"]) for r in results if r["appointment"]}
+    assert set(await database.statuses(sorted(stored))) == stored
+
+
+async def test_the_same_request_twice_at_once_with_one_idempotency_key_makes_one_appointment(
+    stack: Stack, database: Database
+) -> None:
+    async with served(stack) as api:
+        slots = (await free_slots(api, stack))[:5]
+        token = stack.token("patient", "patient-1")
+        keys = [f"twice-{uuid.uuid4().hex}" for _ in slots]
+        calls = [
+            api.call(REQUEST, token, input=item(slot, idempotencyKey=key))
+            for slot, key in zip(slots, keys, strict=True)
+            for _ in range(2)
+        ]
+        payloads = [d["requestAppointment"] for d in await asyncio.gather(*calls)]
+
+    assert [p["userErrors"] for p in payloads] == [[]] * len(calls)
+    ids = [p["appointment"]["id"] for p in payloads]
+    assert [ids[i] == ids[i + 1] for i in range(0, len(ids), 2)] == [True] * len(keys)
+    stored = await database.rows(
+        "SELECT idempotency_key AS key, count(*) AS n FROM appointments "
+        "WHERE idempotency_key = ANY(:keys) GROUP BY idempotency_key",
+        keys=keys,
+    )
+    assert {row["key"]: row["n"] for row in stored} == dict.fromkeys(keys, 1)
+    [queued] = await database.rows("SELECT count(*) AS n FROM outbox")
+    assert queued["n"] == len(keys)
