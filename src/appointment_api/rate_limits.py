@@ -27,8 +27,8 @@ from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
 from appointment_api.client_address import Network, connection_address, trusted_networks
+from domain.viewer import Viewer
 from infra.config import Settings
-from resolvers.context import Context
 from resolvers.rate_limit import Allowance, OperationKind
 
 log = logging.getLogger("appointment_api.rate_limits")
@@ -162,8 +162,9 @@ class CallerBudget:
         return allowance
 
     def caller_of(self, context: Any) -> str:
-        if isinstance(context, Context) and context.viewer is not None:
-            return f"subject:{context.viewer.subject}"
+        viewer = getattr(context, "viewer", None)
+        if isinstance(viewer, Viewer):
+            return f"subject:{viewer.subject}"
         connection = getattr(context, "request", None)
         if isinstance(connection, HTTPConnection):
             return f"address:{connection_address(connection, self._trusted)}"

@@ -1,0 +1,202 @@
+"""The static cost of an operation: pure, on a small schema shaped like the real one."""
+
+import time
+
+import pytest
+from graphql import build_schema, get_operation_ast, parse
+
+from resolvers.query_cost import PageSizes, operation_cost
+from resolvers.schema import build_schema as build_app_schema
+
+SCHEMA = build_schema(
+    """
+    interface Node { id: ID! }
+    type PageInfo { hasNextPage: Boolean! endCursor: String }
+    type Patient implements Node {
+      id: ID!
+      name: String!
+      appointments(first: Int, last: Int): AppointmentConnection!
+    }
+    type Appointment implements Node {
+      id: ID!
+      status: Status!
+      patient: Patient!
+      history: [Event!]!
+    }
+    type Event { version: Int! }
+    enum Status { PENDING CONFIRMED }
+    type AppointmentEdge { cursor: String! node: Appointment! }
+    type AppointmentConnection {
+      edges: [AppointmentEdge!]!
+      nodes: [Appointment!]!
+      pageInfo: PageInfo!
+      totalCount: Int!
+    }
+    type PatientConnection {
+      edges: [PatientEdge!]!
+      nodes: [Patient!]!
+      pageInfo: PageInfo!
+    }
+    type PatientEdge { cursor: String! node: Patient! }
+    input Item { name: String tags: [String!] }
+    input BatchInput { items: [Item!]! }
+    type BatchPayload { count: Int! patient: Patient }
+    type Query {
+      hello: String
+      node(id: ID!): Node
+      patient: Patient
+      patients(first: Int, last: Int): PatientConnection!
+    }
+    type Mutation { batch(input: BatchInput!): BatchPayload! single(name: String): BatchPayload! }
+    """
+)
+PAGES = PageSizes(default=20, maximum=100)
+
+
+def cost(query: str, variables: dict[str, object] | None = None) -> int:
+    document = parse(query)
+    operation = get_operation_ast(document)
+    assert operation is not None
+    return operation_cost(SCHEMA, document, operation, variables, PAGES)
+
+
+def test_scalars_are_free_and_objects_cost_one() -> None:
+    assert cost("{ hello }") == 0
+    assert cost("{ patient { id name } }") == 1
+    assert cost("{ patient { id } node(id: 1) { id } }") == 2
+
+
+def test_a_connection_costs_its_page_of_items() -> None:
+    assert cost("{ patients { nodes { id } } }") == 1 + 20
+    assert cost("{ patients(first: 5) { nodes { id } } }") == 1 + 5
+    assert cost("{ patients(last: 7) { nodes { id } } }") == 1 + 7
+
+
+def test_the_page_is_never_more_than_the_maximum_nor_less_than_nothing() -> None:
+    assert cost("{ patients(first: 5000) { nodes { id } } }") == 1 + 100
+    assert cost("{ patients(first: -3) { nodes { id } } }") == 1
+    assert cost("{ patients(first: 2, last: 9) { nodes { id } } }") == 1 + 9
+
+
+def test_page_sizes_come_from_variables_and_their_defaults() -> None:
+    query = "query($n: Int = 40) { patients(first: $n) { nodes { id } } }"
+    assert cost(query) == 1 + 40
+    assert cost(query, {"n": 3}) == 1 + 3
+    assert cost(query, {"n": None}) == 1 + 20
+    # A wrongly typed variable is refused when coerced; it prices like no page size.
+    assert cost(query, {"n": "3"}) == 1 + 20
+    assert cost(query, {"n": True}) == 1 + 20
+
+
+def test_edge_wrappers_are_free_so_edges_and_nodes_cost_the_same() -> None:
+    assert cost("{ patients(first: 10) { edges { cursor node { id } } } }") == cost(
+        "{ patients(first: 10) { nodes { id } } }"
+    )
+
+
+def test_page_info_costs_one_and_total_count_one() -> None:
+    assert cost("{ patients(first: 10) { pageInfo { hasNextPage } } }") == 2
+    assert cost("{ patient { appointments(first: 10) { totalCount } } }") == 1 + 1 + 1
+
+
+def test_nested_connections_multiply() -> None:
+    query = """{ patients(first: 10) { nodes {
+        appointments(first: 10) { nodes { id patient { name } history { version } } } } } }"""
+    per_appointment = 1 + 1 + 1  # itself, its patient, its history
+    per_patient = 1 + (1 + 10 * per_appointment)
+    assert cost(query) == 1 + 10 * per_patient
+
+
+def test_fragments_and_inline_fragments_cost_what_they_select_where_spread() -> None:
+    inline = cost("{ node(id: 1) { ... on Patient { appointments(first: 4) { nodes { id } } } } }")
+    named = cost(
+        "{ node(id: 1) { ...P } } fragment P on Patient { appointments(first: 4) { nodes { id } } }"
+    )
+    assert inline == named == 1 + (1 + 4)
+    twice = cost(
+        "{ a: patients(first: 2) { nodes { ...P } } b: patients(first: 3) { nodes { ...P } } }"
+        " fragment P on Patient { appointments(first: 4) { nodes { id } } }"
+    )
+    assert twice == (1 + 2 * (1 + 1 + 4)) + (1 + 3 * (1 + 1 + 4))
+
+
+def test_fragments_spread_inside_a_connection_multiply_by_its_page() -> None:
+    assert (
+        cost(
+            "{ patients(first: 6) { ...Items } } fragment Items on PatientConnection { nodes { id } }"
+        )
+        == 1 + 6
+    )
+
+
+def test_circular_fragments_do_not_loop() -> None:
+    query = (
+        "{ patient { ...A } } fragment A on Patient { name ...B }"
+        " fragment B on Patient { appointments(first: 2) { nodes { patient { ...A } } } }"
+    )
+    assert cost(query) == 1 + (1 + 2 * (1 + 1))
+
+
+def test_a_fragment_bomb_is_priced_in_linear_time() -> None:
+    # Each level spreads the next ten times: 10**12 selections if walked naively.
+    levels = 12
+    fragments = " ".join(
+        f"fragment F{i} on Patient {{ {' '.join([f'...F{i + 1}'] * 10)} }}" for i in range(levels)
+    )
+    last = f"fragment F{levels} on Patient {{ appointments(first: 1) {{ nodes {{ id }} }} }}"
+    started = time.monotonic()
+    total = cost(f"{{ patient {{ ...F0 }} }} {fragments} {last}")
+    assert time.monotonic() - started < 1
+    assert total == 1 + 10**levels * (1 + 1)
+
+
+def test_mutations_cost_one_per_item_they_carry() -> None:
+    literal = cost('mutation { batch(input: {items: [{name: "a"}, {name: "b"}]}) { count } }')
+    assert literal == 2 + 1
+    items = [{"name": str(n)} for n in range(100)]
+    carried = cost(
+        "mutation($i: BatchInput!) { batch(input: $i) { count } }", {"i": {"items": items}}
+    )
+    assert carried == 100 + 1
+    nested = cost(
+        "mutation($i: BatchInput!) { batch(input: $i) { count } }",
+        {"i": {"items": [{"tags": ["x", "y", "z"]}]}},
+    )
+    assert nested == 1 + 3 + 1
+    assert cost('mutation { single(name: "a") { patient { id } } }') == 1 + 1
+
+
+def test_a_deeply_nested_variable_is_read_without_recursion() -> None:
+    value: object = []
+    for _ in range(10_000):
+        value = [value]
+    query = "mutation($i: BatchInput!) { batch(input: $i) { count } }"
+    assert cost(query, {"i": {"items": value}}) == 10_000 + 1
+
+
+def test_typename_is_free_and_introspection_roots_cost_one() -> None:
+    assert cost("{ __typename patient { __typename } }") == 1
+    assert cost("{ __schema { types { name fields { name } } } }") == 1
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("{ viewer { subject role } }", 1),
+        (
+            "{ appointments(first: 100) { edges { cursor node { id status"
+            " patient { name } psychologist { name } } } } }",
+            1 + 100 * 3,
+        ),
+        (
+            "{ psychologists(first: 100) { nodes { appointments(first: 100) { nodes { id } } } } }",
+            1 + 100 * (1 + 1 + 100),
+        ),
+    ],
+)
+def test_figures_on_the_application_schema(query: str, expected: int) -> None:
+    schema = build_app_schema()._schema
+    document = parse(query)
+    operation = get_operation_ast(document)
+    assert operation is not None
+    assert operation_cost(schema, document, operation) == expected
