@@ -110,6 +110,13 @@ class ChildProcess:
             timeout=timeout,
         )
 
+    def send_signal(self, signum: signal.Signals) -> None:
+        self._process.send_signal(signum)
+
+    def wait(self, timeout: float) -> int:
+        """The exit code, once it has exited by itself within `timeout` seconds."""
+        return self._process.wait(timeout=timeout)
+
     def terminate(self, timeout: float = STOP_TIMEOUT_SECONDS) -> int:
         """SIGTERM and wait for the exit code (SIGKILL only if it does not stop in time)."""
         if self.alive:

@@ -191,7 +191,10 @@ async def test_fifty_concurrent_requests_for_one_slot_confirm_exactly_one(
             "{ totalCount } }",
             stack.token("admin", "admin-1"),
             p=slot.psychologist_id,
-            **{"from": slot.starts_at.isoformat(), "to": starts[-1].isoformat()},
+            **{
+                "from": slot.starts_at.isoformat(),
+                "to": (slot.starts_at + timedelta(minutes=10)).isoformat(),
+            },
         )
         assert confirmed["appointments"]["totalCount"] == 1
     no_errors_logged(stack)
@@ -199,7 +202,42 @@ async def test_fifty_concurrent_requests_for_one_slot_confirm_exactly_one(
     assert [worker.terminate() for worker in stack.workers] == [0, 0]
 
 
-# --- a worker killed while it holds messages ---------------------------------------------
+# --- a worker stopped while it holds messages --------------------------------------------
+
+
+@asynccontextmanager
+async def schedules_locked(database: Database, slots: list[Slot]) -> AsyncIterator[None]:
+    """Hold the psychologists' rows: a decision locks its psychologist's row, so a worker
+    receives the messages and then waits inside the decision, holding them."""
+    schedules = sorted({slot.psychologist_uuid for slot in slots})
+    async with database.engine.connect() as blocker:
+        await blocker.execute(
+            text("SELECT id FROM psychologists WHERE id::text = ANY(:ids) FOR UPDATE"),
+            {"ids": schedules},
+        )
+        try:
+            yield
+        finally:
+            await blocker.rollback()
+
+
+async def holding_messages(stack: Stack, database: Database) -> tuple[int, int]:
+    """Wait until messages are in flight and a decision waits for a lock; both counts."""
+
+    async def seen() -> tuple[int, int]:
+        queue, _ = await stack.depths()
+        [waiting] = await database.rows(
+            "SELECT count(*) AS n FROM pg_stat_activity "
+            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return queue.in_flight, int(waiting["n"])
+
+    return await eventually(
+        seen,
+        what="a worker holding messages while its decision waits for the schedule lock",
+        within=45,
+        done=lambda counts: counts[0] >= 1 and counts[1] >= 1,
+    )
 
 
 async def test_messages_held_by_a_killed_worker_are_decided_once_by_another(
@@ -208,28 +246,15 @@ async def test_messages_held_by_a_killed_worker_are_decided_once_by_another(
     async with served(stack) as api:
         slots = (await free_slots(api, stack, per_psychologist=3))[:6]
         ids = await request_as_new_patients(api, stack, [item(s) for s in slots], "held")
-        schedules = sorted({slot.psychologist_uuid for slot in slots})
-        assert len(schedules) >= 2  # two message groups, so both receive loops can hold some
 
-        # A decision locks the psychologist's row first; holding those rows here makes the
-        # worker receive the messages and then wait inside the decision, holding them.
-        async with database.engine.connect() as blocker:
-            await blocker.execute(
-                text("SELECT id FROM psychologists WHERE id::text = ANY(:ids) FOR UPDATE"),
-                {"ids": schedules},
-            )
+        async with schedules_locked(database, slots):
             [doomed] = stack.start_workers(1, SQS_VISIBILITY_TIMEOUT="3")
-            held = await eventually(
-                lambda: _held(stack, database),
-                what="the worker holding messages while waiting for the schedule lock",
-                within=45,
-                done=lambda state: state[0] >= 1 and state[1] >= 1,
-            )
+            held = await holding_messages(stack, database)
             assert doomed.kill() == -signal.SIGKILL
-            await blocker.rollback()
 
         # Nothing the killed worker did was committed.
         assert sorted(await database.still_pending(ids)) == sorted(ids), held
+        # Another worker receives them once the killed one's visibility timeout is over.
         stack.start_workers(1)
         await all_decided(database, ids)
 
@@ -247,14 +272,26 @@ async def test_messages_held_by_a_killed_worker_are_decided_once_by_another(
             ]
 
 
-async def _held(stack: Stack, database: Database) -> tuple[int, int]:
-    """(messages in flight on the queue, database sessions waiting for a lock)."""
+async def test_a_worker_told_to_stop_finishes_the_messages_it_holds_and_exits_0(
+    stack: Stack, database: Database
+) -> None:
+    async with served(stack) as api:
+        slots = (await free_slots(api, stack, per_psychologist=2))[:4]
+        ids = await request_as_new_patients(api, stack, [item(s) for s in slots], "stopping")
+
+    async with schedules_locked(database, slots):
+        [worker] = stack.start_workers(1)
+        await holding_messages(stack, database)
+        worker.send_signal(signal.SIGTERM)
+    # Once the decision in hand can go on, it finishes every message it received and exits 0:
+    # those are decided and deleted, the others still wait in the queue.
+    assert worker.wait(timeout=30) == 0
+    statuses = await database.statuses(ids)
+    decided = [i for i in ids if statuses[i][0] != "PENDING"]
+    assert decided, statuses
+    assert all(statuses[i] == ("CONFIRMED", None) for i in decided)
     queue, _ = await stack.depths()
-    [waiting] = await database.rows(
-        "SELECT count(*) AS n FROM pg_stat_activity "
-        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-    )
-    return queue.in_flight, int(waiting["n"])
+    assert (queue.in_flight, queue.visible) == (0, len(ids) - len(decided))
 
 
 # --- SQS down ----------------------------------------------------------------------------
@@ -360,7 +397,7 @@ async def test_a_poison_message_is_dead_lettered_and_its_request_rejected_proces
 async def test_a_batch_of_100_with_10_invalid_items_accepts_90_and_points_at_each_error(
     stack: Stack, database: Database
 ) -> None:
-    now = datetime.now(UTC)
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
     async with served(stack) as api:
         slots = await free_slots(api, stack)
         assert len(slots) >= 90
