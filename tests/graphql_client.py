@@ -1,13 +1,15 @@
 """An in-process client of the real ASGI app, seeded with the demo world."""
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import socket
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import uvicorn
 from sqlalchemy import event
 from starlette.applications import Starlette
 
@@ -28,6 +30,13 @@ class Api:
     client: httpx.AsyncClient
     statements: list[str]
     resources: Resources
+    # The app also served on a port, for websockets, when asked to (``listen=True``).
+    server: "Served | None" = None
+
+    @property
+    def ws_url(self) -> str:
+        assert self.server is not None, "running_api(..., listen=True) serves websockets"
+        return f"ws://{self.server.address}/graphql"
 
     async def wait_for_status(
         self, appointment_id: str, wanted: str, *, seconds: float = 10
@@ -48,12 +57,12 @@ class Api:
         found = body["data"]["appointment"]
         return None if found is None else str(found["status"])
 
-    def token(self, role: str, subject: str) -> str:
+    def token(self, role: str, subject: str, *, ttl: timedelta = timedelta(hours=1)) -> str:
         return issue_token(
             secret=SECRET,
             subject=subject,
             role=Role(role.upper()),
-            ttl=timedelta(hours=1),
+            ttl=ttl,
             now=datetime.now(UTC),
         )
 
@@ -70,8 +79,12 @@ class Api:
 
 
 @asynccontextmanager
-async def running_api(database_url: str) -> AsyncIterator[Api]:
-    settings = Settings(database_url=database_url, jwt_secret=SECRET)  # type: ignore[arg-type]
+async def running_api(
+    database_url: str, *, listen: bool = False, **overrides: Any
+) -> AsyncIterator[Api]:
+    """The app on this database; ``listen`` also serves it on a free port (for websockets),
+    ``overrides`` replace default settings (e.g. ``redis_url``)."""
+    settings = Settings(database_url=database_url, jwt_secret=SECRET, **overrides)
     resources = build_resources(settings, clock=lambda: SEEDED_AT)
     await seed_demo_world(resources.engine, now=SEEDED_AT)
     statements: list[str] = []
@@ -83,10 +96,58 @@ async def running_api(database_url: str) -> AsyncIterator[Api]:
 
     event.listen(resources.engine.sync_engine, "before_cursor_execute", count)
     app: Starlette = create_app(settings, resources=resources)
-    async with app.router.lifespan_context(app):
+    listening: AbstractAsyncContextManager[Served | None] = (
+        served(app) if listen else nullcontext(None)
+    )
+    async with app.router.lifespan_context(app), listening as server:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
-            yield Api(client, statements, resources)
+            yield Api(client, statements, resources, server)
+
+
+class _InProcessServer(uvicorn.Server):
+    """uvicorn on the test's event loop, leaving its signal handlers alone."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.ready = asyncio.Event()
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        self.ready.set()
+
+
+@dataclass
+class Served:
+    address: str  # host:port
+    _server: _InProcessServer
+    _serving: "asyncio.Task[None]"
+
+    async def stop(self) -> None:
+        """Shut down as uvicorn does on SIGTERM; idempotent."""
+        self._server.should_exit = True
+        await self._serving
+
+
+@asynccontextmanager
+async def served(app: Starlette) -> AsyncIterator[Served]:
+    """Serve ``app`` (its lifespan already running) on a free port of 127.0.0.1."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    host, port = listener.getsockname()
+    server = _InProcessServer(uvicorn.Config(app, lifespan="off", log_level="warning"))
+    running = Served(f"{host}:{port}", server, asyncio.create_task(server.serve([listener])))
+    try:
+        async with asyncio.timeout(30):
+            await server.ready.wait()
+        yield running
+    finally:
+        await running.stop()
+        listener.close()
 
 
 def codes(body: dict[str, Any]) -> list[str]:

@@ -14,7 +14,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, WebSocketRoute
 from uuid6 import uuid7
 
 from appointment_api.body_limit import BodyLimitMiddleware
@@ -29,6 +29,7 @@ from infra.db.appointment_store import SqlAppointmentStore
 from infra.db.booking_store import SqlBookingStore
 from infra.db.decision_store import SqlDecisions
 from infra.db.engine import create_engine
+from infra.db.event_history import SqlEventHistory
 from infra.db.outbox_store import SqlOutbox
 from infra.db.people_reads import SqlPeopleReads
 from infra.db.write_lock import WriteLock
@@ -110,6 +111,8 @@ def build_services(resources: Resources) -> Services:
         ),
         appointment_writes=SqlAppointmentStore(engine, resources.write_lock),
         status_events=resources.status_events,
+        event_stream=resources.pubsub,
+        event_history=SqlEventHistory(engine),
     )
 
 
@@ -149,6 +152,7 @@ def create_app(
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
             Mount(ASSETS_URL, app=graphiql_assets_app(assets_dir)),
         ],
         middleware=[

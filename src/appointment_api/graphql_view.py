@@ -1,5 +1,6 @@
 """The GraphQL endpoint: Strawberry's ASGI view with our context, JSON errors and GraphiQL."""
 
+import logging
 import uuid
 from pathlib import Path
 from typing import Any
@@ -11,8 +12,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UnsetType
 
 from appointment_api.graphiql import graphiql_response
 from domain.viewer import InvalidCredentials, Viewer
@@ -21,6 +24,8 @@ from resolvers.errors import ErrorCode
 from resolvers.extensions import classify
 
 ASSETS_URL = "/graphiql-assets"
+
+log = logging.getLogger("appointment_api.websocket")
 
 
 def request_id_of(request: Request | WebSocket) -> str:
@@ -47,6 +52,15 @@ class AppointmentGraphQL(GraphQL[Context, None]):
         await response(scope, receive, send)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        if isinstance(request, WebSocket):
+            # The viewer comes with connection_init, checked by on_ws_connect.
+            return Context(
+                request=request,
+                response=response,
+                services=self.services,
+                request_id=request_id_of(request),
+                per_connection=True,
+            )
         return Context(
             request=request,
             response=response,
@@ -54,6 +68,26 @@ class AppointmentGraphQL(GraphQL[Context, None]):
             viewer=await self._viewer(request.headers.get("authorization")),
             request_id=request_id_of(request),
         )
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """Both websocket protocols: the token is in the connection_init payload,
+        ``{"Authorization": "Bearer <token>"}``; without a valid one the connection is
+        refused (graphql-transport-ws closes with 4403, graphql-ws answers connection_error).
+        """
+        params = context.connection_params or {}
+        authorization = params.get("Authorization", params.get("authorization"))
+        try:
+            if not isinstance(authorization, str):
+                raise InvalidCredentials("no Authorization in the connection_init payload")
+            context.viewer = await self.services.authenticator.authenticate(authorization)
+        except InvalidCredentials as error:
+            log.info(
+                "websocket refused: %s", error.reason, extra={"request_id": context.request_id}
+            )
+            raise ConnectionRejectionError(
+                {"message": "A valid bearer token is required.", "code": "UNAUTHENTICATED"}
+            ) from None
+        return UnsetType()
 
     async def _viewer(self, authorization: str | None) -> Viewer | None:
         if not authorization:

@@ -1,6 +1,7 @@
 """Who is asking: the authenticated caller, as the domain sees it."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 
 
@@ -16,6 +17,9 @@ class Viewer:
     role: Role
     email: str | None = None
     name: str | None = None
+    # When the credentials stop being valid: long-lived connections end there. Not part
+    # of who the viewer is, so two tokens of one person compare equal.
+    expires_at: datetime | None = field(default=None, compare=False)
 
     @property
     def is_admin(self) -> bool:

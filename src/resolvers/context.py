@@ -1,17 +1,19 @@
-"""The per-request context: the viewer, the services and fresh DataLoaders."""
+"""The per-operation context: the viewer, the services and fresh DataLoaders."""
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from domain.rules import BookingPolicy
 from domain.viewer import Viewer
-from resolvers.errors import unauthenticated
+from resolvers.errors import ClientError, ErrorCode, unauthenticated
 from resolvers.ports import (
     AppointmentReads,
     AppointmentWrites,
     Authenticator,
+    EventHistory,
+    EventStream,
     PeopleReads,
     StatusEventPublisher,
 )
@@ -33,7 +35,15 @@ class Services:
     request_appointments: "RequestAppointments"
     appointment_writes: AppointmentWrites
     status_events: StatusEventPublisher
+    event_stream: EventStream
+    event_history: EventHistory
     max_slot_window_days: int = 31
+
+
+def token_expired() -> ClientError:
+    return ClientError(
+        "Your token has expired: connect again with a fresh one.", ErrorCode.UNAUTHENTICATED
+    )
 
 
 @dataclass
@@ -43,12 +53,31 @@ class Context:
     services: Services
     viewer: Viewer | None = None
     request_id: str = ""
+    # Filled in by the websocket protocols from the connection_init payload.
+    connection_params: dict[str, Any] | None = None
+    # A websocket connection has one context; each of its operations runs on a copy.
+    per_connection: bool = False
+    credentials_expired: bool = False
     _loaders: "Loaders | None" = field(default=None, repr=False)
 
     def require_viewer(self) -> Viewer:
         if self.viewer is None:
-            raise unauthenticated()
+            raise token_expired() if self.credentials_expired else unauthenticated()
         return self.viewer
+
+    def for_operation(self) -> "Context":
+        """A copy for one operation of a connection: its own DataLoaders, and no viewer
+        once the connection's token has expired."""
+        expires_at = self.viewer.expires_at if self.viewer else None
+        if expires_at is not None and expires_at <= datetime.now(UTC):
+            return replace(
+                self, viewer=None, credentials_expired=True, per_connection=False, _loaders=None
+            )
+        return replace(self, per_connection=False, _loaders=None)
+
+    def forget_loaded(self) -> None:
+        """Load afresh from here on: a subscription's next event must not see stale values."""
+        self._loaders = None
 
     @property
     def loaders(self) -> "Loaders":

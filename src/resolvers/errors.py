@@ -23,6 +23,9 @@ class ErrorCode(StrEnum):
     TOO_MANY_TOKENS = "TOO_MANY_TOKENS"
     INTROSPECTION_DISABLED = "INTROSPECTION_DISABLED"
     BATCHING_NOT_ALLOWED = "BATCHING_NOT_ALLOWED"
+    # A subscription ended by the server: subscribe again (with the last cursor) to go on.
+    LIVE_UPDATES_INTERRUPTED = "LIVE_UPDATES_INTERRUPTED"
+    SUBSCRIBER_TOO_SLOW = "SUBSCRIBER_TOO_SLOW"
 
 
 class ClientError(GraphQLError):

@@ -5,6 +5,8 @@ from collections.abc import Iterator
 
 from graphql import ExecutionResult, GraphQLError, GraphQLSyntaxError, OperationDefinitionNode
 from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionResult as StrawberryExecutionResult
+from strawberry.types import StreamExecutionResult
 
 from resolvers.context import Context
 from resolvers.errors import ClientError, ErrorCode, unauthenticated
@@ -12,6 +14,20 @@ from resolvers.errors import ClientError, ErrorCode, unauthenticated
 log = logging.getLogger("appointment_api.errors")
 
 _INTROSPECTION_FIELDS = frozenset({"__schema", "__type", "__typename"})
+
+
+class OperationContext(SchemaExtension):
+    """Gives each operation of a websocket connection a context of its own.
+
+    Strawberry hands every operation of a connection the same context object;
+    DataLoaders kept in it would cache values for the life of the connection.
+    """
+
+    def on_operation(self) -> Iterator[None]:
+        context = self.execution_context.context
+        if isinstance(context, Context) and context.per_connection:
+            self.execution_context.context = context.for_operation()
+        yield
 
 
 class RequireViewer(SchemaExtension):
@@ -83,7 +99,18 @@ class ClassifyErrors(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         yield
         result = self.execution_context.result
-        if result is None or not result.errors:
+        if isinstance(result, StrawberryExecutionResult | ExecutionResult):
+            self._classify(result)
+
+    def on_stream_result(self, result: StreamExecutionResult) -> Iterator[None]:
+        # Over websockets each result is sent as soon as it is yielded, before the
+        # operation ends: classify them one by one.
+        if isinstance(result, StrawberryExecutionResult):
+            self._classify(result)
+        yield
+
+    def _classify(self, result: StrawberryExecutionResult | ExecutionResult) -> None:
+        if not result.errors:
             return
         context = self.execution_context.context
         request_id = context.request_id if isinstance(context, Context) else ""

@@ -139,6 +139,20 @@ class Authenticator(Protocol):
         ...
 
 
+class EventHistory(Protocol):
+    """The stored status history, read the way subscriptions need it, scoped by viewer."""
+
+    async def latest(self, viewer: Viewer, appointment_id: UUID) -> StatusEvent | None:
+        """The newest event of an appointment the viewer may read, else None."""
+        ...
+
+    async def after(
+        self, viewer: Viewer, sequence: int, *, psychologist_id: UUID | None, limit: int
+    ) -> list[StatusEvent]:
+        """Up to ``limit`` visible events with a greater sequence, in sequence order."""
+        ...
+
+
 class StreamInterrupted(Exception):
     """The connection to the broker was lost: live events may have been missed."""
 

@@ -7,15 +7,17 @@ import strawberry
 from strawberry.extensions import DisableIntrospection, ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
-from resolvers.extensions import ClassifyErrors, RequireViewer
+from resolvers.extensions import ClassifyErrors, OperationContext, RequireViewer
 from resolvers.mutations import Mutation
 from resolvers.queries import Query
 from resolvers.scalars import DateTime
+from resolvers.subscriptions import Subscription
 from resolvers.types.entities import Appointment, Patient, Psychologist
 
 
 def build_schema(*, introspection: bool = True) -> strawberry.Schema:
     extensions: list[Any] = [
+        OperationContext,
         ClassifyErrors,
         RequireViewer,
         lambda: ParserCache(maxsize=256),
@@ -26,6 +28,7 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[Appointment, Patient, Psychologist],
         extensions=extensions,
         config=StrawberryConfig(scalar_map={datetime: DateTime}),

@@ -1,6 +1,7 @@
 """Verified claims to the domain's Viewer."""
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from domain.viewer import InvalidCredentials, Role, Viewer
@@ -12,7 +13,17 @@ def viewer_from_claims(claims: Mapping[str, Any]) -> Viewer:
         role=_role(claims),
         email=_optional_text(claims, "email"),
         name=_optional_text(claims, "name"),
+        expires_at=_expiry(claims),
     )
+
+
+def _expiry(claims: Mapping[str, Any]) -> datetime | None:
+    expires = claims.get("exp")
+    if expires is None:
+        return None
+    if isinstance(expires, bool) or not isinstance(expires, int | float):
+        raise InvalidCredentials("claim exp is not a number")
+    return datetime.fromtimestamp(expires, UTC)
 
 
 def _subject(claims: Mapping[str, Any]) -> str:

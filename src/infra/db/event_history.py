@@ -1,0 +1,51 @@
+"""The status history as subscriptions read it: the newest event, or a replay after a cursor."""
+
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from domain.appointments import StatusEvent
+from domain.viewer import Viewer
+from infra.db.rows import event_from_row
+from infra.db.scoping import visible_appointments
+from infra.db.tables import appointment_events, appointments
+
+_visible_events = appointment_events.join(
+    appointments, appointments.c.id == appointment_events.c.appointment_id
+)
+
+
+class SqlEventHistory:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def latest(self, viewer: Viewer, appointment_id: UUID) -> StatusEvent | None:
+        query = (
+            select(appointment_events)
+            .select_from(_visible_events)
+            .where(appointment_events.c.appointment_id == appointment_id)
+            .where(visible_appointments(viewer))
+            .order_by(appointment_events.c.version.desc())
+            .limit(1)
+        )
+        async with self._engine.connect() as connection:
+            row = (await connection.execute(query)).mappings().first()
+        return None if row is None else event_from_row(row)
+
+    async def after(
+        self, viewer: Viewer, sequence: int, *, psychologist_id: UUID | None, limit: int
+    ) -> list[StatusEvent]:
+        query = (
+            select(appointment_events)
+            .select_from(_visible_events)
+            .where(appointment_events.c.id > sequence)
+            .where(visible_appointments(viewer))
+            .order_by(appointment_events.c.id)
+            .limit(limit)
+        )
+        if psychologist_id is not None:
+            query = query.where(appointments.c.psychologist_id == psychologist_id)
+        async with self._engine.connect() as connection:
+            rows = (await connection.execute(query)).mappings().all()
+        return [event_from_row(row) for row in rows]

@@ -1,0 +1,417 @@
+"""Subscriptions over real websockets against the app in process, on PostgreSQL, with the
+in-process event stream and with Redis; the worker runs in process on the in-process queue."""
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from websockets.exceptions import InvalidStatus
+
+from appointment_api.bootstrap import build_services
+from domain.appointments import Appointment, StatusEvent
+from domain.viewer import Role, Viewer
+from graphql_client import SEEDED_AT, Api, running_api
+from infra.pubsub.memory_pubsub import InMemoryEventStream
+from infra.pubsub.status_events import ChannelStatusEvents
+from live_client import LEGACY_WS, PROTOCOLS, TRANSPORT_WS, Operation, live_client
+from resolvers.context import Context
+from resolvers.errors import ClientError
+from resolvers.event_cursors import decode_event_cursor
+from resolvers.live_feeds import appointment_events_feed
+from resolvers.node_ids import expect_global_id
+from support.services import RedisServer
+
+OPERATIONS = Path(__file__).parents[2] / "schema" / "subscriptions"
+APPOINTMENT_STATUS = (OPERATIONS / "appointment_status.graphql").read_text()
+APPOINTMENT_EVENTS = (OPERATIONS / "appointment_events.graphql").read_text()
+
+PATIENT_1 = ("patient", "patient-1")
+PATIENT_2 = ("patient", "patient-2")
+PSYCHOLOGIST_1 = ("psychologist", "psychologist-1")
+ADMIN = ("admin", "admin-1")
+
+REQUEST = """
+mutation($input: RequestAppointmentInput!) {
+  requestAppointment(input: $input) { appointment { id status } userErrors { code message } }
+}"""
+CANCEL = """
+mutation($input: CancelAppointmentInput!) {
+  cancelAppointment(input: $input) { appointment { status version } userErrors { code } }
+}"""
+OWN_APPOINTMENTS = """
+query($status: [AppointmentStatus!], $from: DateTime) {
+  appointments(first: 50, filter: {status: $status, scheduledFrom: $from}) {
+    nodes { id status version psychologist { id } }
+  }
+}"""
+SLOTS = """
+query($id: ID!, $from: DateTime!, $to: DateTime!) {
+  psychologist(id: $id) {
+    availableSlots(from: $from, to: $to, durationMinutes: 50, stepMinutes: 60) { startsAt }
+  }
+}"""
+HISTORY_AFTER = """
+query($id: ID!) { appointment(id: $id) { history { version status cursor } } }"""
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def live(request: pytest.FixtureRequest, database_url: str) -> AsyncIterator[Api]:
+    """The app serving websockets, its events through the in-process stream or Redis."""
+    overrides = (
+        {"redis_url": request.getfixturevalue("redis_url")} if request.param == "redis" else {}
+    )
+    async with running_api(database_url, listen=True, **overrides) as api:
+        yield api
+
+
+@pytest.fixture
+async def redis_live(database_url: str, redis_url: str) -> AsyncIterator[Api]:
+    async with running_api(database_url, listen=True, redis_url=redis_url) as api:
+        yield api
+
+
+def connect(api: Api, who: tuple[str, str], protocol: str = TRANSPORT_WS) -> Any:
+    return live_client(api.ws_url, protocol=protocol, token=api.token(*who))
+
+
+async def future_appointments(api: Api, who: tuple[str, str], status: str) -> list[dict[str, Any]]:
+    body = await api.query(
+        OWN_APPOINTMENTS,
+        as_=who,
+        status=[status],
+        **{"from": (SEEDED_AT + timedelta(days=2)).isoformat()},
+    )
+    nodes: list[dict[str, Any]] = body["data"]["appointments"]["nodes"]
+    assert nodes, f"the demo world gives {who[1]} no future {status} appointment"
+    return nodes
+
+
+async def cancel(api: Api, who: tuple[str, str], appointment_id: str) -> dict[str, Any]:
+    body = await api.query(CANCEL, as_=who, input={"appointmentId": appointment_id})
+    payload: dict[str, Any] = body["data"]["cancelAppointment"]
+    assert payload["userErrors"] == [], payload
+    return payload
+
+
+async def psychologist_id(api: Api, subject: str) -> str:
+    body = await api.query("{ viewer { psychologist { id } } }", as_=("psychologist", subject))
+    found: str = body["data"]["viewer"]["psychologist"]["id"]
+    return found
+
+
+async def request_appointments(api: Api, psychologist: str, count: int) -> list[str]:
+    """Book ``count`` free slots with the psychologist as patient-1; their IDs."""
+    body = await api.query(
+        SLOTS,
+        id=psychologist,
+        **{
+            "from": (SEEDED_AT + timedelta(days=2)).isoformat(),
+            "to": (SEEDED_AT + timedelta(days=30)).isoformat(),
+        },
+    )
+    starts = [slot["startsAt"] for slot in body["data"]["psychologist"]["availableSlots"]]
+    assert len(starts) >= count
+    ids = []
+    for start in starts[:count]:
+        item = {"psychologistId": psychologist, "scheduledAt": start, "durationMinutes": 50}
+        answer = await api.query(REQUEST, as_=PATIENT_1, input=item)
+        payload = answer["data"]["requestAppointment"]
+        assert payload["userErrors"] == [], payload
+        ids.append(payload["appointment"]["id"])
+    return ids
+
+
+async def decided(api: Api, appointment_ids: list[str]) -> None:
+    for appointment_id in appointment_ids:
+        assert await api.wait_for_status(appointment_id, "CONFIRMED") in ("CONFIRMED", "REJECTED")
+
+
+async def events(operation: Operation, count: int) -> list[dict[str, Any]]:
+    return [(await operation.next_data())["appointmentEvents"] for _ in range(count)]
+
+
+# --- appointmentStatus -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_appointment_status_sends_the_current_state_then_every_change(
+    live: Api, protocol: str
+) -> None:
+    [pending, *_] = await future_appointments(live, PATIENT_1, "PENDING")
+    async with connect(live, PATIENT_1, protocol) as client:
+        watching = await client.subscribe(APPOINTMENT_STATUS, appointmentId=pending["id"])
+        first = (await watching.next_data())["appointmentStatus"]
+        assert (first["appointmentId"], first["status"], first["version"]) == (
+            pending["id"],
+            "PENDING",
+            pending["version"],
+        )
+        assert first["appointment"]["status"] == "PENDING"
+
+        await cancel(live, PATIENT_1, pending["id"])
+        change = (await watching.next_data())["appointmentStatus"]
+        assert change["status"] == "CANCELLED"
+        assert change["previousStatus"] == "PENDING"
+        assert change["version"] == pending["version"] + 1
+        assert change["cursor"] != first["cursor"]
+        # Loaded again for this event, not remembered from the first one.
+        assert change["appointment"]["status"] == "CANCELLED"
+
+        history = await live.query(HISTORY_AFTER, as_=PATIENT_1, id=pending["id"])
+        assert [e["cursor"] for e in history["data"]["appointment"]["history"]][-2:] == [
+            first["cursor"],
+            change["cursor"],
+        ]
+
+
+async def test_another_patient_is_refused_and_their_connection_keeps_working(live: Api) -> None:
+    [theirs, *_] = await future_appointments(live, PATIENT_1, "PENDING")
+    [mine, *_] = await future_appointments(live, PATIENT_2, "PENDING")
+    async with connect(live, PATIENT_2) as client:
+        refused = await client.subscribe(APPOINTMENT_STATUS, appointmentId=theirs["id"])
+        assert await refused.error_codes() == ["FORBIDDEN"]
+        assert (await refused.receive())[0] == "complete"
+
+        allowed = await client.subscribe(APPOINTMENT_STATUS, appointmentId=mine["id"])
+        assert (await allowed.next_data())["appointmentStatus"]["appointmentId"] == mine["id"]
+
+
+async def test_a_malformed_appointment_id_is_bad_user_input(live: Api) -> None:
+    async with connect(live, PATIENT_1) as client:
+        operation = await client.subscribe(APPOINTMENT_STATUS, appointmentId="not-an-id")
+        assert await operation.error_codes() == ["BAD_USER_INPUT"]
+
+
+# --- appointmentEvents -----------------------------------------------------------------------
+
+
+async def test_a_request_reaches_its_psychologist_and_admins_but_not_other_schedules(
+    live: Api,
+) -> None:
+    mine = await psychologist_id(live, "psychologist-1")
+    other = await psychologist_id(live, "psychologist-2")
+    async with (
+        connect(live, PSYCHOLOGIST_1) as doctor,
+        connect(live, ADMIN) as admin,
+        connect(live, PATIENT_2) as stranger,
+    ):
+        schedule = await doctor.subscribe(APPOINTMENT_EVENTS)
+        everything = await admin.subscribe(APPOINTMENT_EVENTS)
+        elsewhere = await admin.subscribe(APPOINTMENT_EVENTS, psychologistId=other)
+        not_theirs = await stranger.subscribe(APPOINTMENT_EVENTS)
+
+        [requested] = await request_appointments(live, mine, 1)
+        for feed in (schedule, everything):
+            [decision] = await events(feed, 1)
+            assert decision["appointmentId"] == requested
+            assert (decision["previousStatus"], decision["version"]) == ("PENDING", 2)
+
+        # Nothing of psychologist-1 or patient-1 arrived on the others: their first event
+        # is the one that follows, on their own side.
+        [of_other, *_] = [
+            node
+            for node in await future_appointments(live, ADMIN, "PENDING")
+            if node["psychologist"]["id"] == other
+        ]
+        await cancel(live, ADMIN, of_other["id"])
+        [first_elsewhere] = await events(elsewhere, 1)
+        assert first_elsewhere["appointmentId"] == of_other["id"]
+
+        [own, *_] = await future_appointments(live, PATIENT_2, "PENDING")
+        await cancel(live, PATIENT_2, own["id"])
+        [first_own] = await events(not_theirs, 1)
+        assert first_own["appointmentId"] == own["id"]
+
+
+async def test_a_psychologist_may_not_follow_another_schedule(live: Api) -> None:
+    other = await psychologist_id(live, "psychologist-2")
+    async with connect(live, PSYCHOLOGIST_1) as client:
+        refused = await client.subscribe(APPOINTMENT_EVENTS, psychologistId=other)
+        assert await refused.error_codes() == ["FORBIDDEN"]
+
+
+async def test_resuming_after_a_cursor_replays_exactly_the_missed_changes_then_goes_live(
+    live: Api,
+) -> None:
+    mine = await psychologist_id(live, "psychologist-1")
+    [before, later, *_] = await future_appointments(live, PSYCHOLOGIST_1, "PENDING")
+    async with connect(live, PSYCHOLOGIST_1) as client:
+        feed = await client.subscribe(APPOINTMENT_EVENTS)
+        await cancel(live, PSYCHOLOGIST_1, before["id"])
+        [seen] = await events(feed, 1)
+        assert seen["appointmentId"] == before["id"]
+    last_cursor = seen["cursor"]
+
+    missed = await request_appointments(live, mine, 10)  # 10 PENDING ...
+    await decided(live, missed)  # ... and 10 decisions, while disconnected
+
+    async with connect(live, PSYCHOLOGIST_1) as client:
+        resumed = await client.subscribe(APPOINTMENT_EVENTS, after=last_cursor)
+        replayed = await events(resumed, 20)
+        keys = [(event["appointmentId"], event["version"]) for event in replayed]
+        assert sorted(keys) == sorted((a, v) for a in missed for v in (1, 2))
+        cursors = [_sequence_of(event["cursor"]) for event in replayed]
+        assert cursors == sorted(cursors)
+        assert cursors[0] > _sequence_of(last_cursor)
+
+        await cancel(live, PSYCHOLOGIST_1, later["id"])
+        [live_one] = await events(resumed, 1)
+        assert (live_one["appointmentId"], live_one["status"]) == (later["id"], "CANCELLED")
+
+
+def _sequence_of(cursor: str) -> int:
+    return decode_event_cursor(cursor)
+
+
+async def test_a_bad_cursor_is_bad_user_input(live: Api) -> None:
+    async with connect(live, ADMIN) as client:
+        refused = await client.subscribe(APPOINTMENT_EVENTS, after="not-a-cursor")
+        assert await refused.error_codes() == ["BAD_USER_INPUT"]
+
+
+# --- the connection ----------------------------------------------------------------------
+
+
+async def test_graphql_transport_ws_refuses_a_connection_without_a_valid_token(live: Api) -> None:
+    for payload in ({}, {"Authorization": "Bearer not-a-token"}):
+        async with live_client(live.ws_url, protocol=TRANSPORT_WS) as client:
+            await client.send({"type": "connection_init", "payload": payload})
+            closed = await client.wait_closed()
+            assert closed.code == 4403
+
+
+async def test_graphql_ws_refuses_a_connection_without_a_valid_token(live: Api) -> None:
+    async with live_client(live.ws_url, protocol=LEGACY_WS) as client:
+        answer = await client.init(None, Authorization="Bearer not-a-token")
+        assert answer["type"] == "connection_error"
+        assert answer["payload"]["code"] == "UNAUTHENTICATED"
+        # Strawberry's legacy protocol handler closes a refused connection with 1011.
+        assert (await client.wait_closed()).code == 1011
+
+
+async def test_a_token_expiring_ends_its_subscriptions_with_unauthenticated(live: Api) -> None:
+    [pending, *_] = await future_appointments(live, PATIENT_1, "PENDING")
+    token = live.token(*PATIENT_1, ttl=timedelta(seconds=2))
+    async with live_client(live.ws_url, token=token) as client:
+        watching = await client.subscribe(APPOINTMENT_STATUS, appointmentId=pending["id"])
+        assert (await watching.next_data())["appointmentStatus"]["status"] == "PENDING"
+        assert await watching.error_codes(within=10) == ["UNAUTHENTICATED"]
+
+        again = await client.subscribe(APPOINTMENT_STATUS, appointmentId=pending["id"])
+        assert await again.error_codes() == ["UNAUTHENTICATED"]
+
+
+async def test_websockets_from_an_origin_outside_the_allow_list_are_refused(
+    database_url: str,
+) -> None:
+    allowed = "http://app.example"
+    async with running_api(database_url, listen=True, cors_origins=[allowed]) as api:
+        with pytest.raises(InvalidStatus) as refused:
+            async with live_client(api.ws_url, origin="http://evil.example"):
+                pass
+        assert refused.value.response.status_code == 403
+
+        [pending, *_] = await future_appointments(api, PATIENT_1, "PENDING")
+        async with live_client(api.ws_url, origin=allowed, token=api.token(*PATIENT_1)) as client:
+            watching = await client.subscribe(APPOINTMENT_STATUS, appointmentId=pending["id"])
+            assert (await watching.next_data())["appointmentStatus"]["status"] == "PENDING"
+
+
+async def test_stopping_the_server_closes_websockets_with_service_restart(
+    database_url: str,
+) -> None:
+    async with running_api(database_url, listen=True) as api:
+        [pending, *_] = await future_appointments(api, PATIENT_1, "PENDING")
+        async with connect(api, PATIENT_1) as client:
+            watching = await client.subscribe(APPOINTMENT_STATUS, appointmentId=pending["id"])
+            await watching.next_data()
+            assert api.server is not None
+            stopping = asyncio.create_task(api.server.stop())
+            assert (await client.wait_closed()).code == 1012
+            await stopping
+
+
+# --- Redis down ------------------------------------------------------------------------------
+
+
+async def test_while_redis_is_down_subscriptions_end_clearly_and_the_rest_works(
+    redis_live: Api, redis_server: RedisServer
+) -> None:
+    [watched, cancelled_meanwhile, *_] = await future_appointments(redis_live, PATIENT_1, "PENDING")
+    async with connect(redis_live, PATIENT_1) as client:
+        watching = await client.subscribe(APPOINTMENT_STATUS, appointmentId=watched["id"])
+        await watching.next_data()
+        with redis_server.stopped():
+            assert await watching.error_codes() == ["LIVE_UPDATES_INTERRUPTED"]
+            refused = await client.subscribe(APPOINTMENT_STATUS, appointmentId=watched["id"])
+            assert await refused.error_codes() == ["LIVE_UPDATES_INTERRUPTED"]
+            # Reads and writes do not need Redis.
+            done = await cancel(redis_live, PATIENT_1, cancelled_meanwhile["id"])
+            assert done["appointment"]["status"] == "CANCELLED"
+
+        # Back: a new subscription starts from the truth, then follows live.
+        missed = await client.subscribe(APPOINTMENT_STATUS, appointmentId=cancelled_meanwhile["id"])
+        assert (await missed.next_data())["appointmentStatus"]["status"] == "CANCELLED"
+        again = await client.subscribe(APPOINTMENT_STATUS, appointmentId=watched["id"])
+        assert (await again.next_data())["appointmentStatus"]["status"] == "PENDING"
+        await cancel(redis_live, PATIENT_1, watched["id"])
+        assert (await again.next_data())["appointmentStatus"]["status"] == "CANCELLED"
+
+
+# --- a subscriber that falls behind ----------------------------------------------------------
+
+
+class _Announcing:
+    """The in-process stream, telling when a subscription is in place."""
+
+    def __init__(self, stream: InMemoryEventStream) -> None:
+        self.stream = stream
+        self.subscribed = asyncio.Event()
+
+    @asynccontextmanager
+    async def subscribe(self, channels: Sequence[str]) -> AsyncIterator[AsyncIterator[bytes]]:
+        async with self.stream.subscribe(channels) as messages:
+            self.subscribed.set()
+            yield messages
+
+    async def publish(self, channel: str, message: bytes) -> int:
+        return await self.stream.publish(channel, message)
+
+
+async def test_a_subscriber_that_falls_behind_gets_what_fitted_then_is_told_to_resume(
+    api: Api,
+) -> None:
+    stream = _Announcing(InMemoryEventStream(buffer=2))
+    services = replace(build_services(api.resources), event_stream=stream)
+    context = Context(None, None, services, viewer=Viewer("admin-1", Role.ADMIN))
+    appointments = await future_appointments(api, ADMIN, "PENDING")
+    changes = [await _cancelled(api, appointment["id"]) for appointment in appointments[:4]]
+
+    feed = appointment_events_feed(context, None, None)
+    first = asyncio.create_task(anext(feed))
+    async with asyncio.timeout(10):
+        await stream.subscribed.wait()
+    publisher = ChannelStatusEvents(stream)
+    for appointment, event in changes:
+        await publisher.publish(appointment, event)
+
+    assert (await first).appointment_id == changes[0][1].appointment_id
+    assert (await anext(feed)).appointment_id == changes[1][1].appointment_id
+    with pytest.raises(ClientError) as ended:
+        await anext(feed)
+    assert ended.value.extensions == {"code": "SUBSCRIBER_TOO_SLOW"}
+    await feed.aclose()
+
+
+async def _cancelled(api: Api, appointment_id: str) -> tuple[Appointment, StatusEvent]:
+    await cancel(api, ADMIN, appointment_id)
+    key = expect_global_id(appointment_id, "Appointment", argument="id")
+    admin = Viewer("admin-1", Role.ADMIN)
+    found = await build_services(api.resources).appointments.by_ids(admin, [key])
+    history = await build_services(api.resources).appointments.histories([key])
+    return found[key], history[key][-1]
