@@ -36,7 +36,7 @@ help:
 	@echo "make typecheck   mypy (strict)"
 	@echo "make pytest      the tests alone"
 	@echo "make schema      regenerate schema/schema.graphql from the code"
-	@echo "make bench       run the benchmarks"
+	@echo "make bench       run the benchmarks (read + write), rewrite bench/RESULTS.md"
 	@echo "make clean       remove the tools, the virtualenv, caches and fetched assets"
 
 install: $(VENV_STAMP)
@@ -87,8 +87,9 @@ pytest: install system-packages assets
 schema: install
 	$(BIN)/appointment-api export-schema --output schema/schema.graphql
 
+# BENCH_ARGS picks a suite or a smoke run, e.g. make bench BENCH_ARGS="write --quick".
 bench: install system-packages
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(TOOLS) $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -25,8 +25,16 @@ def process_seconds(pid: int) -> float:
 
 
 def children_seconds(parent: int) -> float:
-    """CPU time of ``parent`` and its live children (PostgreSQL's backends and workers)."""
-    total = process_seconds(parent)
+    """CPU time of ``parent``, of its children that exited and were reaped, and of its live
+    children (PostgreSQL's backends and workers).
+
+    Counting the reaped ones keeps the sum from falling when a backend exits.
+    """
+    fields = _stat_fields(parent)
+    if fields is None:
+        return 0.0
+    # cutime (16) and cstime (17) of stat(5): the reaped children's CPU time.
+    total = process_seconds(parent) + (int(fields[13]) + int(fields[14])) / TICKS_PER_SECOND
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue

@@ -1,4 +1,4 @@
-"""The command line of ``python -m bench``."""
+"""The command line of ``python -m bench read``."""
 
 import argparse
 from dataclasses import dataclass
@@ -19,16 +19,8 @@ class Options:
     results: Path | None
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="python -m bench",
-        description="Read-path benchmark: appointments(first: 20) from the API and from a bare "
-        "Starlette + asyncpg floor, on a private PostgreSQL, loaded by wrk.",
-    )
-    p.add_argument("--quick", action="store_true", help="smoke run: 50,000 rows, 3 s per case")
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rows", type=int, help="appointments to generate (default 1,000,000)")
-    p.add_argument("--duration", type=float, help="measured seconds per case (default 20)")
-    p.add_argument("--warmup", type=float, help="warm-up seconds per case (default 5)")
     p.add_argument("--depth", type=int, default=10_000, help="Q2 starts after this row")
     p.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
     p.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
@@ -39,29 +31,20 @@ def parser() -> argparse.ArgumentParser:
         help="keep the PostgreSQL cluster in DIR and reuse its data when the sizes match "
         "(the postgres user must be able to reach DIR); default: a fresh throwaway cluster",
     )
-    p.add_argument(
-        "--results",
-        type=Path,
-        metavar="FILE",
-        help="the Markdown file to update (default bench/RESULTS.md; a --quick run writes "
-        "none unless given)",
-    )
-    return p
 
 
-def parse(argv: list[str]) -> Options:
-    args = parser().parse_args(argv)
+def from_args(args: argparse.Namespace, p: argparse.ArgumentParser) -> Options:
     quick = args.quick
     options = Options(
-        rows=args.rows or (50_000 if quick else 1_000_000),
+        rows=getattr(args, "rows", None) or (50_000 if quick else 1_000_000),
         duration=args.duration or (3.0 if quick else 20.0),
         warmup=args.warmup if args.warmup is not None else (1.0 if quick else 5.0),
-        depth=args.depth,
-        connections=args.connections,
-        threads=args.threads,
-        keep_data=args.keep_data.resolve() if args.keep_data else None,
+        depth=getattr(args, "depth", 10_000),
+        connections=getattr(args, "connections", 16),
+        threads=getattr(args, "threads", 2),
+        keep_data=args.keep_data.resolve() if getattr(args, "keep_data", None) else None,
         results=args.results or (None if quick else RESULTS),
     )
     if options.rows <= options.depth:
-        parser().error(f"--rows must exceed --depth ({options.depth})")
+        p.error(f"--rows must exceed --depth ({options.depth})")
     return options

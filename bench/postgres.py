@@ -42,9 +42,11 @@ class Cluster:
     `postgres` user, which then owns ``root``.
     """
 
-    def __init__(self, root: Path, *, keep: bool) -> None:
+    def __init__(self, root: Path, *, keep: bool, settings: dict[str, str] | None = None) -> None:
         self.root = root
         self.keep = keep
+        # Server settings on top of initdb's defaults, given on the command line.
+        self.settings = settings or {}
         self.bindir = postgres_bindir()
         self.port = free_port()
         self._as_postgres: list[str] = []
@@ -75,6 +77,7 @@ class Cluster:
             initdb = ["-D", "data", "-U", "postgres", "--auth=trust", "-E", "UTF8"]
             self._pg("initdb", *initdb, "--locale=C.UTF-8")
         options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1"
+        options += "".join(f" -c {name}={value}" for name, value in self.settings.items())
         self._pg("pg_ctl", "-D", "data", "-l", self.log_path.name, "-o", options, "-w", "start")
         self._running = True
         self._wait_ready()

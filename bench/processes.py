@@ -1,4 +1,4 @@
-"""Child processes of a run: free ports, log tails, HTTP servers started and stopped by us."""
+"""Child processes of a run: free ports, log tails, servers and workers started and stopped by us."""
 
 import socket
 import subprocess
@@ -8,7 +8,7 @@ import urllib.request
 from pathlib import Path
 
 READY_TIMEOUT_SECONDS = 30.0
-STOP_TIMEOUT_SECONDS = 10.0
+STOP_TIMEOUT_SECONDS = 20.0
 
 
 class BenchError(RuntimeError):
@@ -30,23 +30,22 @@ def log_tail(path: Path, lines: int = 30) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
-class HttpServer:
-    """A server process on 127.0.0.1:``port``, ready once ``GET /healthz`` answers 200."""
+class ChildProcess:
+    """A long-running child, logging to ``workdir/name.log``, ready once ``ready()`` says so.
+
+    Stopped with SIGTERM (graceful shutdown is part of what the programs promise),
+    killed only when that takes longer than ``STOP_TIMEOUT_SECONDS``.
+    """
 
     def __init__(
-        self, name: str, command: list[str], *, env: dict[str, str], port: int, workdir: Path
+        self, name: str, command: list[str], *, env: dict[str, str], workdir: Path
     ) -> None:
         self.name = name
         self.command = command
         self.env = env
-        self.port = port
         self.log_path = workdir / f"{name}.log"
         self.cwd = Path(__file__).resolve().parent.parent
         self._process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     @property
     def pid(self) -> int:
@@ -65,12 +64,21 @@ class HttpServer:
                 stderr=log,
             )
         deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-        while not self._answers():
-            if self._process.poll() is not None:
-                raise BenchError(f"{self.name} exited:\n{log_tail(self.log_path)}")
+        while not self.ready():
+            self.check_alive()
             if time.monotonic() > deadline:
                 raise BenchError(f"{self.name} not ready:\n{log_tail(self.log_path)}")
             time.sleep(0.1)
+
+    def ready(self) -> bool:
+        return True
+
+    def check_alive(self) -> None:
+        """Raises when the process has exited on its own."""
+        if self._process is not None and self._process.poll() is not None:
+            raise BenchError(
+                f"{self.name} exited ({self._process.returncode}):\n{log_tail(self.log_path)}"
+            )
 
     def stop(self) -> None:
         process, self._process = self._process, None
@@ -83,9 +91,47 @@ class HttpServer:
             process.kill()
             process.wait()
 
-    def _answers(self) -> bool:
+
+class LoggingProcess(ChildProcess):
+    """Ready once its log holds ``marker`` (for programs that serve no HTTP)."""
+
+    def __init__(
+        self, name: str, command: list[str], *, env: dict[str, str], workdir: Path, marker: str
+    ) -> None:
+        super().__init__(name, command, env=env, workdir=workdir)
+        self.marker = marker
+
+    def ready(self) -> bool:
         try:
-            url = f"{self.base_url}/healthz"
+            return self.marker in self.log_path.read_text(errors="replace")
+        except OSError:
+            return False
+
+
+class HttpServer(ChildProcess):
+    """A server on 127.0.0.1:``port``, ready once ``GET ready_path`` answers 200."""
+
+    def __init__(
+        self,
+        name: str,
+        command: list[str],
+        *,
+        env: dict[str, str],
+        port: int,
+        workdir: Path,
+        ready_path: str = "/healthz",
+    ) -> None:
+        super().__init__(name, command, env=env, workdir=workdir)
+        self.port = port
+        self.ready_path = ready_path
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def ready(self) -> bool:
+        try:
+            url = f"{self.base_url}{self.ready_path}"
             with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 - our server
                 return bool(response.status == 200)
         except (urllib.error.URLError, OSError):

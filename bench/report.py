@@ -8,12 +8,9 @@ from bench.dataset import Sizes
 from bench.machine import Machine
 from bench.measurement import Measurement, by_key, ratio
 from bench.operations import PAGE_QUERY, SCHEDULE_QUERY, Case
+from bench.results_file import replace_section
 
 HEADING = "## Read path: appointments(first: 20)"
-PREAMBLE = (
-    "# Benchmark results\n\n"
-    "Written by `make bench` (`python -m bench`); each benchmark rewrites its own section.\n\n"
-)
 
 
 @dataclass(frozen=True)
@@ -68,7 +65,7 @@ def section(run: Run) -> str:
     case_lines = "\n".join(f"- **{c.name}**: {c.description}." for c in run.cases)
     return f"""{HEADING}
 
-Run {run.started:%Y-%m-%d %H:%M} UTC with `{run.command}`.
+Run {run.started:%Y-%m-%d %H:%M} UTC with `{run.command}`, on the code at {run.machine.code}.
 
 **Machine.** {m.cores} cores ({m.cpu_model}), {m.memory_gib:.1f} GiB of memory, {m.kernel};
 Python {m.python}; {m.packages}. {m.postgres}: a private cluster on the same machine,
@@ -115,15 +112,4 @@ runs (±15% is usual here); compare the ratios within a run, not figures across 
 
 def write(path: Path, text: str) -> None:
     """Replace this benchmark's section of ``path``, keeping every other section."""
-    current = path.read_text() if path.exists() else PREAMBLE
-    lines = current.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.rstrip() == HEADING), None)
-    if start is None:
-        updated = current.rstrip("\n") + "\n\n" + text
-    else:
-        end = next(
-            (i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines)
-        )
-        rest = "".join(lines[end:])
-        updated = "".join(lines[:start]) + text + ("\n" + rest if rest else "")
-    path.write_text(updated)
+    replace_section(path, HEADING, text)

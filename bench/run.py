@@ -1,9 +1,7 @@
-"""One benchmark run: cluster, data, both servers, checks, load, report; everything stopped after."""
+"""The read benchmark: cluster, data, both servers, checks, load, report; everything stopped after."""
 
 import asyncio
-import shlex
 import shutil
-import sys
 import tempfile
 import time
 from contextlib import ExitStack
@@ -17,9 +15,9 @@ from bench.load import measure
 from bench.machine import describe
 from bench.measurement import Measurement
 from bench.operations import Case, build_cases
-from bench.options import Options, parse
+from bench.options import Options
 from bench.postgres import Cluster
-from bench.processes import BenchError, HttpServer
+from bench.processes import HttpServer
 from bench.servers import api_env, api_server, base_env, floor_server, mint_token, new_jwt_secret
 from bench.wrk import Wrk, ensure_wrk
 
@@ -148,14 +146,3 @@ def run(options: Options, command: str) -> None:
     if options.results is not None:
         report.write(options.results, report.section(summary))
         say(f"\nwritten to {options.results}")
-
-
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    options = parse(argv)
-    try:
-        run(options, shlex.join(["python", "-m", "bench", *argv]))
-    except BenchError as error:
-        print(f"bench: {error}", file=sys.stderr)
-        return 1
-    return 0

@@ -1,0 +1,82 @@
+"""``python -m bench [read | write] [options]``: one suite, or both (read, then write)."""
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+from bench import options as read_options
+from bench.processes import BenchError
+from bench.write import options as write_options
+
+SUITES = ("read", "write")
+DESCRIPTIONS = {
+    "read": "Read path: appointments(first: 20) from the API and from a bare Starlette + "
+    "asyncpg floor, on a private PostgreSQL with 1,000,000 appointments, loaded by wrk.",
+    "write": "Write path: requestAppointment and batches of 100 (closed loop, wrk), and the "
+    "time from the answer to the decision at a steady rate (open loop), on the full stack "
+    "(PostgreSQL, SQS, 2 workers) and in the embedded mode (PostgreSQL and SQLite).",
+}
+
+
+def add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--quick", action="store_true", help="smoke run: small data, 3 s per case, no file"
+    )
+    p.add_argument("--duration", type=float, help="measured seconds per case (default 20)")
+    p.add_argument("--warmup", type=float, help="warm-up seconds per case (default 5)")
+    p.add_argument(
+        "--results",
+        type=Path,
+        metavar="FILE",
+        help="the Markdown file whose section(s) to rewrite (default bench/RESULTS.md; a "
+        "--quick run writes none unless given)",
+    )
+
+
+def parser_for(suite: str) -> argparse.ArgumentParser:
+    if suite == "all":
+        p = argparse.ArgumentParser(
+            prog="python -m bench",
+            usage="python -m bench [read | write] [options]",
+            description="Runs both suites, read then write, with their defaults and the "
+            "options below; `python -m bench read --help` and `python -m bench write --help` "
+            "show each suite's own options. " + " ".join(DESCRIPTIONS.values()),
+        )
+    else:
+        p = argparse.ArgumentParser(
+            prog=f"python -m bench {suite}", description=DESCRIPTIONS[suite]
+        )
+    add_common(p)
+    if suite == "read":
+        read_options.add_arguments(p)
+    elif suite == "write":
+        write_options.add_arguments(p)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    suite, rest = (argv[0], argv[1:]) if argv and argv[0] in (*SUITES, "all") else ("all", argv)
+    p = parser_for(suite)
+    args = p.parse_args(rest)
+    command = shlex.join(["python", "-m", "bench", *argv])
+    # Imported here: each suite pulls in what it needs only when it runs.
+    from bench.run import run as run_read
+    from bench.write.run import run as run_write
+
+    try:
+        if suite in ("read", "all"):
+            run_read(read_options.from_args(args, p), command)
+        if suite in ("write", "all"):
+            if suite == "all":
+                # The write suite's own options at their defaults.
+                defaults = parser_for("write").parse_args([])
+                for name in ("quick", "duration", "warmup", "results"):
+                    setattr(defaults, name, getattr(args, name))
+                args = defaults
+            run_write(write_options.from_args(args, p), command)
+    except BenchError as error:
+        print(f"bench: {error}", file=sys.stderr)
+        return 1
+    return 0

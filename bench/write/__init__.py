@@ -1,0 +1,1 @@
+"""Write-path benchmark: requestAppointment(s) and the decisions behind them."""

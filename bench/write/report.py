@@ -1,0 +1,309 @@
+"""The write benchmark's section of RESULTS.md."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bench.machine import Machine
+from bench.write.cpu_use import LOAD_GENERATOR, OTHER
+from bench.write.options import WriteOptions
+from bench.write.phases import BATCH, SINGLE, ClosedLoop, ModeResult, Operation, Steady
+from bench.write.requests import BATCH_MUTATION, REQUEST_MUTATION
+from bench.write.schedule import PATIENTS_PER_PSYCHOLOGIST, SESSION_MINUTES, ZONES
+from bench.write.stacks import WORKERS, Mode
+from bench.write.stats import percentile
+
+HEADING = "## Write path: requestAppointment, batches of 100, decisions"
+PARTS = ("API", "workers", "SQS server", "PostgreSQL", LOAD_GENERATOR)
+CONFIRMED = "CONFIRMED"
+
+
+@dataclass(frozen=True)
+class Run:
+    started: datetime
+    command: str
+    machine: Machine
+    options: WriteOptions
+    results: list[ModeResult]
+
+
+def _closed(result: ModeResult, operation: Operation) -> ClosedLoop | None:
+    return next((c for c in result.closed if c.operation == operation), None)
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:,.1f}"
+
+
+def throughput_table(results: list[ModeResult]) -> str:
+    lines = [
+        "| deployment | mutation | connections | requests/s | appointments/s | p50 ms "
+        "| p99 ms | API | workers | SQS server | PostgreSQL | wrk | other load "
+        "| 1 core ÷ API CPU |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for result in results:
+        for c in result.closed:
+            per = [
+                f"{c.cpu.per_unit_ms(part, c.appointments):.2f}" if part in c.cpu.by_part else "-"
+                for part in PARTS
+            ]
+            api_ms = c.cpu.per_unit_ms("API", c.appointments)
+            ceiling = f"{1000 / api_ms:,.0f}" if api_ms else "-"
+            lines.append(
+                f"| {result.mode.value} | {c.operation.name} | {c.connections} "
+                f"| {c.load.requests_per_second:,.1f} | {c.appointments_per_second:,.0f} "
+                f"| {c.load.p50_ms:,.1f} | {c.load.p99_ms:,.1f} | "
+                + " | ".join(per)
+                + f" | {c.cpu.cores(OTHER):.2f} cores | {ceiling} |"
+            )
+    return "\n".join(lines)
+
+
+def decisions_table(results: list[ModeResult]) -> str:
+    lines = [
+        "| deployment | mutation | appointments created | PENDING when the load stopped "
+        "| all decided after | decisions/s over load + drain |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for result in results:
+        for c in result.closed:
+            lines.append(
+                f"| {result.mode.value} | {c.operation.name} | {c.drain.created:,} "
+                f"| {c.drain.pending_at_stop:,} | {c.drain.seconds_after_stop:.1f} s "
+                f"| {c.decisions_per_second:,.0f} |"
+            )
+    return "\n".join(lines)
+
+
+def _waits(steady: Steady, *, committed: bool, status: str) -> list[float]:
+    found = []
+    for s in steady.run.samples:
+        if s.status != status:
+            continue
+        at = s.committed if committed else s.decided_seen
+        if at is not None:
+            found.append(at - s.answered)
+    return found
+
+
+def _p50_p99(values: list[float]) -> str:
+    if not values:
+        return "-"
+    return f"{_ms(percentile(values, 50))} / {_ms(percentile(values, 99))}"
+
+
+def _drift(steady: Steady) -> str:
+    """Mutation p50 over the first and the last fifth of the phase: a rise means the
+    deployment fell behind the offered rate and queued the requests."""
+    ordered = sorted(steady.run.samples, key=lambda x: x.sent)
+    fifth = max(1, len(ordered) // 5)
+    first = percentile([x.latency for x in ordered[:fifth]], 50)
+    last = percentile([x.latency for x in ordered[-fifth:]], 50)
+    return f"{_ms(first)} → {_ms(last)}"
+
+
+def kept_up(steady: Steady) -> bool:
+    return steady.run.achieved_rate >= 0.95 * steady.run.rate
+
+
+def steady_table(results: list[ModeResult]) -> str:
+    lines = [
+        "| deployment | requests | achieved requests/s | mutation p50 / p99 ms "
+        "| mutation p50, first → last fifth, ms "
+        "| answer → CONFIRMED seen, p50 / p99 ms | answer → CONFIRMED committed, p50 / p99 ms "
+        "| max seen ms | CONFIRMED / REJECTED | send lag p99 ms |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for result in results:
+        s = result.steady
+        samples = s.run.samples
+        seen = _waits(s, committed=False, status=CONFIRMED)
+        committed = _waits(s, committed=True, status=CONFIRMED)
+        confirmed = sum(1 for x in samples if x.status == CONFIRMED)
+        rejected = sum(1 for x in samples if x.status not in (CONFIRMED, None))
+        lines.append(
+            f"| {result.mode.value} | {len(samples):,} | {s.run.achieved_rate:.1f} "
+            f"| {_p50_p99([x.latency for x in samples])} | {_drift(s)} | {_p50_p99(seen)} "
+            f"| {_p50_p99(committed) if result.mode.on_postgres else 'n/a (SQLite)'} "
+            f"| {_ms(max(seen)) if seen else '-'} | {confirmed:,} / {rejected:,} "
+            f"| {_ms(percentile(s.run.lateness, 99))} |"
+        )
+    notes = [
+        f"- {r.mode.value}: REJECTED answer → decision seen p50 / p99 "
+        f"{_p50_p99(_waits(r.steady, committed=False, status='REJECTED'))} ms"
+        for r in results
+        if any(x.status == "REJECTED" for x in r.steady.run.samples)
+    ] + [
+        f"- {r.mode.value} did not keep up with {r.steady.run.rate:g} requests/s on the "
+        "cores it had: the answers queued, so its figures measure an overload."
+        for r in results
+        if not kept_up(r.steady)
+    ]
+    return "\n".join(lines + (["", *notes] if notes else []))
+
+
+def steady_cpu_table(results: list[ModeResult]) -> str:
+    lines = [
+        "| deployment | API | workers | SQS server | PostgreSQL | load generator + poller "
+        "| other load |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for result in results:
+        cpu = result.steady.cpu
+        cells = [f"{cpu.cores(p):.2f}" if p in cpu.by_part else "-" for p in PARTS]
+        lines.append(
+            f"| {result.mode.value} | " + " | ".join(cells) + f" | {cpu.cores(OTHER):.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def ratios_table(results: list[ModeResult]) -> str:
+    full = next((r for r in results if r.mode is Mode.FULL), None)
+    if full is None:
+        return "(the full stack was not measured in this run: no ratios)"
+    lines = [
+        "| ÷ full stack | requestAppointment req/s | batch appointments/s "
+        "| answer → CONFIRMED seen p50 | p99 |",
+        "|---|---:|---:|---:|---:|",
+    ]
+
+    def rate(result: ModeResult, operation: Operation) -> float | None:
+        found = _closed(result, operation)
+        return found.appointments_per_second if found else None
+
+    def ratio(a: float | None, b: float | None) -> str:
+        return f"{a / b:.2f}" if a is not None and b else "n/a"
+
+    full_seen = _waits(full.steady, committed=False, status=CONFIRMED)
+    for result in results:
+        if result.mode is Mode.FULL:
+            continue
+        seen = _waits(result.steady, committed=False, status=CONFIRMED)
+        p50 = (
+            ratio(percentile(seen, 50), percentile(full_seen, 50)) if seen and full_seen else "n/a"
+        )
+        p99 = (
+            ratio(percentile(seen, 99), percentile(full_seen, 99)) if seen and full_seen else "n/a"
+        )
+        lines.append(
+            f"| {result.mode.value} | {ratio(rate(result, SINGLE), rate(full, SINGLE))} "
+            f"| {ratio(rate(result, BATCH), rate(full, BATCH))} | {p50} | {p99} |"
+        )
+    return "\n".join(lines)
+
+
+def outcomes_lines(results: list[ModeResult]) -> str:
+    lines = []
+    for result in results:
+        parts = ", ".join(
+            f"{status} {count:,}" for status, count in sorted(result.outcomes.items())
+        )
+        lines.append(f"- {result.mode.value}: {parts}")
+    return "\n".join(lines)
+
+
+def tables(run: Run) -> str:
+    return "\n\n".join(
+        [
+            throughput_table(run.results),
+            decisions_table(run.results),
+            steady_table(run.results),
+            steady_cpu_table(run.results),
+            ratios_table(run.results),
+            outcomes_lines(run.results),
+        ]
+    )
+
+
+def section(run: Run) -> str:
+    m, o = run.machine, run.options
+    modes = "\n".join(f"- **{mode.value}**: {mode.label}." for mode in o.modes)
+    return f"""{HEADING}
+
+Run {run.started:%Y-%m-%d %H:%M} UTC with `{run.command}`, on the code at {run.machine.code}.
+
+**Machine.** {m.cores} cores ({m.cpu_model}), {m.memory_gib:.1f} GiB of memory, {m.kernel};
+Python {m.python}; {m.packages}. {m.postgres}: a private cluster on the same machine.
+Everything (load generator, API, workers, SQS server, PostgreSQL) shares the {m.cores}
+cores, and other work may run beside it ("other load" below): compare figures within
+one run.
+
+**Deployments**, each started on an empty database (a fresh PostgreSQL database in the
+one cluster, or a fresh SQLite file) and stopped before the next; every setting at its
+default (one uvicorn process, WORKER_CONCURRENCY=2, RELAY_IDLE_SECONDS=0.1, database
+pool 10 + 10 overflow, INFO logs to a file):
+
+{modes}
+
+In the full stack `appointment-api serve` only answers; each of the {WORKERS}
+`appointment-api worker` processes relays the outbox (polling it every 0.1 s, as it
+learns of new rows only that way) and decides. Queues made by `appointment-api queues
+create` on moto's server.
+
+**Requests.** {o.psychologists} psychologists in {len(ZONES)} time zones
+({", ".join(ZONES)}), working Monday to Friday 08:00-12:00 and 13:00-20:00 and Saturday
+08:00-12:00, local time. Every request (an admin token, with the patient's profile;
+{PATIENTS_PER_PSYCHOLOGIST} patients per psychologist, each always with the same
+psychologist) asks for a {SESSION_MINUTES}-minute session in a slot no other request
+of the run asked for, 3 to 170 days ahead: all are valid and should end CONFIRMED.
+Consecutive requests, and the items of a batch, go to different psychologists (so to
+different SQS message groups).
+
+```graphql
+{REQUEST_MUTATION}
+{BATCH_MUTATION}
+```
+
+### Throughput (closed loop)
+
+wrk, {o.threads} threads; {o.connections} connections for `requestAppointment`,
+{o.batch_connections} for batches of 100; a different body on every request. Per
+deployment and mutation: {o.warmup:g} s of warm-up, a wait until every appointment is
+decided, then {o.duration:g} s measured. The decisions are taken while the load runs,
+on the same cores. CPU is per appointment created (a batch counts 100), over the
+measured seconds, from /proc; "other load" is the machine's busy time not spent by
+the parts listed, in cores. "1 core ÷ API CPU" is the appointments/s one API process
+could take with a core to itself at that CPU cost (in the embedded mode that process
+also relays and decides; in the full stack it does neither). Any answer with a user
+error or a GraphQL error stops the run.
+
+{throughput_table(run.results)}
+
+What the decisions behind that load looked like (created during the measured
+seconds, including requests in flight when wrk stopped):
+
+{decisions_table(run.results)}
+
+### From the answer to CONFIRMED, at a steady {o.rate:g} requests/s
+
+An open loop in Python (httpx, asyncio): request i leaves at start + i/{o.rate:g} s,
+whatever the earlier answers; {o.steady_seconds:g} s of requests, after the backlog of
+the phases above is decided. Each answered appointment is watched: every
+{o.poll_ms:g} ms one query reads the status of all those still watched, and the time
+that query began is when the decision was *seen* (the commit came before it and after
+the previous poll, so "seen" is late by at most one poll interval plus one query). On
+PostgreSQL the decision's exact *commit* time is also read afterwards
+(`pg_xact_commit_timestamp` of the row, with track_commit_timestamp on); it can come
+before the answer reaches the client. Both are measured from the moment the client had
+the answer, with the same clock.
+
+{steady_table(run.results)}
+
+CPU in cores (seconds of CPU per second) over the steady phase:
+
+{steady_cpu_table(run.results)}
+
+### Embedded ÷ full stack
+
+{ratios_table(run.results)}
+
+### Final status of every appointment created
+
+{outcomes_lines(run.results)}
+
+One run's figures on a small, shared machine: the load generator, the API, the
+workers, the SQS server and the database compete for the same {m.cores} cores, so a
+full stack that would spread over machines is measured here at a disadvantage; moto
+is a test double in Python, far slower than SQS itself; the relay's 0.1 s poll bounds
+the full stack's decision time from below. Compare within the run.
+"""

@@ -1,0 +1,144 @@
+"""Open-loop load at a fixed rate, and when each accepted request is seen decided.
+
+Request ``i`` is sent at ``start + i / rate`` whatever the earlier ones are doing
+(an open loop: a slow answer does not slow the arrivals). After each answer the
+appointment is watched: a poller reads the statuses of all watched appointments
+every ``poll_seconds`` and notes, for each one found decided, the wall-clock time
+at which that read began. The decision committed before that read and after the
+previous one, so the figure is late by at most one poll interval plus one read.
+"""
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from uuid import UUID
+
+import httpx
+import orjson
+
+from bench.processes import BenchError
+from bench.write.observer import Observer
+from resolvers.node_ids import from_global_id
+
+HTTP_TIMEOUT_SECONDS = 60.0
+DECISION_TIMEOUT_SECONDS = 120.0
+
+
+@dataclass
+class Sample:
+    sent: float
+    answered: float
+    latency: float
+    appointment_id: UUID
+    decided_seen: float | None = None
+    status: str | None = None
+    committed: float | None = None
+
+
+@dataclass
+class SteadyRun:
+    rate: float
+    samples: list[Sample]
+    # Wall-clock seconds from the first send to the last answer.
+    seconds: float
+    # How late each send left against its schedule (the generator's own lag).
+    lateness: list[float] = field(default_factory=list)
+
+    @property
+    def achieved_rate(self) -> float:
+        return len(self.samples) / self.seconds if self.seconds else 0.0
+
+
+def _appointment_id(answer: bytes) -> UUID:
+    payload = orjson.loads(answer)
+    result = (payload.get("data") or {}).get("requestAppointment") or {}
+    if payload.get("errors") or result.get("userErrors") or not result.get("appointment"):
+        raise BenchError(f"request refused: {answer[:600]!r}")
+    _, value = from_global_id(result["appointment"]["id"], argument="id")
+    return value
+
+
+class _Watch:
+    """Accepted appointments not yet seen decided, and the poller that looks for them."""
+
+    def __init__(self, observer: Observer, poll_seconds: float) -> None:
+        self.observer = observer
+        self.poll_seconds = poll_seconds
+        self.waiting: dict[UUID, Sample] = {}
+        self.sending_done = asyncio.Event()
+
+    async def poll(self) -> None:
+        last_progress = time.monotonic()
+        while not (self.sending_done.is_set() and not self.waiting):
+            if self.waiting:
+                began = time.time()
+                found = await self.observer.decided(list(self.waiting))
+                for appointment_id, status in found.items():
+                    sample = self.waiting.pop(appointment_id)
+                    sample.decided_seen, sample.status = began, status
+                if found:
+                    last_progress = time.monotonic()
+                elif time.monotonic() - last_progress > DECISION_TIMEOUT_SECONDS:
+                    raise BenchError(
+                        f"{len(self.waiting)} appointments undecided "
+                        f"after {DECISION_TIMEOUT_SECONDS:g} s"
+                    )
+            else:
+                last_progress = time.monotonic()
+            await asyncio.sleep(self.poll_seconds)
+
+
+async def run_steady(
+    url: str,
+    token: str,
+    bodies: list[bytes],
+    *,
+    rate: float,
+    observer: Observer,
+    poll_seconds: float,
+) -> SteadyRun:
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
+    watch = _Watch(observer, poll_seconds)
+    samples: list[Sample] = []
+    lateness: list[float] = []
+
+    async with httpx.AsyncClient(limits=limits, timeout=HTTP_TIMEOUT_SECONDS) as client:
+
+        async def one(body: bytes) -> None:
+            sent, began = time.time(), time.perf_counter()
+            response = await client.post(url, content=body, headers=headers)
+            latency = time.perf_counter() - began
+            answered = time.time()
+            if response.status_code != 200:
+                raise BenchError(f"HTTP {response.status_code}: {response.text[:600]}")
+            sample = Sample(sent, answered, latency, _appointment_id(response.content))
+            samples.append(sample)
+            watch.waiting[sample.appointment_id] = sample
+
+        poller = asyncio.create_task(watch.poll())
+        requests = []
+        try:
+            start = time.perf_counter() + 0.05
+            for index, body in enumerate(bodies):
+                due = start + index / rate
+                delay = due - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                lateness.append(max(0.0, time.perf_counter() - due))
+                requests.append(asyncio.create_task(one(body)))
+                if poller.done():
+                    break
+            await asyncio.gather(*requests)
+            watch.sending_done.set()
+            await poller
+        finally:
+            for task in [*requests, poller]:
+                task.cancel()
+    first_sent = min(s.sent for s in samples)
+    last_answer = max(s.answered for s in samples)
+    if observer.on_postgres:
+        committed = await observer.commit_times([s.appointment_id for s in samples])
+        for sample in samples:
+            sample.committed = committed.get(sample.appointment_id)
+    return SteadyRun(rate, samples, last_answer - first_sent, lateness)
