@@ -14,7 +14,7 @@ from domain.rules import BookingPolicy, decide
 from domain.schedule import Interval
 from infra.db.appointment_store import is_exclusion_violation, update_if_current
 from infra.db.rows import appointment_from_row, event_to_row, psychologist_from_row
-from infra.db.tables import appointment_events, appointments, psychologists
+from infra.db.tables import appointment_events, appointments, patients, psychologists
 from infra.db.write_lock import WriteLock
 from worker.ports import Decision
 
@@ -64,9 +64,13 @@ class SqlDecisions:
     async def _verdict(
         self, connection: AsyncConnection, current: Appointment, at: datetime
     ) -> RejectionReason | None:
-        # Locking the psychologist's row serialises every decision on their schedule.
+        # Locking the psychologist's row serialises every decision on their schedule, and the
+        # patient's row every decision for that patient, which another psychologist's message
+        # group may bring at the same moment. Always in this order, so no two wait on each other.
         lock = select(psychologists).where(psychologists.c.id == current.psychologist_id)
         row = (await connection.execute(lock.with_for_update())).mappings().one()
+        patient = select(patients.c.id).where(patients.c.id == current.patient_id)
+        await connection.execute(patient.with_for_update())
         around = Interval(
             current.scheduled_at - timedelta(days=1), current.ends_at + timedelta(days=1)
         )

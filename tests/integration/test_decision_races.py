@@ -1,0 +1,76 @@
+"""Worker decisions racing on PostgreSQL: several decisions at once, on separate connections,
+as several worker processes (or receive loops) make them."""
+
+import asyncio
+from collections import Counter
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from builders import NOW, a_patient, a_psychologist, an_appointment
+from domain.appointments import AppointmentStatus
+from domain.rules import BookingPolicy
+from infra.db.decision_store import SqlDecisions
+from infra.db.write_lock import WriteLock
+from storage import save_appointments, save_people
+
+PAIRS = 20
+
+
+def decisions(engine: AsyncEngine) -> SqlDecisions:
+    return SqlDecisions(engine, WriteLock.for_dialect("postgresql"), BookingPolicy())
+
+
+async def test_one_patient_at_one_time_with_two_psychologists_is_confirmed_once(
+    engine: AsyncEngine,
+) -> None:
+    # Two psychologists mean two message groups: nothing in the queue keeps these two
+    # decisions apart, so the database must.
+    first, second = a_psychologist(), a_psychologist()
+    patients = [a_patient() for _ in range(PAIRS)]
+    await save_people(engine, [first, second], patients)
+    # Each patient at their own half hour, the same with both psychologists.
+    starts = [NOW + timedelta(days=3, minutes=30 * n) for n in range(PAIRS)]
+    pairs = [
+        (
+            an_appointment(first, patient, scheduled_at=start, duration_minutes=30),
+            an_appointment(second, patient, scheduled_at=start, duration_minutes=30),
+        )
+        for patient, start in zip(patients, starts, strict=True)
+    ]
+    await save_appointments(engine, [a for pair in pairs for a in pair])
+    decide = decisions(engine)
+
+    # A pair at a time, each pair's two decisions at once on two connections.
+    outcomes = [
+        await asyncio.gather(
+            decide.decide(one.id, at=NOW, request_id=None),
+            decide.decide(other.id, at=NOW, request_id=None),
+        )
+        for one, other in pairs
+    ]
+
+    for (one, other), results in zip(pairs, outcomes, strict=True):
+        assert all(result is not None for result in results)
+        verdicts = Counter((r.appointment.status, r.event.reason) for r in results if r is not None)
+        assert verdicts == {
+            (AppointmentStatus.CONFIRMED, None): 1,
+            (AppointmentStatus.REJECTED, "PATIENT_CONFLICT"): 1,
+        }, (one.id, other.id)
+
+
+async def test_many_patients_for_one_slot_at_once_confirm_exactly_one(engine: AsyncEngine) -> None:
+    psychologist = a_psychologist()
+    patients = [a_patient() for _ in range(10)]
+    await save_people(engine, [psychologist], patients)
+    wanted = [an_appointment(psychologist, patient) for patient in patients]
+    await save_appointments(engine, wanted)
+    decide = decisions(engine)
+
+    results = await asyncio.gather(*(decide.decide(a.id, at=NOW, request_id=None) for a in wanted))
+
+    verdicts = Counter((r.appointment.status, r.event.reason) for r in results if r is not None)
+    assert verdicts == {
+        (AppointmentStatus.CONFIRMED, None): 1,
+        (AppointmentStatus.REJECTED, "SLOT_TAKEN"): len(wanted) - 1,
+    }
