@@ -60,7 +60,7 @@ class Settings(BaseSettings):
 
     # The edge: what an operation may be before anything runs (resolvers/hardening.py).
     max_query_length: int = Field(default=20_000, ge=100, le=1_000_000)
-    max_tokens: int = Field(default=2_000, ge=50, le=100_000)
+    max_tokens: int = Field(default=1_000, ge=50, le=100_000)
     max_query_depth: int = Field(default=12, ge=2, le=100)
     max_aliases: int = Field(default=30, ge=0, le=10_000)
     max_directives: int = Field(default=50, ge=0, le=10_000)

@@ -20,7 +20,7 @@ import re
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import lru_cache, partial
+from functools import lru_cache
 from typing import Any
 
 from graphql import (
@@ -36,6 +36,7 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
+from strawberry.types import ExecutionResult, StreamExecutionResult
 
 from resolvers.document_limits import DocumentLimits, measure, shape_refusal
 from resolvers.errors import ErrorCode
@@ -48,7 +49,7 @@ class EdgePolicy:
     """What the edge lets through; the composition root fills it from the settings."""
 
     max_query_length: int = 20_000
-    max_tokens: int = 2_000
+    max_tokens: int = 1_000
     max_depth: int = 12
     max_aliases: int = 30
     max_directives: int = 50
@@ -109,15 +110,36 @@ class DocumentGuard(SchemaExtension):
             # Errors raised while executing (variable coercion) may carry suggestions too.
             result.errors = [_without_suggestions(error) for error in result.errors]
 
+    def on_stream_result(self, result: StreamExecutionResult) -> Iterator[None]:
+        # Over websockets each result leaves as soon as it is yielded, before on_operation
+        # ends: strip suggestions here too.
+        if not self.policy.suggestions and isinstance(result, ExecutionResult) and result.errors:
+            result.errors = [_without_suggestions(error) for error in result.errors]
+        yield
+
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
-        if context.graphql_document is None and context.query is not None:
-            context.graphql_document = self.parser.parse(context.query)
+        failure: GraphQLError | None = None
+        if context.graphql_document is None and context.query:
+            parsed = self.parser.parse(context.query)
+            if isinstance(parsed, GraphQLError):
+                # Strawberry parses again: let it fail at once, its error becomes this one.
+                failure = parsed
+                options: dict[str, Any] = context.parse_options  # type: ignore[assignment]
+                options["max_source_length"] = 0
+            else:
+                context.graphql_document = parsed
         yield
         if context.graphql_document is None:
             for error in context.pre_execution_errors or ():
-                # Strawberry returns this very error object: recode it where it is.
-                _recode_parse_limit(error, self.policy)
+                # Strawberry answers with this very error object: change it where it is,
+                # unless a later extension already made it a refusal of its own.
+                if error.extensions and "code" in error.extensions:
+                    continue
+                if failure is not None:
+                    _become(error, failure)
+                else:
+                    _recode_parse_limit(error, self.policy)
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
@@ -133,27 +155,36 @@ class DocumentGuard(SchemaExtension):
 
 
 class _Parser:
+    """Parses within the limits; documents and failures are cached by query text."""
+
     def __init__(self, policy: EdgePolicy) -> None:
+        self._policy = policy
         self.options: dict[str, int] = {
             "max_source_length": policy.max_query_length,
             "max_lexical_tokens": policy.max_tokens,
             "max_comments": policy.max_tokens,
         }
-        self._parse: Callable[[str], DocumentNode] = lru_cache(maxsize=policy.cache_size)(
-            partial(
-                parse,
-                max_source_length=policy.max_query_length,
-                max_lexical_tokens=policy.max_tokens,
-                max_comments=policy.max_tokens,
-            )
-        )
+        self.parse: Callable[[str], DocumentNode | GraphQLError] = lru_cache(
+            maxsize=policy.cache_size
+        )(self._parse)
 
-    def parse(self, query: str) -> DocumentNode | None:
-        """The document, or None when it does not parse (left to strawberry to report)."""
+    def _parse(self, query: str) -> DocumentNode | GraphQLError:
         try:
-            return self._parse(query)
-        except GraphQLError:
-            return None
+            return parse(
+                query,
+                max_source_length=self._policy.max_query_length,
+                max_lexical_tokens=self._policy.max_tokens,
+                max_comments=self._policy.max_tokens,
+            )
+        except GraphQLError as error:
+            _recode_parse_limit(error, self._policy)
+            # Kept without its traceback, which would keep the parser's frames alive.
+            return GraphQLError(
+                error.message,
+                source=error.source,
+                positions=error.positions,
+                extensions=error.extensions,
+            )
 
 
 class _Verdicts:
@@ -221,6 +252,13 @@ def _recode_parse_limit(error: GraphQLError, policy: EdgePolicy) -> None:
             error.message = _parse_limit_message(code, policy)
             error.extensions = {"code": code.value}
             return
+
+
+def _become(error: GraphQLError, original: GraphQLError) -> None:
+    error.message = original.message
+    error.source, error.positions = original.source, original.positions
+    error.locations, error.nodes = original.locations, None
+    error.extensions = original.extensions
 
 
 def _parse_limit_message(code: ErrorCode, policy: EdgePolicy) -> str:

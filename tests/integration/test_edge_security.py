@@ -132,7 +132,7 @@ ABUSE = {
         "TOO_MANY_ALIASES",
     ),
     "a 1 MB query": ("{ viewer { subject } }" + " " * 1_000_000, "QUERY_TOO_LARGE"),
-    "nesting the parser cannot follow": ("{ a" * 600 + " }" * 600, "QUERY_TOO_DEEP"),
+    "nesting the parser cannot follow": ("{ a" * 300 + " }" * 300, "QUERY_TOO_DEEP"),
     "circular fragments": (
         "{ viewer { ...A } } fragment A on Viewer { subject ...B }"
         " fragment B on Viewer { role ...A }",
