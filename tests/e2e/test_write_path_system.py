@@ -302,9 +302,11 @@ async def test_requests_made_while_sqs_is_down_are_all_decided_after_it_returns(
 ) -> None:
     async with served(stack) as api:
         slots = (await free_slots(api, stack, per_psychologist=2))[:6]
-        workers = stack.start_workers(2)
+        stack.start_workers(1)
         with sqs_server.stopped():
             ids = await request_as_new_patients(api, stack, [item(s) for s in slots], "outage")
+            # A worker also starts while SQS is away, and waits for it.
+            stack.start_workers(1)
             # The relay tried each row and failed: the requests wait in the outbox.
             await eventually(
                 lambda: _outbox(database),
@@ -327,7 +329,8 @@ async def test_requests_made_while_sqs_is_down_are_all_decided_after_it_returns(
         assert set(statuses.values()) == {("CONFIRMED", None)}
         one_decision_each(await database.history(ids), statuses)
         assert all(row["dispatched_at"] is not None for row in await _outbox(database))
-        assert all(worker.alive for worker in workers)
+        assert all(worker.alive for worker in stack.workers)
+        assert len(stack.workers) == 2
 
 
 async def _outbox(database: Database) -> list[dict[str, Any]]:
