@@ -1,4 +1,5 @@
-"""The real server, started as a subprocess on a free port, for tests that drive it from outside."""
+"""The real server, started as a subprocess on a free port, for tests that drive it from outside;
+and the full stack (`stack`): the served API and worker processes on PostgreSQL and SQS."""
 
 import os
 import secrets
