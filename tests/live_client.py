@@ -117,6 +117,8 @@ class LiveClient:
     async def _read(self) -> None:
         try:
             async for raw in self.connection:
+                # Both protocols send JSON as text; a binary frame is a protocol error.
+                assert isinstance(raw, str), f"binary frame: {raw!r}"
                 message: Message = orjson.loads(raw)
                 operation = self._operations.get(message.get("id") or "")
                 await (operation.messages if operation else self.control).put(message)

@@ -2,6 +2,7 @@
 
 import logging
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -10,10 +11,11 @@ from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from starlette.websockets import WebSocket, WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UnsetType
 
@@ -32,7 +34,19 @@ def request_id_of(request: Request | WebSocket) -> str:
     return str(request.scope.get("state", {}).get("request_id") or uuid.uuid4())
 
 
+class TextFrameWebSocket(ASGIWebSocketAdapter):
+    """Both websocket protocols carry JSON in text frames; the view's encoder gives bytes."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        try:
+            await self.ws.send_text(orjson.dumps(message).decode())
+        except WebSocketDisconnect as error:
+            raise WebSocketDisconnected from error
+
+
 class AppointmentGraphQL(GraphQL[Context, None]):
+    websocket_adapter_class = TextFrameWebSocket
+
     def __init__(
         self, *, services: Services, assets_dir: Path, graphiql: bool, **kwargs: Any
     ) -> None:

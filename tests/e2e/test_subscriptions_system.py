@@ -1,0 +1,485 @@
+"""Live status with real processes: two API replicas and a worker sharing PostgreSQL,
+Redis and moto's SQS server; clients on websockets (Python, and the graphql-ws npm client).
+
+One stack serves the whole module; each test books its own slots. The processes run
+on the wall clock, so every request is for a slot the served API itself offers.
+"""
+
+import asyncio
+import json
+import re
+import signal
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import AsyncExitStack
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from js_client import js_subscribe_script
+from subscription_stack import Replica, SubscriptionStack
+
+from infra.db.demo_data import seed_demo_world
+from infra.db.engine import create_engine
+from infra.queue.sqs_admin import create_queues
+from infra.queue.sqs_client import SqsEndpoint, sqs_client
+from live_client import PROTOCOLS, TRANSPORT_WS, LiveClient, Operation, live_client
+from resolvers.event_cursors import decode_event_cursor, encode_event_cursor
+from support.postgres import PostgresAdmin
+from support.processes import run_coroutine
+from support.services import RedisServer, SqsServer
+
+OPERATIONS = Path(__file__).parents[2] / "schema" / "subscriptions"
+APPOINTMENT_STATUS = (OPERATIONS / "appointment_status.graphql").read_text()
+APPOINTMENT_EVENTS = (OPERATIONS / "appointment_events.graphql").read_text()
+SMALL_STATUS = """
+subscription($id: ID!) { appointmentStatus(appointmentId: $id) { status version } }"""
+
+PATIENT_1 = ("patient", "patient-1")
+PATIENT_2 = ("patient", "patient-2")
+PSYCHOLOGIST_1 = ("psychologist", "psychologist-1")
+ADMIN = ("admin", "admin-1")
+
+REQUEST = """
+mutation($input: RequestAppointmentInput!) {
+  requestAppointment(input: $input) { appointment { id status } userErrors { code message } }
+}"""
+CANCEL = """
+mutation($input: CancelAppointmentInput!) {
+  cancelAppointment(input: $input) { appointment { status } userErrors { code } }
+}"""
+SLOTS = """
+query($id: ID!, $from: DateTime!, $to: DateTime!) {
+  psychologist(id: $id) {
+    availableSlots(from: $from, to: $to, durationMinutes: 50, stepMinutes: 60) { startsAt }
+  }
+}"""
+PENDING_OF = """
+query($psychologist: ID!) {
+  appointments(first: 50, filter: {status: [PENDING], psychologistId: $psychologist}) {
+    nodes { id scheduledAt }
+  }
+}"""
+HISTORY = "query($id: ID!) { appointment(id: $id) { status history { version status cursor } } }"
+
+
+# --- the stack -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def system(
+    postgres_admin: PostgresAdmin,
+    migrated_template: str,
+    redis_server: RedisServer,
+    sqs_server: SqsServer,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[SubscriptionStack]:
+    """Two replicas and one worker on a seeded database and queues of this module's own."""
+    name = PostgresAdmin.random_name("live")
+    postgres_admin.create_database(name, template=migrated_template)
+    database_url = postgres_admin.url(name)
+    run_coroutine(lambda: _seed(database_url))
+    queue_url, dead_letter_url = run_coroutine(lambda: _queues(sqs_server))
+    stack = SubscriptionStack(
+        workdir=tmp_path_factory.mktemp("live-stack"),
+        database_url=database_url,
+        redis_url=redis_server.url,
+        sqs=sqs_server,
+        queue_url=queue_url,
+        dead_letter_url=dead_letter_url,
+    )
+    try:
+        stack.start_replicas(2)
+        stack.start_worker()
+        yield stack
+    finally:
+        stack.stop()
+        postgres_admin.drop_database(name)
+
+
+@pytest.fixture(autouse=True)
+def processes_output_on_failure(
+    request: pytest.FixtureRequest, system: SubscriptionStack
+) -> Iterator[None]:
+    failed = request.session.testsfailed
+    yield
+    if request.session.testsfailed > failed:
+        print(system.report())
+
+
+async def _seed(database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        await seed_demo_world(engine, now=datetime.now(UTC))
+    finally:
+        await engine.dispose()
+
+
+async def _queues(sqs: SqsServer) -> tuple[str, str]:
+    name = f"live-{uuid.uuid4().hex[:12]}"
+    endpoint = SqsEndpoint(region=sqs.region, endpoint_url=sqs.endpoint_url)
+    async with sqs_client(endpoint) as client:
+        urls = await create_queues(client, f"{name}.fifo", f"{name}-dlq.fifo")
+    return urls.queue, urls.dead_letters
+
+
+# --- talking to the replicas -----------------------------------------------------------------
+
+
+async def call(
+    replica: Replica, system: SubscriptionStack, who: tuple[str, str], query: str, **variables: Any
+) -> dict[str, Any]:
+    async with httpx.AsyncClient(base_url=replica.http_url, timeout=60) as http:
+        response = await http.post(
+            "/graphql",
+            json={"query": query, "variables": variables},
+            headers={"Authorization": f"Bearer {system.token(*who)}"},
+        )
+    body: dict[str, Any] = response.json()
+    assert response.status_code == 200, body
+    assert not body.get("errors"), body
+    data: dict[str, Any] = body["data"]
+    return data
+
+
+async def psychologist_id(replica: Replica, system: SubscriptionStack, subject: str) -> str:
+    data = await call(
+        replica, system, ("psychologist", subject), "{ viewer { psychologist { id } } }"
+    )
+    found: str = data["viewer"]["psychologist"]["id"]
+    return found
+
+
+async def request_appointments(
+    replica: Replica, system: SubscriptionStack, psychologist: str, count: int
+) -> list[str]:
+    """Book ``count`` free slots with the psychologist as patient-1, through ``replica``."""
+    now = datetime.now(UTC)
+    slots = await call(
+        replica,
+        system,
+        PATIENT_1,
+        SLOTS,
+        id=psychologist,
+        **{
+            "from": (now + timedelta(days=2)).isoformat(),
+            "to": (now + timedelta(days=30)).isoformat(),
+        },
+    )
+    starts = [slot["startsAt"] for slot in slots["psychologist"]["availableSlots"]]
+    assert len(starts) >= count
+    ids = []
+    for start in starts[:count]:
+        item = {"psychologistId": psychologist, "scheduledAt": start, "durationMinutes": 50}
+        data = await call(replica, system, PATIENT_1, REQUEST, input=item)
+        payload = data["requestAppointment"]
+        assert payload["userErrors"] == [], payload
+        assert payload["appointment"]["status"] == "PENDING"
+        ids.append(payload["appointment"]["id"])
+    return ids
+
+
+async def pending_of(replica: Replica, system: SubscriptionStack, psychologist: str) -> list[str]:
+    """PENDING appointments of the demo world (never queued, so they stay PENDING)."""
+    data = await call(replica, system, ADMIN, PENDING_OF, psychologist=psychologist)
+    now = datetime.now(UTC) + timedelta(hours=1)
+    return [
+        node["id"]
+        for node in data["appointments"]["nodes"]
+        if datetime.fromisoformat(node["scheduledAt"]) > now
+    ]
+
+
+async def cancel(replica: Replica, system: SubscriptionStack, appointment_id: str) -> None:
+    data = await call(replica, system, ADMIN, CANCEL, input={"appointmentId": appointment_id})
+    assert data["cancelAppointment"]["userErrors"] == [], data
+
+
+def connect(
+    replica: Replica, system: SubscriptionStack, who: tuple[str, str], protocol: str = TRANSPORT_WS
+) -> Any:
+    return live_client(replica.ws_url, protocol=protocol, token=system.token(*who))
+
+
+async def decision_of(operation: Operation) -> str:
+    """The status after PENDING: the current state, or the next change if still PENDING."""
+    [status] = await statuses(operation, 1)
+    if status == "PENDING":
+        [status] = await statuses(operation, 1, within=60)
+    return status
+
+
+async def statuses(operation: Operation, count: int, *, within: float = 30) -> list[str]:
+    found = []
+    for _ in range(count):
+        data = await operation.next_data(within=within)
+        found.append(next(iter(data.values()))["status"])
+    return found
+
+
+# --- across replicas -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_a_client_on_one_replica_sees_pending_then_confirmed_of_a_request_made_on_the_other(
+    system: SubscriptionStack, protocol: str
+) -> None:
+    a, b = system.replicas
+    worker = system.workers[0]
+    psychologist = await psychologist_id(b, system, "psychologist-1")
+    # The worker waits, frozen, until the subscription has seen PENDING: the order is then
+    # certain, and the time still counts from the request.
+    worker.pause()
+    try:
+        started = time.monotonic()
+        [requested] = await request_appointments(b, system, psychologist, 1)
+        async with connect(a, system, PATIENT_1, protocol) as client:
+            watching = await client.subscribe(APPOINTMENT_STATUS, appointmentId=requested)
+            first = (await watching.next_data())["appointmentStatus"]
+            assert (first["status"], first["version"]) == ("PENDING", 1)
+            worker.resume()
+            decision = (await watching.next_data())["appointmentStatus"]
+            elapsed = time.monotonic() - started
+    finally:
+        worker.resume()
+    assert (decision["status"], decision["previousStatus"], decision["version"]) == (
+        "CONFIRMED",
+        "PENDING",
+        2,
+    )
+    assert decision["appointment"]["status"] == "CONFIRMED"
+    assert elapsed < 2.0, f"CONFIRMED arrived {elapsed:.2f} s after the request"
+
+
+async def test_the_graphql_ws_npm_client_sees_pending_then_confirmed(
+    system: SubscriptionStack,
+) -> None:
+    a, b = system.replicas
+    worker = system.workers[0]
+    script = js_subscribe_script()
+    psychologist = await psychologist_id(b, system, "psychologist-1")
+    worker.pause()
+    try:
+        [requested] = await request_appointments(b, system, psychologist, 1)
+        node = await asyncio.create_subprocess_exec(
+            "node",
+            str(script),
+            a.ws_url,
+            system.token(*PATIENT_1),
+            APPOINTMENT_STATUS,
+            json.dumps({"appointmentId": requested}),
+            "CONFIRMED,REJECTED",
+            cwd=script.parent,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        assert node.stdout is not None
+        async with asyncio.timeout(30):
+            first_line = await node.stdout.readline()
+            worker.resume()
+            rest, errors = await node.communicate()
+    finally:
+        worker.resume()
+    assert node.returncode == 0, (first_line, rest, errors)
+    first, second = (json.loads(line) for line in [first_line, *rest.splitlines()])
+    assert first["data"]["appointmentStatus"]["status"] == "PENDING"
+    assert second["data"]["appointmentStatus"]["status"] == "CONFIRMED"
+    assert second["data"]["appointmentStatus"]["version"] == 2
+
+
+async def test_another_patient_is_refused_the_psychologist_and_an_admin_see_the_change(
+    system: SubscriptionStack,
+) -> None:
+    a, b = system.replicas
+    psychologist = await psychologist_id(a, system, "psychologist-1")
+    other = await psychologist_id(a, system, "psychologist-2")
+    async with (
+        connect(a, system, PATIENT_2) as stranger,
+        connect(a, system, PSYCHOLOGIST_1) as doctor,
+        connect(b, system, ADMIN) as admin,
+    ):
+        schedule = await live_events(doctor, a, system, psychologist)
+        # Another schedule's change as the admin's probe, not to show up on the doctor's.
+        third = await psychologist_id(a, system, "psychologist-3")
+        everything = await live_events(admin, b, system, third)
+
+        [requested] = await request_appointments(b, system, psychologist, 1)
+        refused = await stranger.subscribe(APPOINTMENT_STATUS, appointmentId=requested)
+        assert await refused.error_codes() == ["FORBIDDEN"]
+
+        for feed in (schedule, everything):
+            decision = (await feed.next_data(within=30))["appointmentEvents"]
+            assert (decision["appointmentId"], decision["version"]) == (requested, 2)
+
+        [elsewhere, *_] = await pending_of(a, system, other)
+        await cancel(a, system, elsewhere)
+        change = (await everything.next_data(within=30))["appointmentEvents"]
+        assert (change["appointmentId"], change["status"]) == (elsewhere, "CANCELLED")
+
+
+async def live_events(
+    client: LiveClient,
+    replica: Replica,
+    system: SubscriptionStack,
+    probe_psychologist: str,
+    **variables: Any,
+) -> Operation:
+    """appointmentEvents, known to be live once this returns.
+
+    The feed sends nothing until something happens, so a change is made first and the
+    subscription asks for the history from just before it: that change comes first, and
+    it is only sent once the feed listens.
+    """
+    [probe, *_] = await pending_of(replica, system, probe_psychologist)
+    await cancel(replica, system, probe)
+    history = (await call(replica, system, ADMIN, HISTORY, id=probe))["appointment"]["history"]
+    before = encode_event_cursor(decode_event_cursor(history[-1]["cursor"]) - 1)
+    feed = await client.subscribe(APPOINTMENT_EVENTS, after=before, **variables)
+    first = (await feed.next_data(within=30))["appointmentEvents"]
+    assert (first["appointmentId"], first["status"]) == (probe, "CANCELLED")
+    return feed
+
+
+async def test_a_client_resuming_with_its_cursor_on_the_other_replica_gets_exactly_the_missed_changes(
+    system: SubscriptionStack,
+) -> None:
+    a, b = system.replicas
+    psychologist = await psychologist_id(a, system, "psychologist-1")
+    async with connect(a, system, ADMIN) as observer:
+        decisions = await live_events(
+            observer, a, system, psychologist, psychologistId=psychologist
+        )
+        async with connect(a, system, PSYCHOLOGIST_1) as client:
+            feed = await live_events(client, a, system, psychologist)
+            [before, *_] = await pending_of(a, system, psychologist)
+            await cancel(b, system, before)
+            seen = (await feed.next_data(within=30))["appointmentEvents"]
+            assert seen["appointmentId"] == before
+        cursor = seen["cursor"]
+        # The observer saw the other feed's probe and this change; it now counts decisions.
+        for _ in range(2):
+            earlier = (await decisions.next_data(within=30))["appointmentEvents"]
+            assert earlier["status"] == "CANCELLED"
+        assert earlier["appointmentId"] == before
+
+        missed = await request_appointments(b, system, psychologist, 10)
+        decided = {
+            (await decisions.next_data(within=60))["appointmentEvents"]["appointmentId"]
+            for _ in missed
+        }
+        assert decided == set(missed)
+
+    async with connect(b, system, PSYCHOLOGIST_1) as client:
+        resumed = await client.subscribe(APPOINTMENT_EVENTS, after=cursor)
+        replayed = [(await resumed.next_data())["appointmentEvents"] for _ in range(20)]
+        assert sorted((e["appointmentId"], e["version"]) for e in replayed) == sorted(
+            (appointment, version) for appointment in missed for version in (1, 2)
+        )
+        positions = [decode_event_cursor(event["cursor"]) for event in replayed]
+        assert positions == sorted(positions)
+        assert positions[0] > decode_event_cursor(cursor)
+
+        [after_resume, *_] = await pending_of(a, system, psychologist)
+        await cancel(a, system, after_resume)
+        live = (await resumed.next_data(within=30))["appointmentEvents"]
+        assert (live["appointmentId"], live["status"]) == (after_resume, "CANCELLED")
+
+
+# --- scale -----------------------------------------------------------------------------------
+
+
+async def test_a_thousand_subscribers_on_one_replica_all_receive_one_event(
+    system: SubscriptionStack,
+) -> None:
+    a, b = system.replicas
+    psychologist = await psychologist_id(a, system, "psychologist-2")
+    [watched, *_] = await pending_of(a, system, psychologist)
+    token = system.token(*ADMIN)
+
+    async def subscriber(stack: AsyncExitStack) -> Operation:
+        client = await stack.enter_async_context(live_client(a.ws_url, token=token))
+        operation = await client.subscribe(SMALL_STATUS, id=watched)
+        assert (await operation.next_data(within=120))["appointmentStatus"]["status"] == "PENDING"
+        return operation
+
+    async with AsyncExitStack() as stack:
+        subscribers: list[Operation] = []
+        for _ in range(10):  # in waves, so the handshakes do not all queue at once
+            subscribers += await asyncio.gather(*(subscriber(stack) for _ in range(100)))
+        assert len(subscribers) == 1000
+
+        started = time.monotonic()
+        await cancel(b, system, watched)
+        received = await asyncio.gather(*(op.next_data(within=60) for op in subscribers))
+        elapsed = time.monotonic() - started
+    assert {data["appointmentStatus"]["status"] for data in received} == {"CANCELLED"}
+    print(
+        f"1000 subscribers: the last one received the event {elapsed:.3f} s after the cancel was sent"
+    )
+
+
+# --- failures --------------------------------------------------------------------------------
+
+
+async def test_after_a_redis_restart_resubscribed_clients_get_new_events_and_nothing_is_lost(
+    system: SubscriptionStack, redis_server: RedisServer
+) -> None:
+    a, b = system.replicas
+    psychologist = await psychologist_id(a, system, "psychologist-1")
+    [watched, *_] = await pending_of(a, system, psychologist)
+    async with connect(a, system, ADMIN) as watcher, connect(b, system, ADMIN) as admin:
+        status = await watcher.subscribe(APPOINTMENT_STATUS, appointmentId=watched)
+        await status.next_data()
+        third = await psychologist_id(a, system, "psychologist-3")
+        events = await live_events(admin, b, system, third)
+
+        with redis_server.stopped():
+            assert await status.error_codes(within=30) == ["LIVE_UPDATES_INTERRUPTED"]
+            assert await events.error_codes(within=30) == ["LIVE_UPDATES_INTERRUPTED"]
+            # Requests are accepted and decided meanwhile; only the live news is missed.
+            during = await request_appointments(b, system, psychologist, 3)
+
+        # Each client subscribes again and converges: the current state, then live changes.
+        for appointment_id in during:
+            follow = await watcher.subscribe(SMALL_STATUS, id=appointment_id)
+            assert await decision_of(follow) in ("CONFIRMED", "REJECTED")
+            await follow.stop()
+        again = await watcher.subscribe(APPOINTMENT_STATUS, appointmentId=watched)
+        assert (await again.next_data())["appointmentStatus"]["status"] == "PENDING"
+        await cancel(b, system, watched)
+        assert await statuses(again, 1) == ["CANCELLED"]
+
+    for appointment_id in during:
+        history = (await call(a, system, ADMIN, HISTORY, id=appointment_id))["appointment"]
+        assert [step["version"] for step in history["history"]] == [1, 2]
+        assert history["status"] in ("CONFIRMED", "REJECTED")
+    worker_log = system.workers[0].output()
+    assert "status event not published live" in worker_log
+
+
+async def test_stopping_a_replica_closes_its_websockets_cleanly(system: SubscriptionStack) -> None:
+    [replica] = system.start_replicas(1)
+    psychologist = await psychologist_id(replica, system, "psychologist-3")
+    [watched, *_] = await pending_of(replica, system, psychologist)
+    async with AsyncExitStack() as stack:
+        clients = []
+        for protocol in PROTOCOLS:
+            client = await stack.enter_async_context(connect(replica, system, ADMIN, protocol))
+            clients.append(client)
+        for client in clients:
+            operation = await client.subscribe(SMALL_STATUS, id=watched)
+            assert (await operation.next_data())["appointmentStatus"]["status"] == "PENDING"
+
+        stopping = asyncio.get_running_loop().run_in_executor(None, replica.process.terminate)
+        closed = [await client.wait_closed(within=30) for client in clients]
+        exit_code = await stopping
+    assert [ending.code for ending in closed] == [1012, 1012]
+    # uvicorn shuts down gracefully, then lets SIGTERM end the process as it would have.
+    assert exit_code in (0, -signal.SIGTERM)
+    output = replica.process.output()
+    assert "Application shutdown complete." in output
+    assert "Traceback" not in output
+    assert not re.search(r"\bERROR\b", output), output[-3000:]
