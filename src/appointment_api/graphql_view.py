@@ -74,6 +74,7 @@ class AppointmentGraphQL(GraphQL[Context, None]):
                 services=self.services,
                 request_id=request_id_of(request),
                 per_connection=True,
+                over_websocket=True,
             )
         return Context(
             request=request,

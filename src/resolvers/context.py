@@ -57,6 +57,7 @@ class Context:
     connection_params: dict[str, Any] | None = None
     # A websocket connection has one context; each of its operations runs on a copy.
     per_connection: bool = False
+    over_websocket: bool = False
     credentials_expired: bool = False
     _loaders: "Loaders | None" = field(default=None, repr=False)
 

@@ -7,6 +7,7 @@ from graphql import ExecutionResult, GraphQLError, GraphQLSyntaxError, Operation
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionResult as StrawberryExecutionResult
 from strawberry.types import StreamExecutionResult
+from strawberry.types.graphql import OperationType
 
 from resolvers.context import Context
 from resolvers.errors import ClientError, ErrorCode, unauthenticated
@@ -27,6 +28,29 @@ class OperationContext(SchemaExtension):
         context = self.execution_context.context
         if isinstance(context, Context) and context.per_connection:
             self.execution_context.context = context.for_operation()
+        yield
+
+
+class SubscriptionsOverWebsockets(SchemaExtension):
+    """A subscription sent over plain HTTP gets a clear refusal, not a half-run stream."""
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context.context
+        if (
+            isinstance(context, Context)
+            and not context.over_websocket
+            and self.execution_context.operation_type is OperationType.SUBSCRIPTION
+        ):
+            self.execution_context.result = ExecutionResult(
+                data=None,
+                errors=[
+                    ClientError(
+                        "Subscriptions are served over websockets at this same URL "
+                        "(graphql-transport-ws or graphql-ws).",
+                        ErrorCode.BAD_REQUEST,
+                    )
+                ],
+            )
         yield
 
 

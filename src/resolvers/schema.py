@@ -7,7 +7,12 @@ import strawberry
 from strawberry.extensions import DisableIntrospection, ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
-from resolvers.extensions import ClassifyErrors, OperationContext, RequireViewer
+from resolvers.extensions import (
+    ClassifyErrors,
+    OperationContext,
+    RequireViewer,
+    SubscriptionsOverWebsockets,
+)
 from resolvers.mutations import Mutation
 from resolvers.queries import Query
 from resolvers.scalars import DateTime
@@ -20,6 +25,7 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
         OperationContext,
         ClassifyErrors,
         RequireViewer,
+        SubscriptionsOverWebsockets,
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
     ]

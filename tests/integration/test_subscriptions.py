@@ -415,3 +415,11 @@ async def _cancelled(api: Api, appointment_id: str) -> tuple[Appointment, Status
     found = await build_services(api.resources).appointments.by_ids(admin, [key])
     history = await build_services(api.resources).appointments.histories([key])
     return found[key], history[key][-1]
+
+
+async def test_a_subscription_over_plain_http_is_refused_with_a_clear_error(api: Api) -> None:
+    body = await api.query(APPOINTMENT_EVENTS)
+    assert body["data"] is None
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "BAD_REQUEST"
+    assert "websocket" in error["message"]
