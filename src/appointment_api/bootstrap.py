@@ -18,6 +18,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from uuid6 import uuid7
 
 from appointment_api.body_limit import BodyLimitMiddleware
+from appointment_api.edge import edge_extensions, edge_rate_limits
 from appointment_api.graphiql import default_assets_dir, graphiql_assets_app
 from appointment_api.graphql_view import ASSETS_URL, AppointmentGraphQL
 from appointment_api.request_id import RequestIdMiddleware
@@ -123,8 +124,9 @@ def create_app(
 
     resources = resources or build_resources(settings, clock=clock)
     assets_dir = settings.graphiql_assets_dir or default_assets_dir()
+    rate_limits = edge_rate_limits(settings)
     graphql = AppointmentGraphQL(
-        schema=build_schema(introspection=settings.introspection_on),
+        schema=build_schema(edge=edge_extensions(settings, rate_limits)),
         services=build_services(resources),
         assets_dir=assets_dir,
         graphiql=settings.graphiql_on,
@@ -138,6 +140,8 @@ def create_app(
             async with embedded_worker(resources, enabled=settings.sqs_queue_url is None):
                 yield
         finally:
+            if rate_limits is not None:
+                await rate_limits.close()
             await resources.close()
 
     async def healthz(_: Request) -> PlainTextResponse:

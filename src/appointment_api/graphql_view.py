@@ -19,10 +19,10 @@ from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UnsetType
 
+from appointment_api.edge import transport_refusal_code
 from appointment_api.graphiql import graphiql_response
 from domain.viewer import InvalidCredentials, Viewer
 from resolvers.context import Context, Services
-from resolvers.errors import ErrorCode
 from resolvers.extensions import classify
 
 ASSETS_URL = "/graphiql-assets"
@@ -134,7 +134,8 @@ class AppointmentGraphQL(GraphQL[Context, None]):
 
 def _request_error(reason: str, status_code: int) -> JSONResponse:
     """Transport-level refusals still answer in the GraphQL shape, with a code."""
+    code = transport_refusal_code(reason)
     return JSONResponse(
-        {"errors": [{"message": reason, "extensions": {"code": ErrorCode.BAD_REQUEST.value}}]},
+        {"errors": [{"message": reason, "extensions": {"code": code.value}}]},
         status_code=status_code,
     )

@@ -1,5 +1,6 @@
 """The GraphQL schema, assembled from the feature modules."""
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +14,7 @@ from resolvers.extensions import (
     RequireViewer,
     SubscriptionsOverWebsockets,
 )
+from resolvers.hardening import ExtensionFactory
 from resolvers.mutations import Mutation
 from resolvers.queries import Query
 from resolvers.scalars import DateTime
@@ -20,17 +22,23 @@ from resolvers.subscriptions import Subscription
 from resolvers.types.entities import Appointment, Patient, Psychologist
 
 
-def build_schema(*, introspection: bool = True) -> strawberry.Schema:
+def build_schema(
+    *, introspection: bool = True, edge: Sequence[ExtensionFactory] | None = None
+) -> strawberry.Schema:
+    """``edge``: the edge's extensions (``hardening_extensions``); they parse, validate and
+    refuse, in place of the caches and ``DisableIntrospection``."""
     extensions: list[Any] = [
         OperationContext,
         ClassifyErrors,
         RequireViewer,
         SubscriptionsOverWebsockets,
-        lambda: ParserCache(maxsize=256),
-        lambda: ValidationCache(maxsize=256),
     ]
-    if not introspection:
-        extensions.append(DisableIntrospection)
+    if edge is not None:
+        extensions += edge
+    else:
+        extensions += [lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)]
+        if not introspection:
+            extensions.append(DisableIntrospection)
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,

@@ -26,11 +26,9 @@ from graphql_client import SECRET
 from infra.config import Settings
 from infra.db.demo_data import seed_demo_world
 from resolvers.context import Context, Services
-from resolvers.extensions import ClassifyErrors, RequireViewer
 from resolvers.hardening import EdgePolicy, hardening_extensions
 from resolvers.rate_limit import OperationBudget
 from resolvers.schema import build_schema
-from resolvers.types.entities import Appointment, Patient, Psychologist
 
 SEEDED_AT = datetime(2030, 3, 4, 12, 0, tzinfo=UTC)
 ADMIN = Viewer(subject="admin-1", role=Role.ADMIN)
@@ -39,16 +37,7 @@ QUICK_SECONDS = 1.0
 
 
 def hardened_schema(policy: EdgePolicy, budget: OperationBudget | None = None) -> strawberry.Schema:
-    """The application's schema with the edge's extensions, as the composition root adds them."""
-    app = build_schema()
-    return strawberry.Schema(
-        query=app.query,
-        mutation=app.mutation,
-        subscription=app.subscription,
-        types=[Appointment, Patient, Psychologist],
-        extensions=[ClassifyErrors, RequireViewer, *hardening_extensions(policy, budget=budget)],
-        config=app.config,
-    )
+    return build_schema(edge=hardening_extensions(policy, budget=budget))
 
 
 @dataclass
