@@ -47,3 +47,9 @@ def ratio(numerator: Measurement | None, denominator: Measurement | None) -> str
         return "n/a"
     value = numerator.load.requests_per_second / denominator.load.requests_per_second
     return f"{value:.2f}"
+
+
+def cpu_ratio(numerator: Measurement | None, denominator: Measurement | None) -> str:
+    if numerator is None or denominator is None or not denominator.server_cpu_ms:
+        return "n/a"
+    return f"{numerator.server_cpu_ms / denominator.server_cpu_ms:.1f}"

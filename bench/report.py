@@ -6,7 +6,7 @@ from pathlib import Path
 
 from bench.dataset import Sizes
 from bench.machine import Machine
-from bench.measurement import Measurement, by_key, ratio
+from bench.measurement import Measurement, by_key, cpu_ratio, ratio
 from bench.operations import PAGE_QUERY, SCHEDULE_QUERY, Case
 from bench.results_file import replace_section
 
@@ -48,10 +48,12 @@ def results_table(results: list[Measurement]) -> str:
 def ratios_table(results: list[Measurement]) -> str:
     found = by_key(results)
     cases = sorted({m.case for m in results})
-    header = "| requests/s ratio | " + " | ".join(cases) + " |"
+    header = "| ratio | " + " | ".join(cases) + " |"
     lines = [header, "|---|" + "---:|" * len(cases)]
     per_case = [ratio(found.get((c, "API")), found.get((c, "floor"))) for c in cases]
-    lines.append("| API ÷ floor | " + " | ".join(per_case) + " |")
+    lines.append("| requests/s, API ÷ floor | " + " | ".join(per_case) + " |")
+    cpu = [cpu_ratio(found.get((c, "API")), found.get((c, "floor"))) for c in cases]
+    lines.append("| server CPU per request, API ÷ floor | " + " | ".join(cpu) + " |")
     lines += ["", "| requests/s ratio | API | floor |", "|---|---:|---:|"]
     for deep in cases[1:]:
         pair = [ratio(found.get((deep, s)), found.get((cases[0], s))) for s in ("API", "floor")]
@@ -107,6 +109,8 @@ cores during that case.
 
 One run's figures on a noisy {m.cores}-core machine: absolute numbers drift between
 runs (±15% is usual here); compare the ratios within a run, not figures across runs.
+The server CPU per request moves least with the other load: where "other load" is high,
+trust its ratio more than the requests/s one.
 """
 
 

@@ -111,8 +111,8 @@ def steady_table(results: list[ModeResult]) -> str:
         "| deployment | requests | achieved requests/s | mutation p50 / p99 ms "
         "| mutation p50, first → last fifth, ms "
         "| answer → CONFIRMED seen, p50 / p99 ms | answer → CONFIRMED committed, p50 / p99 ms "
-        "| max seen ms | CONFIRMED / REJECTED | send lag p99 ms |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| max seen ms | CONFIRMED / REJECTED | failed requests | send lag p99 ms |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for result in results:
         s = result.steady
@@ -126,19 +126,28 @@ def steady_table(results: list[ModeResult]) -> str:
             f"| {_p50_p99([x.latency for x in samples])} | {_drift(s)} | {_p50_p99(seen)} "
             f"| {_p50_p99(committed) if result.mode.on_postgres else 'n/a (SQLite)'} "
             f"| {_ms(max(seen)) if seen else '-'} | {confirmed:,} / {rejected:,} "
-            f"| {_ms(percentile(s.run.lateness, 99))} |"
+            f"| {len(s.run.failures):,} | {_ms(percentile(s.run.lateness, 99))} |"
         )
-    notes = [
-        f"- {r.mode.value}: REJECTED answer → decision seen p50 / p99 "
-        f"{_p50_p99(_waits(r.steady, committed=False, status='REJECTED'))} ms"
-        for r in results
-        if any(x.status == "REJECTED" for x in r.steady.run.samples)
-    ] + [
-        f"- {r.mode.value} did not keep up with {r.steady.run.rate:g} requests/s on the "
-        "cores it had: the answers queued, so its figures measure an overload."
-        for r in results
-        if not kept_up(r.steady)
-    ]
+    notes = (
+        [
+            f"- {r.mode.value}: REJECTED answer → decision seen p50 / p99 "
+            f"{_p50_p99(_waits(r.steady, committed=False, status='REJECTED'))} ms"
+            for r in results
+            if any(x.status == "REJECTED" for x in r.steady.run.samples)
+        ]
+        + [
+            f"- {r.mode.value}: {len(r.steady.run.failures):,} requests failed, e.g. "
+            f"`{r.steady.run.failures[0][:200]}`"
+            for r in results
+            if r.steady.run.failures
+        ]
+        + [
+            f"- {r.mode.value} did not keep up with {r.steady.run.rate:g} requests/s on the "
+            "cores it had: the answers queued, so its figures measure an overload."
+            for r in results
+            if not kept_up(r.steady)
+        ]
+    )
     return "\n".join(lines + (["", *notes] if notes else []))
 
 

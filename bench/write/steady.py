@@ -21,6 +21,7 @@ from bench.write.observer import Observer
 from resolvers.node_ids import from_global_id
 
 HTTP_TIMEOUT_SECONDS = 60.0
+KEEPALIVE_SECONDS = 2.0
 DECISION_TIMEOUT_SECONDS = 120.0
 
 
@@ -43,17 +44,19 @@ class SteadyRun:
     seconds: float
     # How late each send left against its schedule (the generator's own lag).
     lateness: list[float] = field(default_factory=list)
+    # Requests that got no accepted appointment: what went wrong, one line each.
+    failures: list[str] = field(default_factory=list)
 
     @property
     def achieved_rate(self) -> float:
         return len(self.samples) / self.seconds if self.seconds else 0.0
 
 
-def _appointment_id(answer: bytes) -> UUID:
+def _appointment_id(answer: bytes) -> UUID | None:
     payload = orjson.loads(answer)
     result = (payload.get("data") or {}).get("requestAppointment") or {}
     if payload.get("errors") or result.get("userErrors") or not result.get("appointment"):
-        raise BenchError(f"request refused: {answer[:600]!r}")
+        return None
     _, value = from_global_id(result["appointment"]["id"], argument="id")
     return value
 
@@ -98,21 +101,34 @@ async def run_steady(
     poll_seconds: float,
 ) -> SteadyRun:
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
+    # Idle connections close before uvicorn's 5 s keep-alive timeout would close them
+    # under a request about to be sent on them.
+    limits = httpx.Limits(
+        max_connections=256, max_keepalive_connections=256, keepalive_expiry=KEEPALIVE_SECONDS
+    )
     watch = _Watch(observer, poll_seconds)
     samples: list[Sample] = []
     lateness: list[float] = []
+    failures: list[str] = []
 
     async with httpx.AsyncClient(limits=limits, timeout=HTTP_TIMEOUT_SECONDS) as client:
 
         async def one(body: bytes) -> None:
             sent, began = time.time(), time.perf_counter()
-            response = await client.post(url, content=body, headers=headers)
+            try:
+                response = await client.post(url, content=body, headers=headers)
+            except httpx.TransportError as error:
+                failures.append(f"{type(error).__name__}: {error}")
+                return
             latency = time.perf_counter() - began
             answered = time.time()
-            if response.status_code != 200:
-                raise BenchError(f"HTTP {response.status_code}: {response.text[:600]}")
-            sample = Sample(sent, answered, latency, _appointment_id(response.content))
+            appointment_id = (
+                _appointment_id(response.content) if response.status_code == 200 else None
+            )
+            if appointment_id is None:
+                failures.append(f"HTTP {response.status_code}: {response.text[:300]}")
+                return
+            sample = Sample(sent, answered, latency, appointment_id)
             samples.append(sample)
             watch.waiting[sample.appointment_id] = sample
 
@@ -135,10 +151,12 @@ async def run_steady(
         finally:
             for task in [*requests, poller]:
                 task.cancel()
+    if not samples:
+        raise BenchError(f"no request of the steady phase succeeded: {failures[:3]}")
     first_sent = min(s.sent for s in samples)
     last_answer = max(s.answered for s in samples)
     if observer.on_postgres:
         committed = await observer.commit_times([s.appointment_id for s in samples])
         for sample in samples:
             sample.committed = committed.get(sample.appointment_id)
-    return SteadyRun(rate, samples, last_answer - first_sent, lateness)
+    return SteadyRun(rate, samples, last_answer - first_sent, lateness, failures)
