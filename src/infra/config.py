@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     sqs_visibility_timeout: int = Field(default=30, ge=1, le=43200)
     worker_concurrency: int = Field(default=2, ge=1, le=64)
     relay_idle_seconds: float = Field(default=0.1, gt=0, le=60)
+    # Where `worker` serves Prometheus metrics (on HOST); unset: not served.
+    worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
 
     redis_url: str | None = None
 
