@@ -6,12 +6,13 @@ on the wall clock, so every request is for a slot the served API itself offers.
 """
 
 import asyncio
+import itertools
 import json
 import re
 import signal
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -41,6 +42,10 @@ subscription($id: ID!) { appointmentStatus(appointmentId: $id) { status version 
 PATIENT_1 = ("patient", "patient-1")
 PATIENT_2 = ("patient", "patient-2")
 PSYCHOLOGIST_1 = ("psychologist", "psychologist-1")
+# Several requests are spread over patients: a patient's request inserted while the worker
+# decides their previous one can deadlock (the decision locks the psychologist's row, then
+# the patient's; the insert's foreign keys take them the other way round).
+OTHER_PATIENTS = tuple(("patient", f"patient-{number}") for number in range(3, 21))
 ADMIN = ("admin", "admin-1")
 
 REQUEST = """
@@ -154,9 +159,14 @@ async def psychologist_id(replica: Replica, system: SubscriptionStack, subject: 
 
 
 async def request_appointments(
-    replica: Replica, system: SubscriptionStack, psychologist: str, count: int
+    replica: Replica,
+    system: SubscriptionStack,
+    psychologist: str,
+    count: int,
+    patients: Sequence[tuple[str, str]] = (PATIENT_1,),
 ) -> list[str]:
-    """Book ``count`` free slots with the psychologist as patient-1, through ``replica``."""
+    """Book ``count`` free slots with the psychologist through ``replica``, the patients
+    taking turns."""
     now = datetime.now(UTC)
     slots = await call(
         replica,
@@ -172,9 +182,10 @@ async def request_appointments(
     starts = [slot["startsAt"] for slot in slots["psychologist"]["availableSlots"]]
     assert len(starts) >= count
     ids = []
+    booking = itertools.cycle(patients)
     for start in starts[:count]:
         item = {"psychologistId": psychologist, "scheduledAt": start, "durationMinutes": 50}
-        data = await call(replica, system, PATIENT_1, REQUEST, input=item)
+        data = await call(replica, system, next(booking), REQUEST, input=item)
         payload = data["requestAppointment"]
         assert payload["userErrors"] == [], payload
         assert payload["appointment"]["status"] == "PENDING"
@@ -202,6 +213,19 @@ def connect(
     replica: Replica, system: SubscriptionStack, who: tuple[str, str], protocol: str = TRANSPORT_WS
 ) -> Any:
     return live_client(replica.ws_url, protocol=protocol, token=system.token(*who))
+
+
+async def decided_in_the_database(
+    replica: Replica, system: SubscriptionStack, appointment_ids: list[str]
+) -> None:
+    """Wait, reading the API, until none of them is PENDING (no live news to wait on)."""
+    async with asyncio.timeout(60):
+        for appointment_id in appointment_ids:
+            while True:
+                found = await call(replica, system, ADMIN, HISTORY, id=appointment_id)
+                if found["appointment"]["status"] != "PENDING":
+                    break
+                await asyncio.sleep(0.2)
 
 
 async def decision_of(operation: Operation) -> str:
@@ -365,7 +389,7 @@ async def test_a_client_resuming_with_its_cursor_on_the_other_replica_gets_exact
             assert earlier["status"] == "CANCELLED"
         assert earlier["appointmentId"] == before
 
-        missed = await request_appointments(b, system, psychologist, 10)
+        missed = await request_appointments(b, system, psychologist, 10, OTHER_PATIENTS)
         decided = {
             (await decisions.next_data(within=60))["appointmentEvents"]["appointmentId"]
             for _ in missed
@@ -440,7 +464,8 @@ async def test_after_a_redis_restart_resubscribed_clients_get_new_events_and_not
             assert await status.error_codes(within=30) == ["LIVE_UPDATES_INTERRUPTED"]
             assert await events.error_codes(within=30) == ["LIVE_UPDATES_INTERRUPTED"]
             # Requests are accepted and decided meanwhile; only the live news is missed.
-            during = await request_appointments(b, system, psychologist, 3)
+            during = await request_appointments(b, system, psychologist, 3, OTHER_PATIENTS)
+            await decided_in_the_database(a, system, during)
 
         # Each client subscribes again and converges: the current state, then live changes.
         for appointment_id in during:

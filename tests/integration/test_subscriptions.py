@@ -2,6 +2,7 @@
 in-process event stream and with Redis; the worker runs in process on the in-process queue."""
 
 import asyncio
+import itertools
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
@@ -33,6 +34,10 @@ APPOINTMENT_EVENTS = (OPERATIONS / "appointment_events.graphql").read_text()
 PATIENT_1 = ("patient", "patient-1")
 PATIENT_2 = ("patient", "patient-2")
 PSYCHOLOGIST_1 = ("psychologist", "psychologist-1")
+# Requests are spread over patients: a patient's request inserted while the worker decides
+# their previous one can deadlock (the decision locks the psychologist's row, then the
+# patient's; the insert's foreign keys take them the other way round).
+OTHER_PATIENTS = tuple(("patient", f"patient-{number}") for number in range(3, 21))
 ADMIN = ("admin", "admin-1")
 
 REQUEST = """
@@ -104,8 +109,10 @@ async def psychologist_id(api: Api, subject: str) -> str:
     return found
 
 
-async def request_appointments(api: Api, psychologist: str, count: int) -> list[str]:
-    """Book ``count`` free slots with the psychologist as patient-1; their IDs."""
+async def request_appointments(
+    api: Api, psychologist: str, count: int, patients: Sequence[tuple[str, str]] = OTHER_PATIENTS
+) -> list[str]:
+    """Book ``count`` free slots with the psychologist, the patients taking turns; their IDs."""
     body = await api.query(
         SLOTS,
         id=psychologist,
@@ -117,9 +124,10 @@ async def request_appointments(api: Api, psychologist: str, count: int) -> list[
     starts = [slot["startsAt"] for slot in body["data"]["psychologist"]["availableSlots"]]
     assert len(starts) >= count
     ids = []
+    booking = itertools.cycle(patients)
     for start in starts[:count]:
         item = {"psychologistId": psychologist, "scheduledAt": start, "durationMinutes": 50}
-        answer = await api.query(REQUEST, as_=PATIENT_1, input=item)
+        answer = await api.query(REQUEST, as_=next(booking), input=item)
         payload = answer["data"]["requestAppointment"]
         assert payload["userErrors"] == [], payload
         ids.append(payload["appointment"]["id"])
