@@ -142,7 +142,7 @@ def cmd_dlq_list(args: argparse.Namespace) -> None:
 def cmd_dlq_redrive(args: argparse.Namespace) -> None:
     from appointment_api.operations import redrive
 
-    asyncio.run(redrive(load_settings(), args.limit))
+    asyncio.run(redrive(load_settings(), args.limit, decided_too=args.all))
 
 
 def _configure_logging() -> None:
@@ -201,17 +201,40 @@ def build_parser() -> argparse.ArgumentParser:
     dlq = commands.add_parser(
         "dlq",
         help="Inspect or redrive dead letters.",
-        description="Inspect or redrive dead letters.",
+        description="Inspect or redrive dead letters. The worker archives each dead letter "
+        "in the database and rejects its request with PROCESSING_FAILED.",
     )
     dlq_commands = dlq.add_subparsers(dest="dlq_command", required=True, metavar="ACTION")
-    for name, handler, text in (
-        ("list", cmd_dlq_list, "Show dead letters without removing them."),
-        ("redrive", cmd_dlq_redrive, "Send dead letters back to the queue."),
-    ):
-        action = dlq_commands.add_parser(name, help=text, description=text)
-        action.add_argument("--limit", type=int, default=10, help="at most this many (default 10)")
-        action.set_defaults(handler=handler)
+    listing = dlq_commands.add_parser(
+        "list",
+        help="Show the archived dead letters, newest first, and those still in the queue.",
+        description="Show the archived dead letters, newest first, and those still waiting "
+        "in the dead-letter queue (left in place).",
+    )
+    listing.add_argument("--limit", type=_positive, default=20, help="at most this many (20)")
+    listing.set_defaults(handler=cmd_dlq_list)
+    redriving = dlq_commands.add_parser(
+        "redrive",
+        help="Queue archived dead letters again, oldest first, through the outbox.",
+        description="Queue archived dead letters again, oldest first, through the outbox, "
+        "and mark them redriven. Only those whose appointment is still PENDING, unless "
+        "--all. Unreadable letters are never sent back.",
+    )
+    redriving.add_argument("--limit", type=_positive, default=10, help="at most this many (10)")
+    redriving.add_argument(
+        "--all",
+        action="store_true",
+        help="also letters whose appointment is already decided (the worker acknowledges them)",
+    )
+    redriving.set_defaults(handler=cmd_dlq_redrive)
     return parser
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {number}")
+    return number
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -1,11 +1,23 @@
-"""Operator commands on the queues: create them, look at dead letters, send them back."""
+"""Operator commands: create the queues; look at dead letters and send them back."""
 
 import sys
+from datetime import UTC, datetime
 
 from infra.config import Settings
-from infra.queue.dead_letters import list_dead_letters, redrive_dead_letters
+from infra.db.dead_letter_archive import (
+    ArchivedLetter,
+    archive_counts,
+    archived_letters,
+    redrive_archived,
+)
+from infra.db.engine import create_engine
+from infra.db.write_lock import WriteLock
+from infra.queue.dead_letters import DeadLetter, list_dead_letters
 from infra.queue.sqs_admin import create_queues
 from infra.queue.sqs_client import SqsEndpoint, sqs_client
+from worker.ports import QueueUnavailable
+
+BODY_SHOWN_CHARS = 200
 
 
 def _urls(settings: Settings) -> tuple[str, str]:
@@ -37,22 +49,74 @@ async def create(settings: Settings) -> None:
 
 
 async def show_dead_letters(settings: Settings, limit: int) -> None:
+    """The archive (newest first), then whatever still waits in the dead-letter queue."""
+    engine = create_engine(settings.database_url, pool_size=1)
+    try:
+        letters = await archived_letters(engine, limit=limit)
+        counts = await archive_counts(engine)
+    finally:
+        await engine.dispose()
+    for letter in letters:
+        print(_archived_line(letter))
+    print(
+        f"{len(letters)} of {counts.total} archived dead letter(s) shown, "
+        f"{counts.not_redriven} not redriven"
+    )
+    if not settings.sqs_queue_url:
+        # The in-process queue lives in the `dev`/`serve` process, which archives its letters.
+        return
+    try:
+        waiting = await _waiting(settings, limit)
+    except QueueUnavailable as error:
+        print(f"dead-letter queue unavailable: {error}", file=sys.stderr)
+        raise SystemExit(1) from None
+    for waiting_letter in waiting:
+        print(_waiting_line(waiting_letter))
+    print(f"{len(waiting)} dead letter(s) waiting in the dead-letter queue, not yet archived")
+
+
+async def _waiting(settings: Settings, limit: int) -> list[DeadLetter]:
     from appointment_api.worker_runtime import open_queue
 
     async with open_queue(settings) as (_, dead_letters):
-        letters = await list_dead_letters(dead_letters, limit)
-    for letter in letters:
-        request_id = letter.attributes.get("request_id", "-")
-        print(
-            f"{letter.message_id}  group={letter.group}  request_id={request_id}  "
-            f"received={letter.receive_count}  {letter.body}"
+        return await list_dead_letters(dead_letters, limit)
+
+
+def _archived_line(letter: ArchivedLetter) -> str:
+    redriven = letter.redriven_at.isoformat() if letter.redriven_at else "-"
+    return (
+        f"{letter.first_seen_at.isoformat()}  {letter.message_id}  "
+        f"appointment={letter.appointment_id or '-'} ({letter.appointment_status or '-'})  "
+        f"request_id={letter.request_id or '-'}  group={letter.group or '-'}  "
+        f"received={letter.receive_count}  redriven={redriven}  reason={letter.reason}\n"
+        f"    {_shortened(letter.body)}"
+    )
+
+
+def _waiting_line(letter: DeadLetter) -> str:
+    request_id = letter.attributes.get("request_id", "-")
+    return (
+        f"waiting  {letter.message_id}  group={letter.group}  request_id={request_id}  "
+        f"received={letter.receive_count}\n    {_shortened(letter.body)}"
+    )
+
+
+def _shortened(body: str) -> str:
+    return body if len(body) <= BODY_SHOWN_CHARS else body[:BODY_SHOWN_CHARS] + "..."
+
+
+async def redrive(settings: Settings, limit: int, *, decided_too: bool) -> None:
+    engine = create_engine(settings.database_url, pool_size=1)
+    try:
+        letters = await redrive_archived(
+            engine,
+            WriteLock.for_dialect(engine.dialect.name),
+            limit=limit,
+            decided_too=decided_too,
+            now=datetime.now(UTC),
         )
-    print(f"{len(letters)} dead letter(s) shown")
-
-
-async def redrive(settings: Settings, limit: int) -> None:
-    from appointment_api.worker_runtime import open_queue
-
-    async with open_queue(settings) as (queue, dead_letters):
-        moved = await redrive_dead_letters(dead_letters, queue, limit)
-    print(f"{moved} dead letter(s) sent back to the queue")
+    finally:
+        await engine.dispose()
+    for letter in letters:
+        print(f"redriven  {letter.message_id}  appointment={letter.appointment_id}")
+    print(f"{len(letters)} dead letter(s) queued again through the outbox")

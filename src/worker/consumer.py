@@ -7,10 +7,21 @@ from collections.abc import Callable
 from datetime import datetime
 from uuid import UUID
 
-from domain.appointments import Appointment, StatusEvent
+from worker import outcomes
 from worker.backoff import full_jitter
 from worker.messages import REQUEST_ID_ATTRIBUTE, UnreadableMessage, read_command
-from worker.ports import Decisions, MessageQueue, QueueUnavailable, ReceivedMessage, StatusEvents
+from worker.outage import DatabaseOutage
+from worker.ports import (
+    DatabaseUnavailable,
+    Decision,
+    DecisionObserver,
+    Decisions,
+    MessageQueue,
+    QueueUnavailable,
+    ReceivedMessage,
+    StatusEvents,
+)
+from worker.waiting import pause, unless_stopped
 
 log = logging.getLogger("appointment_api.worker")
 
@@ -22,7 +33,9 @@ class Consumer:
         decisions: Decisions,
         events: StatusEvents,
         clock: Callable[[], datetime],
+        outage: DatabaseOutage,
         *,
+        observer: DecisionObserver | None = None,
         concurrency: int = 2,
         visibility_timeout: float = 30,
         wait_seconds: float = 20,
@@ -34,6 +47,8 @@ class Consumer:
         self._decisions = decisions
         self._events = events
         self._clock = clock
+        self._outage = outage
+        self._observer = observer or outcomes.Unobserved()
         self._concurrency = concurrency
         self._visibility = visibility_timeout
         self._wait = wait_seconds
@@ -47,26 +62,22 @@ class Consumer:
 
     async def _receive_loop(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
-            receiving = asyncio.ensure_future(
-                self._queue.receive(
-                    max_messages=10, wait_seconds=self._wait, visibility_timeout=self._visibility
-                )
-            )
-            stopping = asyncio.ensure_future(stop.wait())
-            await asyncio.wait({receiving, stopping}, return_when=asyncio.FIRST_COMPLETED)
-            stopping.cancel()
-            if not receiving.done():
-                # Nothing was handed to us yet; a message received by the cancelled call
-                # simply becomes visible again after its timeout.
-                receiving.cancel()
+            if self._outage.ongoing and not await self._outage.wait_until_over(stop):
                 break
+            receiving = self._queue.receive(
+                max_messages=10, wait_seconds=self._wait, visibility_timeout=self._visibility
+            )
             try:
-                messages = receiving.result()
+                # A message received by a call cut short by the stop simply becomes
+                # visible again after its timeout.
+                received, messages = await unless_stopped(receiving, stop)
             except QueueUnavailable as error:
                 log.warning("queue unavailable: %s", error)
-                await _pause(stop, 1.0)
+                await pause(stop, 1.0)
                 continue
-            for message in messages:
+            if not received:
+                break
+            for message in messages or []:
                 await self.handle(message)
 
     async def handle(self, message: ReceivedMessage) -> None:
@@ -79,12 +90,21 @@ class Consumer:
                 error,
                 extra={"message_id": message.message_id, "receive_count": message.receive_count},
             )
+            self._observer.handled(outcomes.UNREADABLE)
             await self._retry_later(message)
+            return
+        if self._outage.ongoing:
+            # Received before the outage was seen: it cannot be decided now.
+            await self._put_back(message)
             return
         try:
             decision = await self._decisions.decide(
                 command.appointment_id, at=self._clock(), request_id=command.request_id
             )
+        except DatabaseUnavailable as error:
+            self._outage.begin(error)
+            await self._put_back(message)
+            return
         except Exception:
             log.exception(
                 "decision failed",
@@ -94,6 +114,7 @@ class Consumer:
             return
         if decision is None:
             log.info("already decided, acknowledged", extra={"request_id": request_id})
+            self._observer.handled(outcomes.ALREADY_DECIDED)
         else:
             log.info(
                 "decided %s",
@@ -104,25 +125,36 @@ class Consumer:
                     "reason": decision.event.reason,
                 },
             )
-            await self._publish(decision.appointment, decision.event)
+            self._observed(decision)
+            await self._publish(decision)
         await self._delete(message)
 
     async def _after_failure(
         self, message: ReceivedMessage, appointment_id: UUID, request_id: str | None
     ) -> None:
+        decision = None
         if message.receive_count >= self._queue.max_receive_count:
             # The last delivery: no appointment may stay PENDING forever.
             try:
                 decision = await self._decisions.reject_failed(
                     appointment_id, at=self._clock(), request_id=request_id
                 )
+            except DatabaseUnavailable as error:
+                # The dead-letter sweeper rejects it once the database is back.
+                self._outage.begin(error)
             except Exception:
                 log.exception(
                     "could not record PROCESSING_FAILED", extra={"request_id": request_id}
                 )
-            else:
-                if decision is not None:
-                    await self._publish(decision.appointment, decision.event)
+        if decision is None:
+            self._observer.handled(outcomes.RETRIED)
+        else:
+            self._observed(decision)
+            await self._publish(decision)
+        await self._retry_later(message)
+
+    async def _put_back(self, message: ReceivedMessage) -> None:
+        self._observer.handled(outcomes.RETRIED)
         await self._retry_later(message)
 
     async def _retry_later(self, message: ReceivedMessage) -> None:
@@ -141,16 +173,14 @@ class Consumer:
             # The decision is committed; a redelivery is acknowledged as already decided.
             log.warning("could not delete a handled message: %s", error)
 
-    async def _publish(self, appointment: Appointment, event: StatusEvent) -> None:
+    def _observed(self, decision: Decision) -> None:
+        self._observer.handled(
+            outcomes.decided(decision), outcomes.since_requested(decision, self._clock())
+        )
+
+    async def _publish(self, decision: Decision) -> None:
         try:
-            await self._events.publish(appointment, event)
+            await self._events.publish(decision.appointment, decision.event)
         except Exception:
             # The database holds the truth; subscribers converge when they resubscribe.
             log.exception("could not publish a status event")
-
-
-async def _pause(stop: asyncio.Event, seconds: float) -> None:
-    try:
-        await asyncio.wait_for(stop.wait(), timeout=seconds)
-    except TimeoutError:
-        return

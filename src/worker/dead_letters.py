@@ -1,68 +1,164 @@
-"""No appointment stays PENDING forever: whatever reached the dead-letter queue is rejected
-with PROCESSING_FAILED. The message stays there for operators to inspect or redrive."""
+"""The dead-letter sweeper: every dead letter is archived for operators, and its request
+rejected with PROCESSING_FAILED (no appointment stays PENDING forever), in one
+transaction; only then is the letter deleted from the dead-letter queue.
+
+Nothing is hidden for long: a letter is out of sight only while it is being archived,
+so operators always find it in the queue or in the archive, and a FIFO group's later
+letters are never held back behind it.
+"""
 
 import asyncio
 import logging
-from collections.abc import Callable
+import random
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from worker.messages import UnreadableMessage, read_command
-from worker.ports import DeadLetterQueue, Decisions, QueueUnavailable, StatusEvents
+from worker import outcomes
+from worker.backoff import Backoff
+from worker.messages import REQUEST_ID_ATTRIBUTE, UnreadableMessage, read_command
+from worker.ports import (
+    DatabaseUnavailable,
+    DeadLetterArchive,
+    DeadLetterQueue,
+    DeadLetterRecord,
+    Decision,
+    DecisionObserver,
+    QueueUnavailable,
+    ReceivedMessage,
+    StatusEvents,
+)
+from worker.waiting import pause, unless_stopped
 
 log = logging.getLogger("appointment_api.dead_letters")
-# Long enough that a sweep does not see the same dead letter again and again.
-HIDE_SECONDS = 3600.0
+# Long enough to archive a batch; should this process die meanwhile, the letters
+# come back on their own after it.
+HOLD_SECONDS = 30.0
 
 
 class DeadLetterSweeper:
     def __init__(
         self,
         dead_letters: DeadLetterQueue,
-        decisions: Decisions,
+        archive: DeadLetterArchive,
         events: StatusEvents,
         clock: Callable[[], datetime],
         *,
-        interval_seconds: float = 15.0,
+        observer: DecisionObserver | None = None,
+        wait_seconds: float = 20.0,
+        retry_base: float = 1.0,
+        retry_cap: float = 30.0,
+        rng: random.Random | None = None,
     ) -> None:
         self._dead_letters = dead_letters
-        self._decisions = decisions
+        self._archive = archive
         self._events = events
         self._clock = clock
-        self._interval = interval_seconds
+        self._observer = observer or outcomes.Unobserved()
+        self._wait = wait_seconds
+        self._backoff = Backoff(base=retry_base, cap=retry_cap, rng=rng)
 
-    async def sweep_once(self) -> int:
-        """Reject the PENDING appointments of the dead letters in view; how many."""
-        rejected = 0
+    async def sweep_once(self, *, wait_seconds: float = 0) -> int:
+        """Archive the dead letters in view (up to ten); how many."""
         letters = await self._dead_letters.receive(
-            max_messages=10, wait_seconds=0, visibility_timeout=HIDE_SECONDS
+            max_messages=10, wait_seconds=wait_seconds, visibility_timeout=HOLD_SECONDS
         )
-        for letter in letters:
-            try:
-                command = read_command(letter.body)
-            except UnreadableMessage:
-                continue
-            decision = await self._decisions.reject_failed(
-                command.appointment_id, at=self._clock(), request_id=command.request_id
-            )
-            if decision is not None:
-                rejected += 1
-                log.warning(
-                    "dead-lettered request rejected with PROCESSING_FAILED",
-                    extra={
-                        "request_id": command.request_id,
-                        "appointment_id": str(command.appointment_id),
-                    },
-                )
-                await self._events.publish(decision.appointment, decision.event)
-        return rejected
+        await self._archive_all(letters)
+        return len(letters)
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
+            receiving = self._dead_letters.receive(
+                max_messages=10, wait_seconds=self._wait, visibility_timeout=HOLD_SECONDS
+            )
             try:
-                await self.sweep_once()
+                received, letters = await unless_stopped(receiving, stop)
+                if not received:
+                    break
+                await self._archive_all(letters or [])
             except QueueUnavailable as error:
                 log.warning("dead-letter queue unavailable: %s", error)
+                await pause(stop, 1.0)
+            except DatabaseUnavailable as error:
+                delay = self._backoff.next_delay()
+                log.warning("database unavailable, dead letters wait %.1f s: %s", delay, error)
+                await pause(stop, delay)
+            else:
+                if self._backoff.failures:
+                    log.info("database reachable again, dead letters archived again")
+                self._backoff.reset()
+
+    async def _archive_all(self, letters: Sequence[ReceivedMessage]) -> None:
+        for index, letter in enumerate(letters):
             try:
-                await asyncio.wait_for(stop.wait(), timeout=self._interval)
-            except TimeoutError:
-                continue
+                await self._keep(letter)
+            except DatabaseUnavailable:
+                # In view again at once, for operators and the next sweep.
+                await self._show(letters[index:])
+                raise
+
+    async def _keep(self, letter: ReceivedMessage) -> None:
+        record = archived(letter)
+        decision = await self._archive.keep(record, at=self._clock())
+        log.warning(
+            "dead letter archived",
+            extra={
+                "message_id": letter.message_id,
+                "request_id": record.request_id,
+                "appointment_id": str(record.appointment_id) if record.appointment_id else None,
+                "receive_count": letter.receive_count,
+            },
+        )
+        self._observer.handled(
+            outcomes.DEAD_LETTERED, outcomes.since_requested(decision, self._clock())
+        )
+        if decision is not None:
+            log.warning(
+                "dead-lettered request rejected with PROCESSING_FAILED",
+                extra={
+                    "request_id": record.request_id,
+                    "appointment_id": str(decision.appointment.id),
+                },
+            )
+            await self._publish(decision)
+        try:
+            await self._dead_letters.delete(letter)
+        except QueueUnavailable as error:
+            # It comes back after its hold, and archiving it again changes nothing.
+            log.warning("could not delete an archived dead letter: %s", error)
+
+    async def _show(self, letters: Sequence[ReceivedMessage]) -> None:
+        for letter in letters:
+            try:
+                await self._dead_letters.hide(letter, 0)
+            except QueueUnavailable as error:
+                log.warning("could not put a dead letter back in view: %s", error)
+
+    async def _publish(self, decision: Decision) -> None:
+        try:
+            await self._events.publish(decision.appointment, decision.event)
+        except Exception:
+            # The database holds the truth; subscribers converge when they resubscribe.
+            log.exception("could not publish a status event")
+
+
+def archived(letter: ReceivedMessage) -> DeadLetterRecord:
+    """The record of a letter: what it asked for when that can be read, and why it is here."""
+    request_id = letter.attributes.get(REQUEST_ID_ATTRIBUTE)
+    try:
+        command = read_command(letter.body)
+    except UnreadableMessage as error:
+        appointment_id, reason = None, f"unreadable: {error}"
+    else:
+        appointment_id = command.appointment_id
+        request_id = request_id or command.request_id
+        reason = "retries exhausted"
+    return DeadLetterRecord(
+        message_id=letter.message_id,
+        group=letter.group,
+        body=letter.body,
+        attributes=dict(letter.attributes),
+        request_id=request_id,
+        receive_count=letter.receive_count,
+        appointment_id=appointment_id,
+        reason=reason,
+    )

@@ -1,4 +1,4 @@
-"""What the relay and the consumer need from a message queue."""
+"""What the relay, the consumer and the dead-letter sweeper need from the world outside."""
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -11,6 +11,13 @@ from domain.appointments import Appointment, StatusEvent
 
 class QueueUnavailable(Exception):
     """The queue could not be reached or refused the call; worth retrying later."""
+
+
+class DatabaseUnavailable(Exception):
+    """The database could not be reached or dropped the connection; worth retrying later.
+
+    Only outages are reported this way: a mistake in a query still raises its own error.
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +76,7 @@ class DeadLetterQueue(Protocol):
     async def delete(self, message: ReceivedMessage) -> None: ...
 
     async def hide(self, message: ReceivedMessage, seconds: float) -> None:
-        """Keep a dead letter out of sight for a while without deleting it."""
+        """Keep a dead letter out of sight for a while without deleting it (0: show it now)."""
         ...
 
     async def count(self) -> int: ...
@@ -126,3 +133,36 @@ class Decisions(Protocol):
 
 class StatusEvents(Protocol):
     async def publish(self, appointment: Appointment, event: StatusEvent) -> None: ...
+
+
+class DatabaseProbe(Protocol):
+    async def check(self) -> None:
+        """Return once the database answers; ``DatabaseUnavailable`` while it does not."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetterRecord:
+    """A dead letter as it is archived; ``appointment_id`` when its body could be read."""
+
+    message_id: str
+    group: str | None
+    body: str
+    attributes: Mapping[str, str]
+    request_id: str | None
+    receive_count: int
+    appointment_id: UUID | None
+    reason: str
+
+
+class DeadLetterArchive(Protocol):
+    async def keep(self, letter: DeadLetterRecord, *, at: datetime) -> Decision | None:
+        """In one transaction: record the letter (once per message id) and reject its
+        appointment with PROCESSING_FAILED when it is still PENDING; that rejection, if any."""
+        ...
+
+
+class DecisionObserver(Protocol):
+    """Told what became of each message; ``since_requested_seconds`` when a request was decided."""
+
+    def handled(self, outcome: str, since_requested_seconds: float | None = None) -> None: ...

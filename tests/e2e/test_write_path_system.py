@@ -20,6 +20,7 @@ import httpx
 from sqlalchemy import text
 from stack import Client, Database, Stack, appointment_uuid, eventually
 
+from infra.queue.depths import QueueDepth
 from resolvers.node_ids import from_global_id, to_global_id
 from support.services import SqsServer
 
@@ -333,6 +334,15 @@ async def test_requests_made_while_sqs_is_down_are_all_decided_after_it_returns(
         assert len(stack.workers) == 2
 
 
+async def _archived_and_queues(
+    stack: Stack, database: Database
+) -> tuple[list[dict[str, Any]], QueueDepth, QueueDepth]:
+    archive = await database.rows(
+        "SELECT appointment_id::text AS appointment_id, reason FROM dead_letters ORDER BY id"
+    )
+    return (archive, *await stack.depths())
+
+
 async def _outbox(database: Database) -> list[dict[str, Any]]:
     return await database.rows("SELECT id, attempts, dispatched_at FROM outbox ORDER BY id")
 
@@ -366,13 +376,17 @@ async def test_a_poison_message_is_dead_lettered_and_its_request_rejected_proces
 
         [worker] = stack.start_workers(1, SQS_MAX_RECEIVE_COUNT=max_receives)
         await all_decided(database, [doomed_id, fine_id])
-        await eventually(
-            stack.depths,
-            what="the queue empty and both poison messages dead-lettered",
+        # Both dead-lettered, then archived by the worker and deleted from the DLQ.
+        archive, _, _ = await eventually(
+            lambda: _archived_and_queues(stack, database),
+            what="both poison messages archived and both queues empty",
             within=DECIDED_WITHIN_SECONDS,
-            done=lambda d: (
-                (d[0].visible, d[0].in_flight, d[1].visible + d[1].in_flight) == (0, 0, 2)
+            done=lambda seen: (
+                len(seen[0]) == 2 and seen[1] == seen[2] == QueueDepth(visible=0, in_flight=0)
             ),
+        )
+        assert sorted((row["appointment_id"] or "-", row["reason"][:11]) for row in archive) == (
+            sorted([(doomed_id, "retries exh"), ("-", "unreadable:")])
         )
 
         statuses = await database.statuses([doomed_id, fine_id])

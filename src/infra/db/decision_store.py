@@ -13,6 +13,7 @@ from domain.appointments import Appointment, AppointmentStatus, RejectionReason,
 from domain.rules import BookingPolicy, decide
 from domain.schedule import Interval
 from infra.db.appointment_store import is_exclusion_violation, update_if_current
+from infra.db.outages import unavailable_on_outage
 from infra.db.rows import appointment_from_row, event_to_row, psychologist_from_row
 from infra.db.tables import appointment_events, appointments, patients, psychologists
 from infra.db.write_lock import WriteLock
@@ -27,6 +28,12 @@ class SqlDecisions:
 
     async def decide(
         self, appointment_id: UUID, *, at: datetime, request_id: str | None
+    ) -> Decision | None:
+        with unavailable_on_outage():
+            return await self._decide(appointment_id, at, request_id)
+
+    async def _decide(
+        self, appointment_id: UUID, at: datetime, request_id: str | None
     ) -> Decision | None:
         try:
             async with self._lock, self._engine.begin() as connection:
@@ -48,18 +55,16 @@ class SqlDecisions:
     async def reject_failed(
         self, appointment_id: UUID, *, at: datetime, request_id: str | None
     ) -> Decision | None:
-        return await self._reject(appointment_id, RejectionReason.PROCESSING_FAILED, at, request_id)
+        with unavailable_on_outage():
+            return await self._reject(
+                appointment_id, RejectionReason.PROCESSING_FAILED, at, request_id
+            )
 
     async def _reject(
         self, appointment_id: UUID, reason: RejectionReason, at: datetime, request_id: str | None
     ) -> Decision | None:
         async with self._lock, self._engine.begin() as connection:
-            current = await _pending(connection, appointment_id)
-            if current is None:
-                return None
-            return await _record(
-                connection, current, AppointmentStatus.REJECTED, reason.value, at, request_id
-            )
+            return await reject_if_pending(connection, appointment_id, reason, at, request_id)
 
     async def _verdict(
         self, connection: AsyncConnection, current: Appointment, at: datetime
@@ -90,6 +95,22 @@ class SqlDecisions:
                 connection, appointments.c.patient_id == current.patient_id, around, current.id
             ),
         )
+
+
+async def reject_if_pending(
+    connection: AsyncConnection,
+    appointment_id: UUID,
+    reason: RejectionReason,
+    at: datetime,
+    request_id: str | None,
+) -> Decision | None:
+    """Within the caller's transaction: REJECTED with ``reason`` when still PENDING."""
+    current = await _pending(connection, appointment_id)
+    if current is None:
+        return None
+    return await _record(
+        connection, current, AppointmentStatus.REJECTED, reason.value, at, request_id
+    )
 
 
 async def _pending(connection: AsyncConnection, appointment_id: UUID) -> Appointment | None:

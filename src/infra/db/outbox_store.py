@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from infra.db.outages import unavailable_on_outage
 from infra.db.tables import outbox
 from infra.db.write_lock import WriteLock
 from worker.ports import PendingMessage, QueueUnavailable
@@ -30,6 +31,15 @@ class SqlOutbox:
         self,
         send: Callable[[Sequence[PendingMessage]], Awaitable[None]],
         *,
+        limit: int,
+        now: datetime,
+    ) -> int:
+        with unavailable_on_outage():
+            return await self._relay_batch(send, limit, now)
+
+    async def _relay_batch(
+        self,
+        send: Callable[[Sequence[PendingMessage]], Awaitable[None]],
         limit: int,
         now: datetime,
     ) -> int:

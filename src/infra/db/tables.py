@@ -156,3 +156,28 @@ outbox = Table(
         sqlite_where=text("dispatched_at IS NULL"),
     ),
 )
+
+# Every letter the dead-letter queue gave up on, kept for operators (``dlq list``) until
+# they send it back (``dlq redrive``). No foreign key: a letter may name an appointment
+# that does not exist, and it must be kept all the same.
+dead_letters = Table(
+    "dead_letters",
+    metadata,
+    Column("id", Serial, primary_key=True, autoincrement=True),
+    Column("message_id", String(128), nullable=False, unique=True),
+    Column("message_group", String(128)),
+    Column("body", Text, nullable=False),
+    Column("attributes", JsonDocument, nullable=False),
+    Column("request_id", Text),
+    Column("receive_count", Integer, nullable=False),
+    Column("appointment_id", Uuid),
+    Column("reason", Text, nullable=False),
+    Column("first_seen_at", UtcDateTime, nullable=False),
+    Column("redriven_at", UtcDateTime),
+    Index(
+        "ix_dead_letters_not_redriven",
+        "id",
+        postgresql_where=text("redriven_at IS NULL"),
+        sqlite_where=text("redriven_at IS NULL"),
+    ),
+)

@@ -1,0 +1,33 @@
+"""What became of a message, in the words the DecisionObserver port hears."""
+
+from datetime import datetime
+
+from domain.appointments import AppointmentStatus
+from worker.ports import Decision
+
+ALREADY_DECIDED = "already_decided"
+RETRIED = "retried"
+DEAD_LETTERED = "dead_lettered"
+UNREADABLE = "unreadable"
+
+
+def decided(decision: Decision) -> str:
+    """``confirmed`` or ``rejected:<reason>``."""
+    appointment = decision.appointment
+    if appointment.status is AppointmentStatus.CONFIRMED:
+        return "confirmed"
+    reason = appointment.rejection_reason.value if appointment.rejection_reason else "unknown"
+    return f"{appointment.status.value.lower()}:{reason}"
+
+
+def since_requested(decision: Decision | None, now: datetime) -> float | None:
+    if decision is None:
+        return None
+    return max(0.0, (now - decision.appointment.created_at).total_seconds())
+
+
+class Unobserved:
+    """A DecisionObserver for when nobody is counting (the embedded worker)."""
+
+    def handled(self, outcome: str, since_requested_seconds: float | None = None) -> None:
+        return None

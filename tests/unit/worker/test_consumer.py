@@ -1,0 +1,199 @@
+"""The consumer's handling of each message, and of a database outage, on the in-process
+queue with fakes of the other ports."""
+
+import asyncio
+import random
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+from worker_fakes import (
+    DECIDED_AT,
+    WAIT_SECONDS,
+    Outcomes,
+    Published,
+    ScriptedDecisions,
+    SpyQueue,
+    SwitchableProbe,
+    command,
+    decision,
+    pending,
+)
+
+from domain.appointments import AppointmentStatus, RejectionReason
+from infra.queue.depths import QueueDepth
+from infra.queue.memory_queue import InMemoryDeadLetterQueue, in_memory_queue
+from worker.backoff import Backoff
+from worker.consumer import Consumer
+from worker.outage import DatabaseOutage
+from worker.ports import DatabaseUnavailable, Decision, OutgoingMessage
+
+MAX_RECEIVES = 2
+TINY = 0.001  # backoff base: the pauses stay real but short
+
+
+def database_up() -> None:
+    return None
+
+
+@dataclass
+class Rig:
+    queue: SpyQueue
+    dead_letters: InMemoryDeadLetterQueue
+    outcomes: Outcomes
+    published: Published
+    probe: SwitchableProbe
+
+    def consumer(self, decisions: ScriptedDecisions) -> Consumer:
+        return Consumer(
+            self.queue,
+            decisions,
+            self.published,
+            lambda: DECIDED_AT,
+            DatabaseOutage(self.probe, Backoff(base=TINY, cap=TINY * 10)),
+            observer=self.outcomes,
+            concurrency=1,
+            wait_seconds=0.05,
+            retry_base=TINY,
+            retry_cap=TINY * 10,
+            rng=random.Random(7),
+        )
+
+    async def consume_until(
+        self, decisions: ScriptedDecisions, outcome: str, count: int = 1
+    ) -> None:
+        stop = asyncio.Event()
+        running = asyncio.create_task(self.consumer(decisions).run(stop))
+        try:
+            await self.outcomes.wait_for(outcome, count)
+        finally:
+            stop.set()
+            await asyncio.wait_for(running, WAIT_SECONDS)
+
+
+@pytest.fixture
+async def rig() -> AsyncIterator[Rig]:
+    async with in_memory_queue(max_receive_count=MAX_RECEIVES) as (queue, dead_letters):
+        yield Rig(
+            SpyQueue(queue), dead_letters, Outcomes(), Published(), SwitchableProbe(database_up)
+        )
+
+
+async def send(rig: Rig, message: OutgoingMessage) -> None:
+    await rig.queue.send_batch([message])
+
+
+def confirmed() -> tuple[ScriptedDecisions, Decision]:
+    appointment = pending()
+    done = decision(appointment, AppointmentStatus.CONFIRMED, None)
+    return ScriptedDecisions(appointment, [done]), done
+
+
+async def test_a_decision_is_observed_with_the_time_since_the_request_and_acknowledged(
+    rig: Rig,
+) -> None:
+    decisions, done = confirmed()
+    await send(rig, command(decisions.appointment.id))
+
+    await rig.consume_until(decisions, "confirmed")
+
+    assert rig.outcomes.seen == [("confirmed", 3.0)]
+    assert rig.published.events == [done.event]
+    assert await rig.queue.depth() == QueueDepth(visible=0, in_flight=0)
+
+
+async def test_a_rejection_is_observed_with_its_reason(rig: Rig) -> None:
+    appointment = pending()
+    rejected = decision(appointment, AppointmentStatus.REJECTED, RejectionReason.SLOT_TAKEN.value)
+    await send(rig, command(appointment.id))
+
+    await rig.consume_until(ScriptedDecisions(appointment, [rejected]), "rejected:SLOT_TAKEN")
+
+    assert rig.outcomes.names == ["rejected:SLOT_TAKEN"]
+
+
+async def test_an_already_decided_request_is_observed_and_acknowledged(rig: Rig) -> None:
+    appointment = pending()
+    await send(rig, command(appointment.id))
+
+    await rig.consume_until(ScriptedDecisions(appointment, [None]), "already_decided")
+
+    assert rig.outcomes.seen == [("already_decided", None)]
+    assert rig.published.events == []
+    assert await rig.queue.depth() == QueueDepth(visible=0, in_flight=0)
+
+
+async def test_an_unreadable_message_is_observed_each_time_until_it_is_dead_lettered(
+    rig: Rig,
+) -> None:
+    await rig.queue.send_batch(
+        [OutgoingMessage(deduplication_id="junk", group="psychologist-1", body="{not json")]
+    )
+    decisions, _ = confirmed()
+
+    await rig.consume_until(decisions, "unreadable", MAX_RECEIVES)
+    # The queue moves a message on the first receive after its last retry delay.
+    assert await rig.queue.receive(max_messages=10, wait_seconds=0.5, visibility_timeout=1) == []
+
+    assert await rig.dead_letters.count() == 1
+    assert rig.outcomes.names == ["unreadable"] * MAX_RECEIVES
+    assert decisions.script, "no decision was attempted"
+
+
+async def test_a_failing_decision_is_retried_then_rejected_processing_failed_on_the_last_try(
+    rig: Rig,
+) -> None:
+    appointment = pending()
+    mistake = RuntimeError("a bug in the decision")
+    decisions = ScriptedDecisions(appointment, [mistake, mistake])
+    await send(rig, command(appointment.id))
+
+    await rig.consume_until(decisions, "rejected:PROCESSING_FAILED")
+
+    assert rig.outcomes.seen == [("retried", None), ("rejected:PROCESSING_FAILED", 3.0)]
+    assert decisions.rejections == [appointment.id]
+    assert [m.receive_count for m in rig.queue.received] == [1, 2]
+
+
+async def test_during_an_outage_the_message_is_put_back_and_nothing_received_until_a_probe_answers(
+    rig: Rig,
+) -> None:
+    appointment = pending()
+    done = decision(appointment, AppointmentStatus.CONFIRMED, None)
+    decisions = ScriptedDecisions(appointment, [DatabaseUnavailable("connection refused"), done])
+    down_for = 3
+
+    def database_back_after_three_checks() -> None:
+        if rig.probe.checks <= down_for:
+            raise DatabaseUnavailable("connection refused")
+
+    rig.probe.answer = database_back_after_three_checks
+    await send(rig, command(appointment.id))
+
+    await rig.consume_until(decisions, "confirmed")
+
+    assert rig.outcomes.names == ["retried", "confirmed"]
+    assert rig.probe.checks == down_for + 1
+    # Received once before the outage and once after it: the failed probes cost no receive.
+    assert [m.receive_count for m in rig.queue.received] == [1, 2]
+    assert decisions.rejections == []
+
+
+async def test_a_worker_told_to_stop_during_an_outage_stops(rig: Rig) -> None:
+    appointment = pending()
+    decisions = ScriptedDecisions(appointment, [DatabaseUnavailable("connection refused")])
+
+    def database_down() -> None:
+        raise DatabaseUnavailable("connection refused")
+
+    rig.probe.answer = database_down
+    await send(rig, command(appointment.id))
+    stop = asyncio.Event()
+    running = asyncio.create_task(rig.consumer(decisions).run(stop))
+
+    await rig.probe.wait_for_checks(2)
+    stop.set()
+    await asyncio.wait_for(running, WAIT_SECONDS)
+
+    assert rig.outcomes.names == ["retried"]
+    assert len(rig.queue.received) == 1
