@@ -83,9 +83,10 @@ status history (appointment_events) is left empty: none of these queries reads i
 **Servers.** API: `appointment-api serve`, one uvicorn process, as shipped (admin
 token, so no row scoping). Floor: `bench/floor_app.py` (Starlette + asyncpg + orjson,
 one SQL statement with joins, row-value keyset bound, no GraphQL parsing, no token check)
-under one uvicorn process with the same options. Before measuring, each case's answer
-from the floor was checked equal to the API's, and the deep page's first row checked to
-be row {run.depth + 1:,}.
+under one uvicorn process with the same options. Before measuring, each case's `data`
+from the floor was checked equal to the API's (the API may add `extensions`, such as
+the query's cost, which the floor does not: see the answer sizes), and the deep page's
+first row checked to be row {run.depth + 1:,}.
 
 **Load.** wrk, {run.threads} threads, {run.connections} connections (keep-alive), the
 same POST body to both servers; per case {run.warmup_seconds:g} s of warm-up, then

@@ -72,13 +72,13 @@ def start_servers(stack: ExitStack, url: str, workdir: Path) -> tuple[list[HttpS
 def check_answers(
     cases: list[Case], servers: list[HttpServer], token: str
 ) -> dict[str, dict[str, int]]:
-    """Answer sizes by case and server, once every case's answers are equal."""
+    """Answer sizes by case and server, once every case's answers hold the same data."""
     api_url, floor_url = (f"{server.base_url}/graphql" for server in servers)
     sizes = {}
     for case in cases:
         sizes[case.name] = verify.same_answers(case, api_url, floor_url, token)
         verify.starts_where_expected(case, api_url, token)
-    say("the floor's answers equal the API's")
+    say("the floor's data equal the API's")
     return sizes
 
 

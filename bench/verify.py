@@ -28,16 +28,25 @@ def edges_of(answer: Any) -> list[Any]:
     return edges
 
 
+def first_difference(a: bytes, b: bytes) -> int:
+    return next(
+        (i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b))
+    )
+
+
 def same_answers(case: Case, api_url: str, floor_url: str, token: str) -> dict[str, int]:
-    """Each server's answer size in bytes, once the answers match; raises otherwise."""
+    """Each server's answer size in bytes, once the answers' data match; raises otherwise."""
     api_raw, floor_raw = post(api_url, case.body, token), post(floor_url, case.body, token)
     api, floor = orjson.loads(api_raw), orjson.loads(floor_raw)
     if "errors" in api or len(edges_of(api)) != PAGE_SIZE:
         raise BenchError(f"{case.name}: the API did not answer a full page:\n{api_raw[:2000]!r}")
-    if api != floor:
+    # The API may add "extensions" (e.g. the query's cost); the data must be the same.
+    if api["data"] != floor["data"]:
+        at = first_difference(api_raw, floor_raw)
         raise BenchError(
-            f"{case.name}: the floor's JSON differs from the API's:\n"
-            f"API:   {api_raw[:1500]!r}\nfloor: {floor_raw[:1500]!r}"
+            f"{case.name}: the floor's JSON differs from the API's at byte {at}:\n"
+            f"API:   {api_raw[max(0, at - 300) : at + 300]!r}\n"
+            f"floor: {floor_raw[max(0, at - 300) : at + 300]!r}"
         )
     return {"API": len(api_raw), "floor": len(floor_raw)}
 
