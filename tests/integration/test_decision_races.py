@@ -5,12 +5,15 @@ import asyncio
 from collections import Counter
 from datetime import timedelta
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from builders import NOW, a_patient, a_psychologist, an_appointment
 from domain.appointments import AppointmentStatus
 from domain.rules import BookingPolicy
 from infra.db.decision_store import SqlDecisions
+from infra.db.rows import appointment_to_row
+from infra.db.tables import appointments
 from infra.db.write_lock import WriteLock
 from storage import save_appointments, save_people
 
@@ -74,3 +77,29 @@ async def test_many_patients_for_one_slot_at_once_confirm_exactly_one(engine: As
         (AppointmentStatus.CONFIRMED, None): 1,
         (AppointmentStatus.REJECTED, "SLOT_TAKEN"): len(wanted) - 1,
     }
+
+
+async def test_a_decision_does_not_wait_for_a_booking_in_progress_for_the_same_people(
+    engine: AsyncEngine,
+) -> None:
+    # A booking's insert holds KEY SHARE locks on the patient's and the psychologist's rows
+    # (its foreign keys) until it commits; a decision taking FOR UPDATE on those rows would
+    # wait for it, and with the booking then needing another row the decision holds, the
+    # two deadlock.
+    psychologist, patient = a_psychologist(), a_patient()
+    await save_people(engine, [psychologist], [patient])
+    decided_now = an_appointment(psychologist, patient)
+    booked_meanwhile = an_appointment(
+        psychologist, patient, scheduled_at=decided_now.scheduled_at + timedelta(days=1)
+    )
+    await save_appointments(engine, [decided_now])
+
+    async with engine.connect() as booking:
+        transaction = await booking.begin()
+        await booking.execute(insert(appointments), [appointment_to_row(booked_meanwhile)])
+        async with asyncio.timeout(10):
+            result = await decisions(engine).decide(decided_now.id, at=NOW, request_id=None)
+        await transaction.rollback()
+
+    assert result is not None
+    assert result.appointment.status is AppointmentStatus.CONFIRMED

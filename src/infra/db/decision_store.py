@@ -72,10 +72,13 @@ class SqlDecisions:
         # Locking the psychologist's row serialises every decision on their schedule, and the
         # patient's row every decision for that patient, which another psychologist's message
         # group may bring at the same moment. Always in this order, so no two wait on each other.
+        # FOR NO KEY UPDATE, not FOR UPDATE: a booking inserting appointments holds KEY SHARE
+        # locks on these rows (its foreign keys) and must not wait for, or deadlock with, a
+        # decision.
         lock = select(psychologists).where(psychologists.c.id == current.psychologist_id)
-        row = (await connection.execute(lock.with_for_update())).mappings().one()
+        row = (await connection.execute(lock.with_for_update(key_share=True))).mappings().one()
         patient = select(patients.c.id).where(patients.c.id == current.patient_id)
-        await connection.execute(patient.with_for_update())
+        await connection.execute(patient.with_for_update(key_share=True))
         around = Interval(
             current.scheduled_at - timedelta(days=1), current.ends_at + timedelta(days=1)
         )
