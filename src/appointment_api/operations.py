@@ -66,20 +66,27 @@ async def show_dead_letters(settings: Settings, limit: int) -> None:
         # The in-process queue lives in the `dev`/`serve` process, which archives its letters.
         return
     try:
-        waiting = await _waiting(settings, limit)
+        waiting, total = await _waiting(settings, limit)
     except QueueUnavailable as error:
         print(f"dead-letter queue unavailable: {error}", file=sys.stderr)
         raise SystemExit(1) from None
     for waiting_letter in waiting:
         print(_waiting_line(waiting_letter))
-    print(f"{len(waiting)} dead letter(s) waiting in the dead-letter queue, not yet archived")
+    print(
+        f"{total} dead letter(s) in the dead-letter queue, not yet archived "
+        f"({len(waiting)} shown; a running worker archives them)"
+    )
 
 
-async def _waiting(settings: Settings, limit: int) -> list[DeadLetter]:
+async def _waiting(settings: Settings, limit: int) -> tuple[list[DeadLetter], int]:
+    """Some of the letters in the dead-letter queue, left there, and how many it holds
+    (those a worker is archiving at this moment included)."""
     from appointment_api.worker_runtime import open_queue
 
     async with open_queue(settings) as (_, dead_letters):
-        return await list_dead_letters(dead_letters, limit)
+        shown = await list_dead_letters(dead_letters, limit)
+        # SQS only approximates the count; it is never below what was just seen.
+        return shown, max(len(shown), await dead_letters.count())
 
 
 def _archived_line(letter: ArchivedLetter) -> str:

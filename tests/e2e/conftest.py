@@ -163,8 +163,15 @@ def _stop(server: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.fixture
-def stack(database_url: str, sqs_server: SqsServer, tmp_path: Path) -> Iterator[Stack]:
+def stack_database_url(database_url: str) -> str:
+    """The migrated database the stack runs on; a module may put it on a server of its own."""
+    return database_url
+
+
+@pytest.fixture
+def stack(stack_database_url: str, sqs_server: SqsServer, tmp_path: Path) -> Iterator[Stack]:
     """Demo data in this test's own database, a queue pair of its own; no process yet."""
+    database_url = stack_database_url
     run_coroutine(lambda: _seed(database_url))
     name = f"appointments-{uuid.uuid4().hex[:12]}"
     queue_url, dead_letter_url = run_coroutine(lambda: _create_queues(sqs_server, name))
