@@ -1,1 +1,2 @@
-"""The outbox relay and the queue consumer that decides appointment requests."""
+"""The outbox relay, the queue consumer that decides appointment requests, and the
+dead-letter sweeper."""

@@ -16,7 +16,8 @@ class QueueUnavailable(Exception):
 class DatabaseUnavailable(Exception):
     """The database could not be reached or dropped the connection; worth retrying later.
 
-    Only outages are reported this way: a mistake in a query still raises its own error.
+    Every port below that stores or reads raises it for an outage; a mistake in a query
+    still raises its own error.
     """
 
 
@@ -137,7 +138,8 @@ class StatusEvents(Protocol):
 
 class DatabaseProbe(Protocol):
     async def check(self) -> None:
-        """Return once the database answers; ``DatabaseUnavailable`` while it does not."""
+        """Return when the database answers a trivial query; raise ``DatabaseUnavailable``
+        when it does not."""
         ...
 
 
