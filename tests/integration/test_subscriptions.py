@@ -19,10 +19,10 @@ from domain.viewer import Role, Viewer
 from graphql_client import SEEDED_AT, Api, running_api
 from infra.pubsub.memory_pubsub import InMemoryEventStream
 from infra.pubsub.status_events import ChannelStatusEvents
-from live_client import LEGACY_WS, PROTOCOLS, TRANSPORT_WS, Operation, live_client
+from live_client import LEGACY_WS, PROTOCOLS, TRANSPORT_WS, LiveClient, Operation, live_client
 from resolvers.context import Context
 from resolvers.errors import ClientError
-from resolvers.event_cursors import decode_event_cursor
+from resolvers.event_cursors import decode_event_cursor, encode_event_cursor
 from resolvers.live_feeds import appointment_events_feed
 from resolvers.node_ids import expect_global_id
 from support.services import RedisServer
@@ -198,42 +198,87 @@ async def test_a_malformed_appointment_id_is_bad_user_input(live: Api) -> None:
 # --- appointmentEvents -----------------------------------------------------------------------
 
 
+async def live_events(api: Api, client: LiveClient, probe: str, **variables: Any) -> Operation:
+    """appointmentEvents, known to be listening once this returns.
+
+    The feed sends nothing until something happens, so ``probe`` (a PENDING appointment
+    the feed will see) is cancelled first, and the feed asks for the history from just
+    before that change: the change comes first, once the feed listens.
+    """
+    await cancel(api, ADMIN, probe)
+    history = await api.query(HISTORY_AFTER, id=probe)
+    last = decode_event_cursor(history["data"]["appointment"]["history"][-1]["cursor"])
+    feed = await client.subscribe(
+        APPOINTMENT_EVENTS, after=encode_event_cursor(last - 1), **variables
+    )
+    [first] = await events(feed, 1)
+    assert (first["appointmentId"], first["status"]) == (probe, "CANCELLED")
+    return feed
+
+
+async def pending_of(api: Api, psychologist: str, *, excluding: set[str]) -> list[str]:
+    """Future PENDING appointments of the psychologist, but for the ones excluded."""
+    return [
+        node["id"]
+        for node in await future_appointments(api, ADMIN, "PENDING")
+        if node["psychologist"]["id"] == psychologist and node["id"] not in excluding
+    ]
+
+
+async def a_patient_with_two_pending(api: Api) -> tuple[tuple[str, str], list[str]]:
+    """A demo patient with at least two future PENDING appointments, and those."""
+    for who in [PATIENT_2, *OTHER_PATIENTS]:
+        body = await api.query(
+            OWN_APPOINTMENTS,
+            as_=who,
+            status=["PENDING"],
+            **{"from": (SEEDED_AT + timedelta(days=2)).isoformat()},
+        )
+        found = [node["id"] for node in body["data"]["appointments"]["nodes"]]
+        if len(found) >= 2:
+            return who, found
+    raise AssertionError("no demo patient has two future PENDING appointments")
+
+
 async def test_a_request_reaches_its_psychologist_and_admins_but_not_other_schedules(
     live: Api,
 ) -> None:
     mine = await psychologist_id(live, "psychologist-1")
     other = await psychologist_id(live, "psychologist-2")
+    third = await psychologist_id(live, "psychologist-3")
+    stranger_is, theirs = await a_patient_with_two_pending(live)
+    [own_probe, own_later, *_] = theirs
+    strangers = set(theirs)
     async with (
         connect(live, PSYCHOLOGIST_1) as doctor,
         connect(live, ADMIN) as admin,
-        connect(live, PATIENT_2) as stranger,
+        connect(live, stranger_is) as stranger,
     ):
-        schedule = await doctor.subscribe(APPOINTMENT_EVENTS)
-        everything = await admin.subscribe(APPOINTMENT_EVENTS)
-        elsewhere = await admin.subscribe(APPOINTMENT_EVENTS, psychologistId=other)
-        not_theirs = await stranger.subscribe(APPOINTMENT_EVENTS)
+        # Each probe is outside the scope of the feeds opened before it.
+        not_theirs = await live_events(live, stranger, own_probe)
+        [probe, *_] = await pending_of(live, mine, excluding=strangers)
+        schedule = await live_events(live, doctor, probe)
+        [probe, of_other, *_] = await pending_of(live, other, excluding=strangers)
+        elsewhere = await live_events(live, admin, probe, psychologistId=other)
+        [probe, *_] = await pending_of(live, third, excluding=strangers)
+        everything = await live_events(live, admin, probe)
 
-        [requested] = await request_appointments(live, mine, 1)
+        booking = [who for who in OTHER_PATIENTS if who != stranger_is]
+        [requested] = await request_appointments(live, mine, 1, booking)
         for feed in (schedule, everything):
             [decision] = await events(feed, 1)
             assert decision["appointmentId"] == requested
             assert (decision["previousStatus"], decision["version"]) == ("PENDING", 2)
 
-        # Nothing of psychologist-1 or patient-1 arrived on the others: their first event
-        # is the one that follows, on their own side.
-        [of_other, *_] = [
-            node
-            for node in await future_appointments(live, ADMIN, "PENDING")
-            if node["psychologist"]["id"] == other
-        ]
-        await cancel(live, ADMIN, of_other["id"])
+        # Nothing of psychologist-1's arrived on the others: their next event is the one
+        # that follows, on their own side.
+        await cancel(live, ADMIN, of_other)
         [first_elsewhere] = await events(elsewhere, 1)
-        assert first_elsewhere["appointmentId"] == of_other["id"]
+        assert first_elsewhere["appointmentId"] == of_other
 
-        [own, *_] = await future_appointments(live, PATIENT_2, "PENDING")
-        await cancel(live, PATIENT_2, own["id"])
+        await cancel(live, stranger_is, own_later)
         [first_own] = await events(not_theirs, 1)
-        assert first_own["appointmentId"] == own["id"]
+        assert first_own["appointmentId"] == own_later
 
 
 async def test_a_psychologist_may_not_follow_another_schedule(live: Api) -> None:
@@ -247,9 +292,9 @@ async def test_resuming_after_a_cursor_replays_exactly_the_missed_changes_then_g
     live: Api,
 ) -> None:
     mine = await psychologist_id(live, "psychologist-1")
-    [before, later, *_] = await future_appointments(live, PSYCHOLOGIST_1, "PENDING")
+    [probe, before, later, *_] = await future_appointments(live, PSYCHOLOGIST_1, "PENDING")
     async with connect(live, PSYCHOLOGIST_1) as client:
-        feed = await client.subscribe(APPOINTMENT_EVENTS)
+        feed = await live_events(live, client, probe["id"])
         await cancel(live, PSYCHOLOGIST_1, before["id"])
         [seen] = await events(feed, 1)
         assert seen["appointmentId"] == before["id"]
