@@ -193,9 +193,9 @@ class _Verdicts:
     def __init__(self, policy: EdgePolicy) -> None:
         self._policy = policy
         self._limits = policy.document_limits
-        self._known: OrderedDict[tuple[int, str, tuple[type[ASTValidationRule], ...]], Any] = (
-            OrderedDict()
-        )
+        self._known: OrderedDict[
+            tuple[GraphQLSchema, str, tuple[type[ASTValidationRule], ...]], list[GraphQLError]
+        ] = OrderedDict()
 
     def errors(
         self,
@@ -205,13 +205,15 @@ class _Verdicts:
         rules: tuple[type[ASTValidationRule], ...],
     ) -> list[GraphQLError]:
         # Keyed by text, not by document: hashing a document walks all of it.
-        key = (id(schema), query, rules)
+        key = (schema, query, rules)
         known: list[GraphQLError] | None = self._known.get(key)
         if known is not None:
             self._known.move_to_end(key)
             return list(known)
         refusal = shape_refusal(measure(document), self._limits)
-        errors = [refusal] if refusal is not None else validate_document(schema, document, rules)
+        errors: list[GraphQLError] = (
+            [refusal] if refusal is not None else validate_document(schema, document, rules)
+        )
         if not self._policy.suggestions:
             errors = [_without_suggestions(error) for error in errors]
         self._known[key] = errors
