@@ -1,5 +1,6 @@
 """The Subscription root of the contract: live status over websockets."""
 
+import logging
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 
@@ -8,9 +9,12 @@ from strawberry.types import Info
 
 from domain.appointments import StatusEvent
 from resolvers.context import Context
+from resolvers.errors import ClientError, ErrorCode
 from resolvers.event_cursors import decode_event_cursor
 from resolvers.live_feeds import appointment_events_feed, appointment_status_feed
 from resolvers.types.entities import AppointmentStatusEvent
+
+log = logging.getLogger("appointment_api.subscriptions")
 
 
 async def _as_graphql(
@@ -18,10 +22,23 @@ async def _as_graphql(
 ) -> AsyncGenerator[AppointmentStatusEvent, None]:
     # Closed explicitly, so the feed leaves its channel as soon as the client stops.
     async with aclosing(feed) as events:
-        async for event in events:
-            # Each event is resolved on its own: what was loaded for the last one is stale.
-            context.forget_loaded()
-            yield AppointmentStatusEvent.from_domain(event)
+        try:
+            async for event in events:
+                # Each event is resolved on its own: what was loaded for the last one is stale.
+                context.forget_loaded()
+                yield AppointmentStatusEvent.from_domain(event)
+        except ClientError:
+            raise
+        except Exception as error:
+            # Raised outside any field, this would reach the client as it is: mask it.
+            log.error(
+                "subscription failed", exc_info=error, extra={"request_id": context.request_id}
+            )
+            raise ClientError(
+                "Internal server error.",
+                ErrorCode.INTERNAL_SERVER_ERROR,
+                requestId=context.request_id,
+            ) from None
 
 
 @strawberry.type
