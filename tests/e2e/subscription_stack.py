@@ -47,6 +47,12 @@ class Child:
     def alive(self) -> bool:
         return self._process.poll() is None
 
+    def resident_kib(self) -> int:
+        """Its resident memory (VmRSS), in KiB."""
+        status = Path(f"/proc/{self._process.pid}/status").read_text()
+        [line] = [line for line in status.splitlines() if line.startswith("VmRSS:")]
+        return int(line.split()[1])
+
     def output(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
