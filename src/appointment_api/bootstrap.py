@@ -109,6 +109,7 @@ def build_services(resources: Resources) -> Services:
             clock=resources.clock,
             policy=policy,
             new_id=uuid7,
+            events=resources.status_events,
         ),
         appointment_writes=SqlAppointmentStore(engine, resources.write_lock),
         status_events=resources.status_events,

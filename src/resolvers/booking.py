@@ -14,7 +14,15 @@ from domain.people import Psychologist
 from domain.requests import AppointmentRequest, InputProblem, PatientProfile, check_free_text
 from domain.rules import BookingPolicy, RuleCode, check_request
 from domain.viewer import Role, Viewer
-from resolvers.ports import BookingStore, PatientByEmail, PatientBySubject, Refused, Submission
+from resolvers.ports import (
+    Accepted,
+    BookingStore,
+    PatientByEmail,
+    PatientBySubject,
+    Refused,
+    StatusEventPublisher,
+    Submission,
+)
 
 MAX_BATCH = 100
 
@@ -89,8 +97,10 @@ class RequestAppointments:
         clock: Callable[[], datetime],
         policy: BookingPolicy,
         new_id: Callable[[], UUID],
+        events: StatusEventPublisher,
     ) -> None:
         self._store = store
+        self._events = events
         self._psychologists = psychologists
         self._clock = clock
         self._policy = policy
@@ -126,6 +136,10 @@ class RequestAppointments:
                 del candidates[index]
                 outcomes[index] = Outcome(None, (SLOT_TAKEN,))
         results = await self._store.submit(list(candidates.values()), at=now)
+        # After the commit, so that a live feed shows new requests as they are stored.
+        for result in results:
+            if isinstance(result, Accepted) and result.event is not None:
+                await self._events.publish(result.appointment, result.event)
         for index, result in zip(candidates, results, strict=True):
             outcomes[index] = (
                 Outcome(None, (Problem(result.code, result.path, result.message),))

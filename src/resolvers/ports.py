@@ -83,6 +83,8 @@ class Submission:
 class Accepted:
     appointment: Appointment
     created: bool
+    # The PENDING event, for a request stored just now; None for an idempotent replay.
+    event: StatusEvent | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -333,6 +333,8 @@ async def test_another_patient_is_refused_the_psychologist_and_an_admin_see_the_
         assert await refused.error_codes() == ["FORBIDDEN"]
 
         for feed in (schedule, everything):
+            stored = (await feed.next_data(within=30))["appointmentEvents"]
+            assert (stored["appointmentId"], stored["status"]) == (requested, "PENDING")
             decision = (await feed.next_data(within=30))["appointmentEvents"]
             assert (decision["appointmentId"], decision["version"]) == (requested, 2)
 
@@ -388,11 +390,12 @@ async def test_a_client_resuming_with_its_cursor_on_the_other_replica_gets_exact
         assert earlier["appointmentId"] == before
 
         missed = await request_appointments(b, system, psychologist, 10, OTHER_PATIENTS)
-        decided = {
-            (await decisions.next_data(within=60))["appointmentEvents"]["appointmentId"]
-            for _ in missed
-        }
-        assert decided == set(missed)
+        # Each request shows up live twice: stored (PENDING), then decided.
+        changes = []
+        for _ in range(2 * len(missed)):
+            change = (await decisions.next_data(within=60))["appointmentEvents"]
+            changes.append((change["appointmentId"], change["version"]))
+        assert sorted(changes) == sorted((a, v) for a in missed for v in (1, 2))
 
     async with connect(b, system, PSYCHOLOGIST_1) as client:
         resumed = await client.subscribe(APPOINTMENT_EVENTS, after=cursor)

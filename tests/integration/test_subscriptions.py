@@ -264,7 +264,9 @@ async def test_a_request_reaches_its_psychologist_and_admins_but_not_other_sched
         booking = [who for who in OTHER_PATIENTS if who != stranger_is]
         [requested] = await request_appointments(live, mine, 1, booking)
         for feed in (schedule, everything):
-            [decision] = await events(feed, 1)
+            stored, decision = await events(feed, 2)
+            assert (stored["appointmentId"], stored["status"]) == (requested, "PENDING")
+            assert (stored["previousStatus"], stored["version"]) == (None, 1)
             assert decision["appointmentId"] == requested
             assert (decision["previousStatus"], decision["version"]) == ("PENDING", 2)
 

@@ -119,7 +119,8 @@ class _Batch:
             results[index] = replays.get(position, Refused("INVALID_INPUT", (), NOT_STORED))
         for index, submission in ready:
             if submission.appointment.id in created:
-                results[index] = Accepted(submission.appointment, created=True)
+                first = created[submission.appointment.id]
+                results[index] = Accepted(submission.appointment, created=True, event=first)
         return [results[index] for index in range(len(submissions))]
 
     async def _earlier_results(
@@ -186,11 +187,12 @@ class _Batch:
         found: UUID | None = (await self.connection.execute(query)).scalar_one_or_none()
         return found
 
-    async def _insert(self, ready: list[tuple[int, Submission]]) -> set[UUID]:
+    async def _insert(self, ready: list[tuple[int, Submission]]) -> dict[UUID, StatusEvent]:
         """One multi-row insert per table; rows whose idempotency key a concurrent
-        request took meanwhile are skipped by the unique index, not failed."""
+        request took meanwhile are skipped by the unique index, not failed. Answers the
+        first event of each appointment created, with the sequence the database gave it."""
         if not ready:
-            return set()
+            return {}
         statement = (
             _insert_ignoring_conflicts(appointments, self.dialect)
             .values([_appointment_row(s) for _, s in ready])
@@ -198,13 +200,17 @@ class _Batch:
         )
         created = set((await self.connection.execute(statement)).scalars().all())
         kept = [s.appointment for _, s in ready if s.appointment.id in created]
-        if kept:
-            events = [event_to_row(_first_event(a)) for a in kept]
-            await self.connection.execute(insert(appointment_events).values(events))
-            await self.connection.execute(
-                insert(outbox).values([_outbox_row(a, self.at) for a in kept])
-            )
-        return created
+        if not kept:
+            return {}
+        firsts = {a.id: _first_event(a) for a in kept}
+        numbered = insert(appointment_events).values([event_to_row(e) for e in firsts.values()])
+        sequences = await self.connection.execute(
+            numbered.returning(appointment_events.c.appointment_id, appointment_events.c.id)
+        )
+        await self.connection.execute(
+            insert(outbox).values([_outbox_row(a, self.at) for a in kept])
+        )
+        return {key: replace(firsts[key], sequence=sequence) for key, sequence in sequences.all()}
 
 
 def _for_patient(submission: Submission, patient_id: UUID) -> Submission:
