@@ -1,6 +1,7 @@
 """The composition root: settings → adapters → services → the ASGI app or the worker."""
 
 import asyncio
+import logging
 import random
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -13,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from uuid6 import uuid7
 
@@ -21,6 +22,9 @@ from appointment_api.body_limit import BodyLimitMiddleware
 from appointment_api.edge import edge_extensions, edge_rate_limits
 from appointment_api.graphiql import default_assets_dir, graphiql_assets_app
 from appointment_api.graphql_view import ASSETS_URL, AppointmentGraphQL
+from appointment_api.metrics import CONTENT_TYPE_LATEST, ApiMetrics
+from appointment_api.operation_metrics import operation_metrics
+from appointment_api.readiness import Probe, check_readiness
 from appointment_api.request_id import RequestIdMiddleware
 from domain.rules import BookingPolicy
 from infra.auth import JwtVerifier
@@ -31,17 +35,20 @@ from infra.db.booking_store import SqlBookingStore
 from infra.db.decision_store import SqlDecisions
 from infra.db.engine import create_engine
 from infra.db.event_history import SqlEventHistory
+from infra.db.outbox_backlog import outbox_backlog
 from infra.db.outbox_store import SqlOutbox
 from infra.db.people_reads import SqlPeopleReads
 from infra.db.write_lock import WriteLock
 from infra.pubsub.memory_pubsub import InMemoryEventStream
 from infra.pubsub.redis_pubsub import RedisEventStream
 from infra.pubsub.status_events import ChannelStatusEvents
+from infra.queue.sqs_client import SqsEndpoint, sqs_client
 from resolvers.booking import RequestAppointments
 from resolvers.context import Services
 from resolvers.schema import build_schema
 
 Clock = Callable[[], datetime]
+log = logging.getLogger("appointment_api")
 
 
 def system_clock() -> datetime:
@@ -126,12 +133,17 @@ def create_app(
     resources = resources or build_resources(settings, clock=clock)
     assets_dir = settings.graphiql_assets_dir or default_assets_dir()
     rate_limits = edge_rate_limits(settings)
+    metrics = ApiMetrics()
     graphql = AppointmentGraphQL(
-        schema=build_schema(edge=edge_extensions(settings, rate_limits)),
+        schema=build_schema(
+            edge=edge_extensions(settings, rate_limits),
+            observers=[operation_metrics(metrics)],
+        ),
         services=build_services(resources),
         assets_dir=assets_dir,
         graphiql=settings.graphiql_on,
         allowed_origins=settings.cors_origins,
+        open_websockets=metrics.websockets,
     )
 
     @asynccontextmanager
@@ -149,13 +161,21 @@ def create_app(
         return PlainTextResponse("ok")
 
     async def readyz(_: Request) -> JSONResponse:
-        ok = await _database_reachable(resources.engine)
-        return JSONResponse({"database": "ok" if ok else "down"}, status_code=200 if ok else 503)
+        readiness = await check_readiness(readiness_probes(resources))
+        return JSONResponse(readiness.as_json(), status_code=200 if readiness.ready else 503)
+
+    async def metrics_page(_: Request) -> Response:
+        try:
+            metrics.observe_backlog(await outbox_backlog(resources.engine, now=resources.clock()))
+        except (SQLAlchemyError, OSError):
+            log.warning("outbox backlog not measured: database unreachable")
+        return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
     return Starlette(
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics_page),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Mount(ASSETS_URL, app=graphiql_assets_app(assets_dir)),
@@ -168,10 +188,24 @@ def create_app(
     )
 
 
-async def _database_reachable(engine: AsyncEngine) -> bool:
-    try:
-        async with engine.connect() as connection:
+def readiness_probes(resources: Resources) -> dict[str, Probe]:
+    """What this process depends on, by the name /readyz reports it under."""
+    settings = resources.settings
+
+    async def database() -> None:
+        async with resources.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
-    except (SQLAlchemyError, OSError):
-        return False
-    return True
+
+    probes: dict[str, Probe] = {"database": database}
+    if isinstance(resources.pubsub, RedisEventStream):
+        probes["redis"] = resources.pubsub.ping
+    if settings.sqs_queue_url:
+        queue_url = settings.sqs_queue_url
+        endpoint = SqsEndpoint(region=settings.aws_region, endpoint_url=settings.aws_endpoint_url)
+
+        async def sqs() -> None:
+            async with sqs_client(endpoint) as client:
+                await client.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
+
+        probes["sqs"] = sqs
+    return probes

@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 from cross_web import HTTPException
+from prometheus_client import Gauge
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -48,13 +49,24 @@ class AppointmentGraphQL(GraphQL[Context, None]):
     websocket_adapter_class = TextFrameWebSocket
 
     def __init__(
-        self, *, services: Services, assets_dir: Path, graphiql: bool, **kwargs: Any
+        self,
+        *,
+        services: Services,
+        assets_dir: Path,
+        graphiql: bool,
+        open_websockets: Gauge | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(graphql_ide="graphiql" if graphiql else None, **kwargs)
         self.services = services
         self.assets_dir = assets_dir
+        self.open_websockets = open_websockets
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and self.open_websockets is not None:
+            with self.open_websockets.track_inprogress():
+                await super().__call__(scope, receive, send)
+            return
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return

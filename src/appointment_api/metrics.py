@@ -15,6 +15,7 @@ DECISION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0
 # Operation names come from clients; past this many distinct ones they share a label.
 MAX_OPERATION_NAMES = 200
 OTHER_OPERATION = "other"
+RATE_LIMITED = "RATE_LIMITED"
 
 
 @dataclass
@@ -64,13 +65,16 @@ class ApiMetrics:
         return label
 
     def observe_operation(
-        self, name: str | None, kind: str, seconds: float, error_codes: list[str]
+        self, name: str | None, kind: str, seconds: float | None, error_codes: list[str]
     ) -> None:
         label = self.operation_label(name)
         self.requests.labels(operation=label, kind=kind).inc()
-        self.latency.labels(operation=label).observe(seconds)
+        if seconds is not None:
+            self.latency.labels(operation=label).observe(seconds)
         for code in error_codes:
             self.errors.labels(operation=label, code=code).inc()
+            if code == RATE_LIMITED:
+                self.rate_limited.labels(budget=kind).inc()
 
     def observe_backlog(self, backlog: OutboxBacklog) -> None:
         self.outbox_undispatched.set(backlog.undispatched)

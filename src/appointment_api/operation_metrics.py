@@ -1,9 +1,11 @@
-"""Counts and times every GraphQL operation, with the error codes it answered."""
+"""Counts and times every GraphQL operation, with the error codes it answered, and keeps
+the number of subscriptions streaming right now."""
 
 import time
 from collections.abc import Callable, Iterator
 
 from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
 
 from appointment_api.metrics import ApiMetrics
 
@@ -12,15 +14,35 @@ UNCLASSIFIED = "UNCLASSIFIED"
 
 class OperationMetrics(SchemaExtension):
     """Must come first in the schema's extension list: hooks exit in reverse order, so
-    it then sees the errors after they were classified."""
+    it then sees the errors after they were classified.
+
+    For a subscription, the operation hook spans its whole life and the execute hook
+    only its start: the gauge goes up in the one and down when the other ends, and the
+    latency histogram leaves subscriptions out.
+    """
 
     def __init__(self, *, metrics: ApiMetrics, timer: Callable[[], float] = time.perf_counter):
         self._metrics = metrics
         self._timer = timer
+        self._streaming = False
+
+    def on_execute(self) -> Iterator[None]:
+        if self.execution_context.operation_type is OperationType.SUBSCRIPTION:
+            self._streaming = True
+            self._metrics.subscriptions.inc()
+        yield
 
     def on_operation(self) -> Iterator[None]:
         started = self._timer()
-        yield
+        try:
+            yield
+        finally:
+            # Also when a client stops a subscription: the hook then ends by GeneratorExit.
+            self._record(started)
+
+    def _record(self, started: float) -> None:
+        if self._streaming:
+            self._metrics.subscriptions.dec()
         context = self.execution_context
         try:
             kind = context.operation_type.value
@@ -29,9 +51,8 @@ class OperationMetrics(SchemaExtension):
             kind = "invalid"
         errors = context.result.errors if context.result is not None else None
         codes = [str((error.extensions or {}).get("code", UNCLASSIFIED)) for error in errors or []]
-        self._metrics.observe_operation(
-            context.operation_name, kind, self._timer() - started, codes
-        )
+        seconds = None if self._streaming else self._timer() - started
+        self._metrics.observe_operation(context.operation_name, kind, seconds, codes)
 
 
 def operation_metrics(metrics: ApiMetrics) -> Callable[[], SchemaExtension]:

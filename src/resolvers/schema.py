@@ -23,11 +23,16 @@ from resolvers.types.entities import Appointment, Patient, Psychologist
 
 
 def build_schema(
-    *, introspection: bool = True, edge: Sequence[ExtensionFactory] | None = None
+    *,
+    introspection: bool = True,
+    edge: Sequence[ExtensionFactory] | None = None,
+    observers: Sequence[ExtensionFactory] = (),
 ) -> strawberry.Schema:
     """``edge``: the edge's extensions (``hardening_extensions``); they parse, validate and
-    refuse, in place of the caches and ``DisableIntrospection``."""
+    refuse, in place of the caches and ``DisableIntrospection``. ``observers`` come first,
+    so that they see each operation's final result (hooks end in reverse order)."""
     extensions: list[Any] = [
+        *observers,
         OperationContext,
         ClassifyErrors,
         RequireViewer,

@@ -9,6 +9,7 @@ import secrets
 import signal
 import subprocess
 import sys
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,6 +19,10 @@ import httpx
 from domain.viewer import Role
 from infra.auth import issue_token
 from infra.config import Settings
+from infra.db.demo_data import seed_demo_world
+from infra.db.engine import create_engine
+from infra.queue.sqs_admin import create_queues
+from infra.queue.sqs_client import SqsEndpoint, sqs_client
 from support.processes import STOP_TIMEOUT_SECONDS, ServiceError, free_port, log_tail, wait_until
 from support.services import SqsServer
 
@@ -185,3 +190,19 @@ def _healthy(url: str) -> bool:
         return httpx.get(f"{url}/healthz", timeout=2).status_code == 200
     except httpx.TransportError:
         return False
+
+
+async def seed_database(database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        await seed_demo_world(engine, now=datetime.now(UTC))
+    finally:
+        await engine.dispose()
+
+
+async def create_test_queues(sqs: SqsServer) -> tuple[str, str]:
+    name = f"live-{uuid.uuid4().hex[:12]}"
+    endpoint = SqsEndpoint(region=sqs.region, endpoint_url=sqs.endpoint_url)
+    async with sqs_client(endpoint) as client:
+        urls = await create_queues(client, f"{name}.fifo", f"{name}-dlq.fifo")
+    return urls.queue, urls.dead_letters

@@ -104,7 +104,8 @@ def test_seeding_twice_adds_nothing(served: Served) -> None:
 
 def test_readiness_names_the_database(served: Served) -> None:
     response = httpx.get(f"{served.base_url}/readyz", timeout=5)
-    assert response.json() == {"database": "ok"}
+    assert response.status_code == 200
+    assert response.json() == {"status": "ready", "checks": {"database": "ok"}}
 
 
 def test_without_a_token_the_served_api_refuses_with_unauthenticated(served: Served) -> None:

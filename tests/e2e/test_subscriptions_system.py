@@ -11,7 +11,6 @@ import json
 import re
 import signal
 import time
-import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
@@ -21,12 +20,8 @@ from typing import Any
 import httpx
 import pytest
 from js_client import js_subscribe_script
-from subscription_stack import Replica, SubscriptionStack
+from subscription_stack import Replica, SubscriptionStack, create_test_queues, seed_database
 
-from infra.db.demo_data import seed_demo_world
-from infra.db.engine import create_engine
-from infra.queue.sqs_admin import create_queues
-from infra.queue.sqs_client import SqsEndpoint, sqs_client
 from live_client import PROTOCOLS, TRANSPORT_WS, LiveClient, Operation, live_client
 from resolvers.event_cursors import decode_event_cursor, encode_event_cursor
 from support.postgres import PostgresAdmin
@@ -84,8 +79,8 @@ def system(
     name = PostgresAdmin.random_name("live")
     postgres_admin.create_database(name, template=migrated_template)
     database_url = postgres_admin.url(name)
-    run_coroutine(lambda: _seed(database_url))
-    queue_url, dead_letter_url = run_coroutine(lambda: _queues(sqs_server))
+    run_coroutine(lambda: seed_database(database_url))
+    queue_url, dead_letter_url = run_coroutine(lambda: create_test_queues(sqs_server))
     stack = SubscriptionStack(
         workdir=tmp_path_factory.mktemp("live-stack"),
         database_url=database_url,
@@ -111,22 +106,6 @@ def processes_output_on_failure(
     yield
     if request.session.testsfailed > failed:
         print(system.report())
-
-
-async def _seed(database_url: str) -> None:
-    engine = create_engine(database_url)
-    try:
-        await seed_demo_world(engine, now=datetime.now(UTC))
-    finally:
-        await engine.dispose()
-
-
-async def _queues(sqs: SqsServer) -> tuple[str, str]:
-    name = f"live-{uuid.uuid4().hex[:12]}"
-    endpoint = SqsEndpoint(region=sqs.region, endpoint_url=sqs.endpoint_url)
-    async with sqs_client(endpoint) as client:
-        urls = await create_queues(client, f"{name}.fifo", f"{name}-dlq.fifo")
-    return urls.queue, urls.dead_letters
 
 
 # --- talking to the replicas -----------------------------------------------------------------

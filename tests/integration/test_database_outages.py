@@ -64,6 +64,28 @@ async def test_a_session_ended_by_the_server_mid_statement_is_unavailable(
     await SqlProbe(engine).check()
 
 
+async def test_a_database_closed_to_new_connections_is_unavailable(
+    engine: AsyncEngine, postgres_admin_url: str, database_url: str
+) -> None:
+    # What an operator does before maintenance: ALLOW_CONNECTIONS false and end the
+    # sessions. Connecting then fails with SQLSTATE 55000, not a connection error.
+    database = database_url.rsplit("/", 1)[1]
+    admin = await asyncpg.connect(postgres_admin_url)
+    try:
+        await admin.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS false')
+        await admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
+            database,
+        )
+        await engine.dispose()
+        with pytest.raises(DatabaseUnavailable, match="not currently accepting connections"):
+            await SqlProbe(engine).check()
+    finally:
+        await admin.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS true')
+        await admin.close()
+    await SqlProbe(engine).check()
+
+
 async def running(admin: Any, database: str, pattern: str) -> None:
     deadline = asyncio.get_running_loop().time() + 30
     while True:

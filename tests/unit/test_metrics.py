@@ -1,4 +1,4 @@
-from collections.abc import Iterator
+from collections.abc import AsyncGenerator, Iterator
 from datetime import UTC, datetime, timedelta
 
 import strawberry
@@ -126,3 +126,32 @@ def test_backlog_and_queue_depths_become_gauges_in_the_exposition() -> None:
     assert "outbox_lag_seconds 7.0" in text
     assert 'queue_messages{queue="queue",state="in_flight"} 2.0' in text
     assert 'queue_messages{queue="dead_letters",state="visible"} 1.0' in text
+
+
+@strawberry.type
+class Ticks:
+    @strawberry.subscription
+    async def tick(self) -> AsyncGenerator[int, None]:
+        for number in range(3):
+            yield number
+
+
+async def test_a_subscription_counts_as_streaming_until_it_ends() -> None:
+    metrics = ApiMetrics()
+    schema = strawberry.Schema(
+        query=Query, subscription=Ticks, extensions=[operation_metrics(metrics)]
+    )
+
+    stream = await schema.subscribe("subscription Ticking { tick }")
+    assert isinstance(stream, AsyncGenerator)
+    await anext(stream)
+    during = sample(metrics, "active_subscriptions", {})
+    await stream.aclose()
+
+    assert during == 1
+    assert sample(metrics, "active_subscriptions", {}) == 0
+    assert (
+        sample(metrics, "graphql_requests_total", {"operation": "Ticking", "kind": "subscription"})
+        == 1
+    )
+    assert sample(metrics, "graphql_request_seconds_count", {"operation": "Ticking"}) == 0

@@ -16,9 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from worker.ports import DatabaseUnavailable
 
 # SQLSTATE classes: 08 connection exception, 53 insufficient resources (too many
-# connections, disk full), 57 operator intervention (shutdown, starting up, cancelled),
-# 58 system error (I/O).
-OUTAGE_SQLSTATE_CLASSES = frozenset({"08", "53", "57", "58"})
+# connections, disk full), 55 object not in prerequisite state (a database closed to new
+# connections for maintenance, a lock not available), 57 operator intervention (shutdown,
+# starting up, cancelled), 58 system error (I/O).
+OUTAGE_SQLSTATE_CLASSES = frozenset({"08", "53", "55", "57", "58"})
 # SQLite's result codes for a file another writer holds or the disk failed.
 SQLITE_OUTAGES = ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_IOERR", "SQLITE_FULL")
 

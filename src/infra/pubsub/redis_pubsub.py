@@ -66,6 +66,10 @@ class RedisEventStream:
             raise StreamInterrupted(f"could not publish to Redis: {error}") from error
         return receivers
 
+    async def ping(self) -> None:
+        """Raises when Redis does not answer (for readiness checks)."""
+        await self._publisher.ping()
+
     @asynccontextmanager
     async def subscribe(self, channels: Sequence[str]) -> AsyncIterator[AsyncIterator[bytes]]:
         listener = await self._open_listener()
