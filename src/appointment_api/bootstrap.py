@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
@@ -26,6 +27,7 @@ from appointment_api.metrics import CONTENT_TYPE_LATEST, ApiMetrics
 from appointment_api.operation_metrics import operation_metrics
 from appointment_api.readiness import Probe, check_readiness
 from appointment_api.request_id import RequestIdMiddleware
+from appointment_api.security_headers import SecurityHeadersMiddleware
 from domain.rules import BookingPolicy
 from infra.auth import JwtVerifier
 from infra.config import Settings
@@ -182,6 +184,17 @@ def create_app(
         ],
         middleware=[
             Middleware(RequestIdMiddleware),
+            Middleware(SecurityHeadersMiddleware, https_only=settings.is_production),
+            # Browsers on other origins only with the configured allow-list; no cookies
+            # are used, so credentials stay off.
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.cors_origins,
+                allow_methods=["GET", "POST"],
+                allow_headers=["Authorization", "Content-Type", "X-Request-ID", "traceparent"],
+                expose_headers=["X-Request-ID", "Retry-After"],
+                max_age=600,
+            ),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
         ],
         lifespan=lifespan,

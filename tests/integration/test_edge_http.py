@@ -151,3 +151,41 @@ async def test_a_new_subscription_over_budget_is_refused_with_the_same_code(tigh
             await operation.stop()
         refused = await client.subscribe(APPOINTMENT_STATUS, appointmentId=appointment)
         assert await refused.error_codes() == ["RATE_LIMITED"]
+
+
+async def test_every_answer_carries_the_security_headers_and_graphiql_keeps_its_policy(
+    database_url: str,
+) -> None:
+    async with running_api(database_url, app_env="production", graphiql_enabled=True) as api:
+        answer = await post(api, {"query": "{ viewer { role } }"})
+        page = await api.client.get("/graphql", headers={"Accept": "text/html"})
+
+    assert answer.headers["X-Content-Type-Options"] == "nosniff"
+    assert answer.headers["X-Frame-Options"] == "DENY"
+    assert answer.headers["Referrer-Policy"] == "no-referrer"
+    assert answer.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    assert "max-age=" in answer.headers["Strict-Transport-Security"]
+    assert page.status_code == 200
+    # The page's own policy lets its self-hosted scripts run; the API default would not.
+    assert "script-src" in page.headers["Content-Security-Policy"]
+    assert page.headers["X-Content-Type-Options"] == "nosniff"
+
+
+async def test_cors_answers_only_the_allowed_origins(database_url: str) -> None:
+    allowed = "https://app.clinic.example"
+    async with running_api(database_url, cors_origins=[allowed]) as api:
+        preflight = {"Access-Control-Request-Method": "POST"}
+        welcome = await api.client.options("/graphql", headers={"Origin": allowed, **preflight})
+        foreign = await api.client.options(
+            "/graphql", headers={"Origin": "https://evil.example", **preflight}
+        )
+        answer = await api.client.post(
+            "/graphql", json={"query": "{ __typename }"}, headers={"Origin": allowed}
+        )
+
+    assert welcome.status_code == 200
+    assert welcome.headers["Access-Control-Allow-Origin"] == allowed
+    assert foreign.status_code == 400
+    assert "Access-Control-Allow-Origin" not in foreign.headers
+    assert answer.headers["Access-Control-Allow-Origin"] == allowed
+    assert "X-Request-ID" in answer.headers["Access-Control-Expose-Headers"]
