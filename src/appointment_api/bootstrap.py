@@ -8,6 +8,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from slowapi.errors import RateLimitExceeded
+from slowapi.middleware import SlowAPIASGIMiddleware
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -21,6 +23,7 @@ from uuid6 import uuid7
 
 from appointment_api.body_limit import BodyLimitMiddleware
 from appointment_api.edge import edge_extensions, edge_rate_limits
+from appointment_api.flood_guard import flood_guard, flood_refusal
 from appointment_api.graphiql import default_assets_dir, graphiql_assets_app
 from appointment_api.graphql_view import ASSETS_URL, AppointmentGraphQL
 from appointment_api.metrics import CONTENT_TYPE_LATEST, ApiMetrics
@@ -173,7 +176,7 @@ def create_app(
             log.warning("outbox backlog not measured: database unreachable")
         return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
@@ -195,10 +198,14 @@ def create_app(
                 expose_headers=["X-Request-ID", "Retry-After"],
                 max_age=600,
             ),
+            Middleware(SlowAPIASGIMiddleware),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
         ],
+        exception_handlers={RateLimitExceeded: flood_refusal},
         lifespan=lifespan,
     )
+    app.state.limiter = flood_guard(settings)
+    return app
 
 
 def readiness_probes(resources: Resources) -> dict[str, Probe]:

@@ -61,6 +61,8 @@ class AppointmentGraphQL(GraphQL[Context, None]):
         self.services = services
         self.assets_dir = assets_dir
         self.open_websockets = open_websockets
+        # slowapi (the flood guard) names each route by its endpoint's __name__.
+        self.__name__ = "graphql"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket" and self.open_websockets is not None:

@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     rate_limit_mutations: str = "120/minute"
     rate_limit_subscriptions: str = "60/minute"
     rate_limit_cost_per_point: int = Field(default=100, ge=1, le=1_000_000)
+    # HTTP requests per client address and process, whatever they carry: the flood guard
+    # in front of the cost-based budgets above.
+    rate_limit_requests_per_address: str = "1200/minute"
     # Proxies (addresses or networks) whose X-Forwarded-For names the client.
     trusted_proxies: Annotated[list[str], NoDecode] = []
 
@@ -101,7 +104,12 @@ class Settings(BaseSettings):
             raise ValueError(f"must be a comma-separated subset of {sorted(allowed)}")
         return value
 
-    @field_validator("rate_limit_queries", "rate_limit_mutations", "rate_limit_subscriptions")
+    @field_validator(
+        "rate_limit_queries",
+        "rate_limit_mutations",
+        "rate_limit_subscriptions",
+        "rate_limit_requests_per_address",
+    )
     @classmethod
     def _rate_limit(cls, value: str) -> str:
         try:

@@ -164,6 +164,8 @@ class Stack:
             AWS_ENDPOINT_URL=self.sqs.endpoint_url,
             AWS_REGION=self.sqs.region,
             AWS_DEFAULT_REGION=self.sqs.region,
+            # Every test client calls from 127.0.0.1: one address, many callers.
+            RATE_LIMIT_REQUESTS_PER_ADDRESS="1000000/minute",
             PYTHONUNBUFFERED="1",
         )
         env.update(overrides)

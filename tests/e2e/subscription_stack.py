@@ -131,6 +131,7 @@ class SubscriptionStack:
             RATE_LIMIT_QUERIES="100000/minute",
             RATE_LIMIT_MUTATIONS="100000/minute",
             RATE_LIMIT_SUBSCRIPTIONS="100000/minute",
+            RATE_LIMIT_REQUESTS_PER_ADDRESS="1000000/minute",
             PYTHONUNBUFFERED="1",
         )
         env.update(overrides)

@@ -189,3 +189,28 @@ async def test_cors_answers_only_the_allowed_origins(database_url: str) -> None:
     assert "Access-Control-Allow-Origin" not in foreign.headers
     assert answer.headers["Access-Control-Allow-Origin"] == allowed
     assert "X-Request-ID" in answer.headers["Access-Control-Expose-Headers"]
+
+
+async def test_a_flood_from_one_address_is_refused_before_the_request_is_read(
+    database_url: str,
+) -> None:
+    async with running_api(
+        database_url, rate_limit_requests_per_address="3/minute", trusted_proxies=["127.0.0.1"]
+    ) as api:
+        flooder = {"X-Forwarded-For": "203.0.113.7", "Content-Type": "application/json"}
+        answers = [
+            await api.client.post("/graphql", content=b"not json", headers=flooder)
+            for _ in range(4)
+        ]
+        neighbour = await api.client.post(
+            "/graphql",
+            json={"query": "{ __typename }"},
+            headers={"X-Forwarded-For": "203.0.113.8"},
+        )
+
+    assert [answer.status_code for answer in answers] == [400, 400, 400, 429]
+    refused = answers[-1]
+    assert refused.headers["Retry-After"] == "60"
+    assert refused.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+    assert refused.headers["X-Content-Type-Options"] == "nosniff"
+    assert neighbour.status_code == 200
