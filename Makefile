@@ -24,10 +24,12 @@ TYPED_TESTS := tests/conftest.py tests/support
 # uv must use the machine's Python, never download one.
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help install system-packages assets run test lint format typecheck pytest schema bench clean
+.PHONY: help install system-packages assets run stack stack-smoke test lint format typecheck pytest schema bench clean
 
 help:
 	@echo "make run         serve the API locally (SQLite, demo data, GraphiQL)"
+	@echo "make stack       the full stack without Docker: PostgreSQL, Redis, SQS, 2 APIs, 2 workers"
+	@echo "make stack-smoke start the full stack, book through it, check CONFIRMED live, stop it"
 	@echo "make test        system packages + assets + lint + typecheck + all tests"
 	@echo "make install     bootstrap uv into $(TOOLS)/ and sync $(VENV)/ from uv.lock"
 	@echo "make assets      fetch the self-hosted GraphiQL files"
@@ -61,6 +63,16 @@ $(ASSETS_STAMP): uv.lock | $(VENV_STAMP)
 
 run: install assets
 	$(BIN)/appointment-api dev
+
+# compose.yaml's processes as children of scripts/stack.py, on free ports; Ctrl-C stops them.
+# STACK_ARGS adds options, e.g. make stack STACK_ARGS="--workdir /tmp/stack" (keeps the logs).
+stack: install assets
+	scripts/ensure-system-packages.sh postgres redis
+	$(BIN)/python scripts/stack.py run --graphiql $(STACK_ARGS)
+
+stack-smoke: install
+	scripts/ensure-system-packages.sh postgres redis
+	$(BIN)/python scripts/stack.py smoke $(STACK_ARGS)
 
 test: install system-packages assets
 	$(BIN)/ruff check .

@@ -55,9 +55,13 @@ class PostgresCluster:
     `postgres` user, which owns the folder (data, socket and log).
     """
 
-    def __init__(self, bindir: Path | None = None, port: int | None = None) -> None:
+    def __init__(
+        self, bindir: Path | None = None, port: int | None = None, parent: Path | None = None
+    ) -> None:
         self.bindir = bindir or postgres_bindir()
         self.port = port or free_port()
+        # Where the cluster's own folder is made (the system's temporary folder if None).
+        self.parent = parent
         self._root: Path | None = None
         self._as_postgres: list[str] = []
 
@@ -65,8 +69,13 @@ class PostgresCluster:
     def admin_url(self) -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
 
+    @property
+    def log_path(self) -> Path | None:
+        """The server's log while the cluster exists (it goes with the cluster's folder)."""
+        return None if self._root is None else self._root / "postgres.log"
+
     def start(self) -> None:
-        root = Path(tempfile.mkdtemp(prefix="test-postgres-"))
+        root = Path(tempfile.mkdtemp(prefix="test-postgres-", dir=self.parent))
         self._root = root
         if os.geteuid() == 0:
             try:
