@@ -1,10 +1,14 @@
 """Child processes of a run: free ports, log tails, servers and workers started and stopped by us."""
 
+import shutil
 import socket
 import subprocess
+import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
+from contextlib import ExitStack
 from pathlib import Path
 
 READY_TIMEOUT_SECONDS = 30.0
@@ -136,3 +140,19 @@ class HttpServer(ChildProcess):
                 return bool(response.status == 200)
         except (urllib.error.URLError, OSError):
             return False
+
+
+def work_folder(stack: ExitStack, prefix: str) -> Path:
+    """A temporary folder for logs and scripts: removed when ``stack`` closes after a
+    successful run, kept (and named on stderr) after a failure, for its logs."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+
+    def close(kind: type[BaseException] | None, *_: object) -> bool:
+        if kind is None:
+            shutil.rmtree(folder, ignore_errors=True)
+        else:
+            print(f"bench: the logs are kept in {folder}", file=sys.stderr)
+        return False
+
+    stack.push(close)
+    return folder

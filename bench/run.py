@@ -1,7 +1,6 @@
 """The read benchmark: cluster, data, both servers, checks, load, report; everything stopped after."""
 
 import asyncio
-import shutil
 import tempfile
 import time
 from contextlib import ExitStack
@@ -17,7 +16,7 @@ from bench.measurement import Measurement
 from bench.operations import Case, build_cases
 from bench.options import Options
 from bench.postgres import Cluster
-from bench.processes import HttpServer
+from bench.processes import HttpServer, work_folder
 from bench.servers import api_env, api_server, base_env, floor_server, mint_token, new_jwt_secret
 from bench.wrk import Wrk, ensure_wrk
 
@@ -111,8 +110,7 @@ def run(options: Options, command: str) -> None:
     ensure_wrk()
     sizes = dataset.Sizes(appointments=options.rows)
     with ExitStack() as stack:
-        workdir = Path(tempfile.mkdtemp(prefix="bench-"))
-        stack.callback(shutil.rmtree, workdir, ignore_errors=True)
+        workdir = work_folder(stack, "bench-")
         root = options.keep_data or Path(tempfile.mkdtemp(prefix="bench-postgres-"))
         cluster = Cluster(root, keep=options.keep_data is not None)
         stack.callback(cluster.stop)

@@ -17,7 +17,7 @@ class WriteOptions:
     connections: int
     batch_connections: int
     threads: int
-    rate: float
+    rates: tuple[float, ...]
     steady_seconds: float
     poll_ms: float
     psychologists: int
@@ -46,13 +46,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
     p.add_argument(
-        "--rate",
-        type=float,
-        default=50.0,
-        help="requests/s of the steady open-loop phase (default 50)",
+        "--rates",
+        default="50,10",
+        help="requests/s of the steady open-loop phases, one phase each (default 50,10: the "
+        "rate asked for, and a light one that shows the latency without queueing)",
     )
     p.add_argument(
-        "--steady-seconds", type=float, help="length of the steady phase (default 60; --quick 10)"
+        "--steady-seconds",
+        type=float,
+        help="length of each steady phase (default 60; --quick 10)",
     )
     p.add_argument(
         "--poll-ms",
@@ -75,6 +77,16 @@ def parse_modes(text: str, p: argparse.ArgumentParser) -> tuple[Mode, ...]:
         p.error(f"--modes: choose among {', '.join(m.value for m in Mode)}")
 
 
+def parse_rates(text: str, p: argparse.ArgumentParser) -> tuple[float, ...]:
+    try:
+        rates = tuple(float(value) for value in text.split(",") if value.strip())
+    except ValueError:
+        p.error("--rates: numbers separated by commas, e.g. 50,10")
+    if not rates or min(rates) <= 0:
+        p.error("--rates: at least one rate, each above 0")
+    return rates
+
+
 def from_args(args: argparse.Namespace, p: argparse.ArgumentParser) -> WriteOptions:
     quick = args.quick
     return WriteOptions(
@@ -84,7 +96,7 @@ def from_args(args: argparse.Namespace, p: argparse.ArgumentParser) -> WriteOpti
         connections=args.connections,
         batch_connections=args.batch_connections,
         threads=args.threads,
-        rate=args.rate,
+        rates=parse_rates(args.rates, p),
         steady_seconds=args.steady_seconds or (10.0 if quick else 60.0),
         poll_ms=args.poll_ms,
         psychologists=args.psychologists,

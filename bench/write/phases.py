@@ -78,7 +78,7 @@ class Steady:
 class ModeResult:
     mode: Mode
     closed: list[ClosedLoop]
-    steady: Steady
+    steady: list[Steady]
     # Appointments by final status (REJECTED with its reason).
     outcomes: dict[str, int]
 

@@ -106,46 +106,50 @@ def kept_up(steady: Steady) -> bool:
     return steady.run.achieved_rate >= 0.95 * steady.run.rate
 
 
+def _phases(results: list[ModeResult]) -> list[tuple[ModeResult, Steady]]:
+    return [(r, s) for r in results for s in r.steady]
+
+
 def steady_table(results: list[ModeResult]) -> str:
     lines = [
-        "| deployment | requests | achieved requests/s | mutation p50 / p99 ms "
-        "| mutation p50, first → last fifth, ms "
+        "| deployment | offered requests/s | requests | achieved requests/s "
+        "| mutation p50 / p99 ms | mutation p50, first → last fifth, ms "
         "| answer → CONFIRMED seen, p50 / p99 ms | answer → CONFIRMED committed, p50 / p99 ms "
-        "| max seen ms | CONFIRMED / REJECTED | failed requests | send lag p99 ms |",
+        "| CONFIRMED / REJECTED | failed requests | send lag p99 ms |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for result in results:
-        s = result.steady
+    for result, s in _phases(results):
         samples = s.run.samples
         seen = _waits(s, committed=False, status=CONFIRMED)
         committed = _waits(s, committed=True, status=CONFIRMED)
         confirmed = sum(1 for x in samples if x.status == CONFIRMED)
         rejected = sum(1 for x in samples if x.status not in (CONFIRMED, None))
         lines.append(
-            f"| {result.mode.value} | {len(samples):,} | {s.run.achieved_rate:.1f} "
-            f"| {_p50_p99([x.latency for x in samples])} | {_drift(s)} | {_p50_p99(seen)} "
+            f"| {result.mode.value} | {s.run.rate:g} | {len(samples):,} "
+            f"| {s.run.achieved_rate:.1f} | {_p50_p99([x.latency for x in samples])} "
+            f"| {_drift(s)} | {_p50_p99(seen)} "
             f"| {_p50_p99(committed) if result.mode.on_postgres else 'n/a (SQLite)'} "
-            f"| {_ms(max(seen)) if seen else '-'} | {confirmed:,} / {rejected:,} "
+            f"| {confirmed:,} / {rejected:,} "
             f"| {len(s.run.failures):,} | {_ms(percentile(s.run.lateness, 99))} |"
         )
     notes = (
         [
-            f"- {r.mode.value}: REJECTED answer → decision seen p50 / p99 "
-            f"{_p50_p99(_waits(r.steady, committed=False, status='REJECTED'))} ms"
-            for r in results
-            if any(x.status == "REJECTED" for x in r.steady.run.samples)
+            f"- {r.mode.value} at {s.run.rate:g}/s: REJECTED answer → decision seen "
+            f"p50 / p99 {_p50_p99(_waits(s, committed=False, status='REJECTED'))} ms"
+            for r, s in _phases(results)
+            if any(x.status == "REJECTED" for x in s.run.samples)
         ]
         + [
-            f"- {r.mode.value}: {len(r.steady.run.failures):,} requests failed, e.g. "
-            f"`{r.steady.run.failures[0][:200]}`"
-            for r in results
-            if r.steady.run.failures
+            f"- {r.mode.value} at {s.run.rate:g}/s: {len(s.run.failures):,} requests failed, "
+            f"e.g. `{s.run.failures[0][:200]}`"
+            for r, s in _phases(results)
+            if s.run.failures
         ]
         + [
-            f"- {r.mode.value} did not keep up with {r.steady.run.rate:g} requests/s on the "
-            "cores it had: the answers queued, so its figures measure an overload."
-            for r in results
-            if not kept_up(r.steady)
+            f"- {r.mode.value} did not keep up with {s.run.rate:g} requests/s on the cores it "
+            "had: the answers queued, so that row measures an overload."
+            for r, s in _phases(results)
+            if not kept_up(s)
         ]
     )
     return "\n".join(lines + (["", *notes] if notes else []))
@@ -153,50 +157,60 @@ def steady_table(results: list[ModeResult]) -> str:
 
 def steady_cpu_table(results: list[ModeResult]) -> str:
     lines = [
-        "| deployment | API | workers | SQS server | PostgreSQL | load generator + poller "
-        "| other load |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| deployment | offered requests/s | API | workers | SQS server | PostgreSQL "
+        "| load generator + poller | other load |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for result in results:
-        cpu = result.steady.cpu
+    for result, s in _phases(results):
+        cpu = s.cpu
         cells = [f"{cpu.cores(p):.2f}" if p in cpu.by_part else "-" for p in PARTS]
         lines.append(
-            f"| {result.mode.value} | " + " | ".join(cells) + f" | {cpu.cores(OTHER):.2f} |"
+            f"| {result.mode.value} | {s.run.rate:g} | "
+            + " | ".join(cells)
+            + f" | {cpu.cores(OTHER):.2f} |"
         )
     return "\n".join(lines)
+
+
+def _ratio(a: float | None, b: float | None) -> str:
+    return f"{a / b:.2f}" if a is not None and b else "n/a"
 
 
 def ratios_table(results: list[ModeResult]) -> str:
     full = next((r for r in results if r.mode is Mode.FULL), None)
     if full is None:
         return "(the full stack was not measured in this run: no ratios)"
+    rates = [s.run.rate for s in full.steady]
     lines = [
-        "| ÷ full stack | requestAppointment req/s | batch appointments/s "
-        "| answer → CONFIRMED seen p50 | p99 |",
-        "|---|---:|---:|---:|---:|",
+        "| ÷ full stack | requestAppointment req/s | batch appointments/s | "
+        + " | ".join(f"answer → CONFIRMED seen p50 / p99 at {r:g}/s" for r in rates)
+        + " |",
+        "|---|---:|---:|" + "---:|" * len(rates),
     ]
 
     def rate(result: ModeResult, operation: Operation) -> float | None:
         found = _closed(result, operation)
         return found.appointments_per_second if found else None
 
-    def ratio(a: float | None, b: float | None) -> str:
-        return f"{a / b:.2f}" if a is not None and b else "n/a"
+    def waits(result: ModeResult, at: float) -> list[float]:
+        found = next((s for s in result.steady if s.run.rate == at), None)
+        return _waits(found, committed=False, status=CONFIRMED) if found else []
 
-    full_seen = _waits(full.steady, committed=False, status=CONFIRMED)
     for result in results:
         if result.mode is Mode.FULL:
             continue
-        seen = _waits(result.steady, committed=False, status=CONFIRMED)
-        p50 = (
-            ratio(percentile(seen, 50), percentile(full_seen, 50)) if seen and full_seen else "n/a"
-        )
-        p99 = (
-            ratio(percentile(seen, 99), percentile(full_seen, 99)) if seen and full_seen else "n/a"
-        )
+        cells = []
+        for at in rates:
+            mine, theirs = waits(result, at), waits(full, at)
+            if mine and theirs:
+                p50 = _ratio(percentile(mine, 50), percentile(theirs, 50))
+                p99 = _ratio(percentile(mine, 99), percentile(theirs, 99))
+                cells.append(f"{p50} / {p99}")
+            else:
+                cells.append("n/a")
         lines.append(
-            f"| {result.mode.value} | {ratio(rate(result, SINGLE), rate(full, SINGLE))} "
-            f"| {ratio(rate(result, BATCH), rate(full, BATCH))} | {p50} | {p99} |"
+            f"| {result.mode.value} | {_ratio(rate(result, SINGLE), rate(full, SINGLE))} "
+            f"| {_ratio(rate(result, BATCH), rate(full, BATCH))} | " + " | ".join(cells) + " |"
         )
     return "\n".join(lines)
 
@@ -227,6 +241,7 @@ def tables(run: Run) -> str:
 def section(run: Run) -> str:
     m, o = run.machine, run.options
     modes = "\n".join(f"- **{mode.value}**: {mode.label}." for mode in o.modes)
+    rates = " and ".join(f"{rate:g}" for rate in o.rates)
     return f"""{HEADING}
 
 Run {run.started:%Y-%m-%d %H:%M} UTC with `{run.command}`, on the code at {run.machine.code}.
@@ -283,11 +298,13 @@ seconds, including requests in flight when wrk stopped):
 
 {decisions_table(run.results)}
 
-### From the answer to CONFIRMED, at a steady {o.rate:g} requests/s
+### From the answer to CONFIRMED, at a steady {rates} requests/s
 
-An open loop in Python (httpx, asyncio): request i leaves at start + i/{o.rate:g} s,
-whatever the earlier answers; {o.steady_seconds:g} s of requests, after the backlog of
-the phases above is decided. Each answered appointment is watched: every
+An open loop in Python (httpx, asyncio): at a rate r, request i leaves at start + i/r s,
+whatever the earlier answers; {o.steady_seconds:g} s of requests per rate, each phase
+after the backlog of the phases before it is decided. {o.rates[0]:g}/s is the rate
+asked for; a lighter rate shows the same path without queueing when the deployment
+cannot take the heavier one on the cores it gets here. Each answered appointment is watched: every
 {o.poll_ms:g} ms one query reads the status of all those still watched, and the time
 that query began is when the decision was *seen* (the commit came before it and after
 the previous poll, so "seen" is late by at most one poll interval plus one query). On
@@ -298,7 +315,7 @@ the answer, with the same clock.
 
 {steady_table(run.results)}
 
-CPU in cores (seconds of CPU per second) over the steady phase:
+CPU in cores (seconds of CPU per second) over each steady phase:
 
 {steady_cpu_table(run.results)}
 

@@ -1,7 +1,6 @@
 """The write benchmark: one private PostgreSQL cluster, then each deployment in turn."""
 
 import asyncio
-import shutil
 import tempfile
 from contextlib import ExitStack
 from datetime import UTC, date, datetime
@@ -9,6 +8,7 @@ from pathlib import Path
 
 from bench.machine import describe
 from bench.postgres import Cluster
+from bench.processes import work_folder
 from bench.results_file import replace_section
 from bench.write import report
 from bench.write.observer import Observer
@@ -56,15 +56,18 @@ async def measure_mode(
                         say=say,
                     )
                 )
-            held = await steady(
-                deployed,
-                observer,
-                slots,
-                rate=options.rate,
-                seconds=options.steady_seconds,
-                poll_seconds=options.poll_ms / 1000,
-                say=say,
-            )
+            held = [
+                await steady(
+                    deployed,
+                    observer,
+                    slots,
+                    rate=rate,
+                    seconds=options.steady_seconds,
+                    poll_seconds=options.poll_ms / 1000,
+                    say=say,
+                )
+                for rate in options.rates
+            ]
             outcomes = await observer.outcomes()
         finally:
             await observer.close()
@@ -79,8 +82,7 @@ async def measure_all(cluster: Cluster, workdir: Path, options: WriteOptions) ->
 def run(options: WriteOptions, command: str) -> None:
     started = datetime.now(UTC)
     with ExitStack() as stack:
-        workdir = Path(tempfile.mkdtemp(prefix="bench-write-"))
-        stack.callback(shutil.rmtree, workdir, ignore_errors=True)
+        workdir = work_folder(stack, "bench-write-")
         root = Path(tempfile.mkdtemp(prefix="bench-write-postgres-"))
         cluster = Cluster(root, keep=False, settings=CLUSTER_SETTINGS)
         stack.callback(cluster.stop)
