@@ -79,6 +79,8 @@ WATCH_SECONDS = 1.0
 LOG_TAIL_LINES = 40
 TOKEN_TTL_SECONDS = 12 * 3600
 WORKER_READY_LINE = "worker started"
+ADDRESS_IN_USE = "address already in use"
+PORT_ATTEMPTS = 3
 
 
 class Interrupted(BaseException):
@@ -127,7 +129,9 @@ class AppProcess:
         self.name = name
         self.grace = grace
         self.log_path = workdir / f"{name}.log"
-        with self.log_path.open("wb") as log:
+        # Appended to: an earlier attempt's lines stay readable, and are not this one's.
+        self._log_start = self.log_path.stat().st_size if self.log_path.exists() else 0
+        with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(  # noqa: S603 - our own console script
                 [str(CLI), *args],
                 env=dict(env),
@@ -151,7 +155,9 @@ class AppProcess:
             )
 
     def printed(self, text: str) -> bool:
-        return text in self.log_path.read_text(encoding="utf-8", errors="replace")
+        with self.log_path.open("rb") as log:
+            log.seek(self._log_start)
+            return text in log.read().decode("utf-8", errors="replace")
 
     def terminate(self) -> None:
         if self.alive:
@@ -261,7 +267,7 @@ class Stack:
         self.postgres = PostgresCluster(parent=self.workdir)
         self.redis = StackRedis(self.workdir)
         self.sqs = StackSqs(self.workdir)
-        self.api_ports = [free_port() for _ in range(API_REPLICAS)]
+        self.api_ports: list[int] = []
         self.apis: list[AppProcess] = []
         self.workers: list[AppProcess] = []
         self.tokens: dict[str, str] = {}
@@ -319,22 +325,14 @@ class Stack:
             queues.result()
             self.tokens = {role: future.result() for role, future in tokens.items()}
         say(f"migrated, seeded, queues created ({time.monotonic() - started:.1f} s)")
-        for number, port in enumerate(self.api_ports, start=1):
-            env = self.env(**api_environment(port))
-            self.apis.append(
-                AppProcess(f"api-{number}", SERVE, env, self.workdir, API_GRACE_SECONDS)
-            )
         for number in range(1, WORKERS + 1):
             self.workers.append(
                 AppProcess(f"worker-{number}", WORK, self.env(), self.workdir, WORKER_GRACE_SECONDS)
             )
-        for api, url in zip(self.apis, self.api_urls, strict=True):
-            wait_until(
-                _answers_at(f"{url}/readyz"),
-                what=f"{api.name} /readyz",
-                still_alive=api.check_alive,
-                timeout=START_TIMEOUT_SECONDS,
-            )
+        with ThreadPoolExecutor(max_workers=API_REPLICAS) as pool:
+            replicas = [pool.submit(self._start_api, n) for n in range(1, API_REPLICAS + 1)]
+            self.api_ports = [future.result() for future in replicas]
+        self.apis.sort(key=lambda api: api.name)
         for worker in self.workers:
             wait_until(
                 _printed_by(worker, WORKER_READY_LINE),
@@ -346,6 +344,34 @@ class Stack:
             f"{API_REPLICAS} API replicas ready, {WORKERS} workers started "
             f"({time.monotonic() - started:.1f} s)"
         )
+
+    def _start_api(self, number: int) -> int:
+        """Replica `number` serving on a free port, once ready; its port."""
+        for _ in range(PORT_ATTEMPTS):
+            # Chosen at the last moment; still, another process may take it first.
+            port = free_port()
+            api = AppProcess(
+                f"api-{number}",
+                SERVE,
+                self.env(**api_environment(port)),
+                self.workdir,
+                API_GRACE_SECONDS,
+            )
+            self.apis.append(api)
+            try:
+                wait_until(
+                    _answers_at(f"http://127.0.0.1:{port}/readyz"),
+                    what=f"{api.name} /readyz",
+                    still_alive=api.check_alive,
+                    timeout=START_TIMEOUT_SECONDS,
+                )
+            except ServiceError:
+                if api.alive or not api.printed(ADDRESS_IN_USE):
+                    raise
+                self.apis.remove(api)
+                continue
+            return port
+        raise StackFailed(f"api-{number}: no free port in {PORT_ATTEMPTS} attempts")
 
     def _start_postgres(self) -> None:
         self.postgres.start()
@@ -377,7 +403,7 @@ class Stack:
 
     def logs(self) -> list[tuple[str, Path]]:
         found = [("postgres", self.postgres.log_path), ("redis", self.redis.log_path)]
-        found.append(("sqs (moto)", self.sqs.log_path))
+        found.append(("sqs", self.sqs.log_path))
         found += [(p.name, p.log_path) for p in [*self.apis, *self.workers]]
         one_off = [(name, self.workdir / f"{name}.log") for name in ONE_OFF_LOGS]
         found += [(name, path) for name, path in one_off if path.exists()]
