@@ -431,7 +431,7 @@ class Stack:
                 problems.append(f"{process.name} ignored SIGTERM for {process.grace:.0f} s: killed")
             elif code not in (0, -signal.SIGTERM):
                 # uvicorn re-raises SIGTERM once it has shut down gracefully: -15 is clean.
-                problems.append(f"{process.name} exited {code} on SIGTERM")
+                problems.append(f"{process.name} exited {code}")
         self.apis, self.workers = [], []
         for stop in (self.redis.stop, self.sqs.stop, self.postgres.stop):
             try:
