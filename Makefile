@@ -20,6 +20,8 @@ BIN := $(VENV)/bin
 ASSETS_STAMP := src/appointment_api/static/vendor/.complete
 # Type-checked on top of the packages listed in pyproject.toml.
 TYPED_TESTS := tests/conftest.py tests/support
+# The scripts import the app (src) and the test support (tests).
+TYPED_SCRIPTS := scripts
 
 # uv must use the machine's Python, never download one.
 export UV_PYTHON_DOWNLOADS := never
@@ -79,6 +81,7 @@ test: install system-packages assets
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/mypy $(TYPED_TESTS)
+	MYPYPATH=src:tests $(BIN)/mypy $(TYPED_SCRIPTS)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install
@@ -92,6 +95,7 @@ format: install
 typecheck: install
 	$(BIN)/mypy
 	$(BIN)/mypy $(TYPED_TESTS)
+	MYPYPATH=src:tests $(BIN)/mypy $(TYPED_SCRIPTS)
 
 pytest: install system-packages assets
 	$(BIN)/pytest $(PYTEST_ARGS)
