@@ -6,16 +6,24 @@ import sys
 from pathlib import Path
 
 from bench import options as read_options
+from bench.edge import options as edge_options
+from bench.live import options as live_options
 from bench.processes import BenchError
 from bench.write import options as write_options
 
-SUITES = ("read", "write")
+SUITES = ("read", "write", "live", "edge")
 DESCRIPTIONS = {
     "read": "Read path: appointments(first: 20) from the API and from a bare Starlette + "
     "asyncpg floor, on a private PostgreSQL with 1,000,000 appointments, loaded by wrk.",
     "write": "Write path: requestAppointment and batches of 100 (closed loop, wrk), and the "
     "time from the answer to the decision at a steady rate (open loop), on the full stack "
     "(PostgreSQL, SQS, 2 workers) and in the embedded mode (PostgreSQL and SQLite).",
+    "live": "Live status: one event fanned out to 1,000, 5,000 and 10,000 websocket "
+    "subscribers of one API process through Redis; latency, memory per connection, CPU. "
+    "Only when named (not part of the default run).",
+    "edge": "The edge: requests/s of refused abusive operations (deep, aliased, over cost) "
+    "beside a normal query, and the normal query with the rate limits on and off. "
+    "Only when named (not part of the default run).",
 }
 
 
@@ -52,6 +60,10 @@ def parser_for(suite: str) -> argparse.ArgumentParser:
         read_options.add_arguments(p)
     elif suite == "write":
         write_options.add_arguments(p)
+    elif suite == "live":
+        live_options.add_arguments(p)
+    elif suite == "edge":
+        edge_options.add_arguments(p)
     return p
 
 
@@ -66,6 +78,14 @@ def main(argv: list[str] | None = None) -> int:
     from bench.write.run import run as run_write
 
     try:
+        if suite == "live":
+            from bench.live.run import run as run_live
+
+            run_live(live_options.from_args(args, p), command)
+        if suite == "edge":
+            from bench.edge.run import run as run_edge
+
+            run_edge(edge_options.from_args(args), command)
         if suite in ("read", "all"):
             run_read(read_options.from_args(args, p), command)
         if suite in ("write", "all"):

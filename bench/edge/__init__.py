@@ -1,0 +1,1 @@
+"""The cost of refusing abusive operations, and of the limits on a normal one."""

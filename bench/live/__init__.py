@@ -1,0 +1,1 @@
+"""Live status fan-out: many websocket subscribers on one API process."""

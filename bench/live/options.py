@@ -1,0 +1,45 @@
+"""The command line of ``python -m bench live``."""
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent.parent / "RESULTS.md"
+
+
+@dataclass(frozen=True)
+class Options:
+    subscribers: tuple[int, ...]
+    generators: int
+    results: Path | None
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--subscribers",
+        help="comma-separated numbers of concurrent subscribers (default 1000,5000,10000; "
+        "--quick 200,1000)",
+    )
+    p.add_argument(
+        "--generators",
+        type=int,
+        default=2,
+        help="load-generator processes sharing the subscribers (default 2)",
+    )
+
+
+def from_args(args: argparse.Namespace, p: argparse.ArgumentParser) -> Options:
+    quick = args.quick
+    text = getattr(args, "subscribers", None) or ("200,1000" if quick else "1000,5000,10000")
+    try:
+        subscribers = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        p.error("--subscribers: comma-separated whole numbers")
+    generators = getattr(args, "generators", 2)
+    if generators < 1 or any(n < generators for n in subscribers):
+        p.error("--generators must be at least 1 and at most the smallest --subscribers")
+    return Options(
+        subscribers=subscribers,
+        generators=generators,
+        results=args.results or (None if quick else RESULTS),
+    )

@@ -1,0 +1,214 @@
+"""``python -m bench live``: one event fanned out to 1,000, 5,000 and 10,000 websocket
+subscribers of one API process, fed through Redis."""
+
+import json
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bench import cpu
+from bench.live import report
+from bench.live.options import Options
+from bench.live.services import (
+    RedisServer,
+    raise_open_files_limit,
+    say,
+    seeded_database,
+    start_api,
+    token,
+)
+from bench.machine import describe
+from bench.processes import BenchError, HttpServer, log_tail, work_folder
+from bench.servers import new_jwt_secret
+
+CANCELLABLE = """
+query Cancellable($from: DateTime!, $first: Int!) {
+  appointments(first: $first, filter: {status: [PENDING, CONFIRMED], scheduledFrom: $from}) {
+    nodes { id status }
+  }
+}
+"""
+CANCEL = """
+mutation Cancel($id: ID!) {
+  cancelAppointment(input: {appointmentId: $id, reason: "fan-out benchmark"}) {
+    appointment { status }
+    userErrors { message }
+  }
+}
+"""
+# Lets the server finish what the last subscriptions started before its memory is read.
+SETTLE_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class FanOut:
+    subscribers: int
+    connect_seconds: float
+    connect_cpu_seconds: float
+    rss_before_kib: int
+    rss_after_kib: int
+    commit_to_receipt_ms: list[float]
+    answer_to_receipt_ms: list[float]
+    mutation_ms: float
+    fanout_seconds: float
+    api_cpu_seconds: float
+    machine_busy_seconds: float
+
+    @property
+    def kib_per_connection(self) -> float:
+        return (self.rss_after_kib - self.rss_before_kib) / self.subscribers
+
+
+def vm_rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise BenchError(f"no VmRSS for process {pid}")
+
+
+def graphql(server: HttpServer, bearer: str, query: str, **variables: Any) -> dict[str, Any]:
+    request = urllib.request.Request(  # noqa: S310 - our own server over http
+        f"{server.base_url}/graphql",
+        data=json.dumps({"query": query, "variables": variables}).encode(),
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {bearer}"},
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - our server
+        answer: dict[str, Any] = json.load(response)
+    if answer.get("errors"):
+        raise BenchError(f"GraphQL errors: {answer['errors']}")
+    data: dict[str, Any] = answer["data"]
+    return data
+
+
+def cancellable_appointments(server: HttpServer, bearer: str, count: int) -> list[str]:
+    since = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    data = graphql(server, bearer, CANCELLABLE, **{"from": since, "first": count})
+    ids = [node["id"] for node in data["appointments"]["nodes"]]
+    if len(ids) < count:
+        raise BenchError(f"the demo world holds {len(ids)} cancellable appointments, not {count}")
+    return ids
+
+
+def _read_line(process: subprocess.Popen[str], prefix: str, log: Path) -> str:
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    if not line.startswith(prefix):
+        process.wait()
+        raise BenchError(f"subscriber process ended ({process.returncode}):\n{log_tail(log)}")
+    return line.removeprefix(prefix).strip()
+
+
+def fan_out(
+    server: HttpServer, bearer: str, appointment: str, n: int, generators: int, workdir: Path
+) -> FanOut:
+    url = f"ws://127.0.0.1:{server.port}/graphql"
+    shares = [n // generators + (1 if i < n % generators else 0) for i in range(generators)]
+    rss_before = vm_rss_kib(server.pid)
+    cpu_before_connect = cpu.process_seconds(server.pid)
+    processes: list[tuple[subprocess.Popen[str], Path]] = []
+    started = time.monotonic()
+    try:
+        for i, count in enumerate(shares):
+            log = workdir / f"subscribers-{n}-{i}.log"
+            command = [sys.executable, "-m", "bench.live.subscribers", "--url", url]
+            command += ["--token", bearer, "--appointment", appointment, "--count", str(count)]
+            with log.open("w") as errors:
+                process = subprocess.Popen(
+                    command, stdout=subprocess.PIPE, stderr=errors, text=True
+                )
+            processes.append((process, log))
+        for process, log in processes:
+            _read_line(process, "READY ", log)
+        connect_seconds = time.monotonic() - started
+        connect_cpu = cpu.process_seconds(server.pid) - cpu_before_connect
+        time.sleep(SETTLE_SECONDS)
+        rss_after = vm_rss_kib(server.pid)
+
+        cpu_before = cpu.process_seconds(server.pid)
+        busy_before = cpu.machine_busy_seconds()
+        sent = time.time()
+        data = graphql(server, bearer, CANCEL, id=appointment)["cancelAppointment"]
+        answered = time.time()
+        if data["userErrors"] or data["appointment"]["status"] != "CANCELLED":
+            raise BenchError(f"cancelAppointment failed: {data}")
+        received: list[float] = []
+        occurred_at = ""
+        for process, log in processes:
+            result = json.loads(_read_line(process, "RESULT ", log))
+            if result["status"] != "CANCELLED":
+                raise BenchError(f"subscribers received {result['status']}, not CANCELLED")
+            received += result["received"]
+            occurred_at = result["occurred_at"]
+        api_cpu = cpu.process_seconds(server.pid) - cpu_before
+        busy = cpu.machine_busy_seconds() - busy_before
+        for process, _ in processes:
+            process.wait(timeout=60)
+    finally:
+        for process, _ in processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    occurred = datetime.fromisoformat(occurred_at.replace("Z", "+00:00")).timestamp()
+    return FanOut(
+        subscribers=n,
+        connect_seconds=connect_seconds,
+        connect_cpu_seconds=connect_cpu,
+        rss_before_kib=rss_before,
+        rss_after_kib=rss_after,
+        commit_to_receipt_ms=sorted((t - occurred) * 1000 for t in received),
+        answer_to_receipt_ms=sorted((t - answered) * 1000 for t in received),
+        mutation_ms=(answered - sent) * 1000,
+        fanout_seconds=max(received) - sent,
+        api_cpu_seconds=api_cpu,
+        machine_busy_seconds=busy,
+    )
+
+
+def run(options: Options, command: str) -> None:
+    started = datetime.now(UTC)
+    open_files = raise_open_files_limit()
+    if max(options.subscribers) + 1000 > open_files:
+        raise BenchError(f"the open-files limit ({open_files}) is too low for the subscribers")
+    results: list[FanOut] = []
+    with ExitStack() as stack:
+        workdir = work_folder(stack, "bench-live-")
+        cluster, url = seeded_database(stack)
+        redis = RedisServer(workdir)
+        stack.callback(redis.stop)
+        redis.start()
+        secret = new_jwt_secret()
+        admin = token(secret, url, "admin", "admin-1")
+        targets: list[str] = []
+        for n in options.subscribers:
+            # A fresh API process per size: memory freed by the previous size's
+            # connections would otherwise be reused and hide the new ones' cost.
+            with ExitStack() as per_size:
+                server = start_api(per_size, url, secret, workdir, f"api-{n}", REDIS_URL=redis.url)
+                if not targets:
+                    targets = cancellable_appointments(server, admin, len(options.subscribers))
+                appointment = targets[len(results)]
+                say(f"{n:,} subscribers to {appointment}")
+                result = fan_out(server, admin, appointment, n, options.generators, workdir)
+                server.check_alive()
+            results.append(result)
+            say(report.line(result))
+        postgres = cluster.version()
+    summary = report.Run(
+        started=started,
+        command=command,
+        machine=describe(postgres, ("websockets", "redis")),
+        options=options,
+        open_files=open_files,
+        results=results,
+    )
+    text = report.section(summary)
+    say("\n" + text)
+    if options.results is not None:
+        report.write(options.results, text)
+        say(f"written to {options.results}")
