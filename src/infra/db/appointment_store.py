@@ -16,6 +16,7 @@ from domain.appointments import (
 )
 from domain.errors import DomainError, SlotTaken
 from domain.viewer import Viewer
+from infra.db.event_order import hold_event_order
 from infra.db.rows import appointment_from_row, appointment_to_row, event_to_row
 from infra.db.scoping import visible_appointments
 from infra.db.tables import appointment_events, appointments
@@ -65,6 +66,7 @@ class SqlAppointmentStore:
                 AppointmentStatus.CANCELLED, at=at, reason=reason, request_id=request_id
             )
             await update_if_current(connection, changed)
+            await hold_event_order(connection)
             result = await connection.execute(
                 insert(appointment_events).returning(appointment_events.c.id),
                 [event_to_row(event)],
@@ -74,6 +76,7 @@ class SqlAppointmentStore:
     async def add(self, appointment: Appointment, first_event: StatusEvent) -> None:
         async with self._engine.begin() as connection:
             await connection.execute(insert(appointments), [appointment_to_row(appointment)])
+            await hold_event_order(connection)
             await connection.execute(insert(appointment_events), [event_to_row(first_event)])
 
     async def record_change(self, changed: Appointment, event: StatusEvent) -> None:
@@ -85,6 +88,7 @@ class SqlAppointmentStore:
         try:
             async with self._engine.begin() as connection:
                 await update_if_current(connection, changed)
+                await hold_event_order(connection)
                 await connection.execute(insert(appointment_events), [event_to_row(event)])
         except IntegrityError as error:
             if is_exclusion_violation(error):

@@ -15,6 +15,7 @@ from uuid6 import uuid7
 from domain.appointments import Appointment, AppointmentStatus, StatusEvent
 from domain.requests import PatientProfile
 from domain.schedule import Interval
+from infra.db.event_order import hold_event_order
 from infra.db.rows import appointment_from_row, appointment_to_row, event_to_row
 from infra.db.tables import appointment_events, appointments, outbox, patients
 from infra.db.write_lock import WriteLock
@@ -203,6 +204,7 @@ class _Batch:
         if not kept:
             return {}
         firsts = {a.id: _first_event(a) for a in kept}
+        await hold_event_order(self.connection)
         numbered = insert(appointment_events).values([event_to_row(e) for e in firsts.values()])
         sequences = await self.connection.execute(
             numbered.returning(appointment_events.c.appointment_id, appointment_events.c.id)

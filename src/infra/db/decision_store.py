@@ -13,6 +13,7 @@ from domain.appointments import Appointment, AppointmentStatus, RejectionReason,
 from domain.rules import BookingPolicy, decide
 from domain.schedule import Interval
 from infra.db.appointment_store import is_exclusion_violation, update_if_current
+from infra.db.event_order import hold_event_order
 from infra.db.outages import unavailable_on_outage
 from infra.db.rows import appointment_from_row, event_to_row, psychologist_from_row
 from infra.db.tables import appointment_events, appointments, patients, psychologists
@@ -148,6 +149,7 @@ async def _record(
 ) -> Decision:
     changed, event = current.transition(target, at=at, reason=reason, request_id=request_id)
     await update_if_current(connection, changed)
+    await hold_event_order(connection)
     inserted = await connection.execute(
         insert(appointment_events).returning(appointment_events.c.id), [event_to_row(event)]
     )
