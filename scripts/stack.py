@@ -248,6 +248,11 @@ def api_environment(port: int) -> dict[str, str]:
     return {"HOST": "127.0.0.1", "PORT": str(port)}
 
 
+def worker_environment(metrics_port: int) -> dict[str, str]:
+    """What compose.yaml adds for a worker: where its /metrics is served."""
+    return {"HOST": "127.0.0.1", "WORKER_METRICS_PORT": str(metrics_port)}
+
+
 # --- the stack ---------------------------------------------------------------------------------
 
 
@@ -327,7 +332,13 @@ class Stack:
         say(f"migrated, seeded, queues created ({time.monotonic() - started:.1f} s)")
         for number in range(1, WORKERS + 1):
             self.workers.append(
-                AppProcess(f"worker-{number}", WORK, self.env(), self.workdir, WORKER_GRACE_SECONDS)
+                AppProcess(
+                    f"worker-{number}",
+                    WORK,
+                    self.env(**worker_environment(free_port())),
+                    self.workdir,
+                    WORKER_GRACE_SECONDS,
+                )
             )
         with ThreadPoolExecutor(max_workers=API_REPLICAS) as pool:
             replicas = [pool.submit(self._start_api, n) for n in range(1, API_REPLICAS + 1)]
