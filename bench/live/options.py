@@ -11,6 +11,9 @@ RESULTS = Path(__file__).resolve().parent.parent / "RESULTS.md"
 class Options:
     subscribers: tuple[int, ...]
     generators: int
+    parts: tuple[str, ...]
+    rate: float
+    steady_seconds: float
     results: Path | None
 
 
@@ -26,6 +29,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=2,
         help="load-generator processes sharing the subscribers (default 2)",
     )
+    p.add_argument(
+        "--parts",
+        default=",".join(PARTS),
+        help="fanout, steady or both (default fanout,steady); each rewrites its own section",
+    )
+    p.add_argument("--rate", type=float, default=50.0, help="steady requests/s (default 50)")
+    p.add_argument(
+        "--steady-seconds", type=float, help="length of the steady phase (default 60; --quick 10)"
+    )
+
+
+PARTS = ("fanout", "steady")
 
 
 def from_args(args: argparse.Namespace, p: argparse.ArgumentParser) -> Options:
@@ -38,8 +53,14 @@ def from_args(args: argparse.Namespace, p: argparse.ArgumentParser) -> Options:
     generators = getattr(args, "generators", 2)
     if generators < 1 or any(n < generators for n in subscribers):
         p.error("--generators must be at least 1 and at most the smallest --subscribers")
+    parts = tuple(getattr(args, "parts", ",".join(PARTS)).split(","))
+    if not parts or any(part not in PARTS for part in parts):
+        p.error("--parts: fanout, steady or fanout,steady")
     return Options(
         subscribers=subscribers,
         generators=generators,
+        parts=parts,
+        rate=getattr(args, "rate", 50.0),
+        steady_seconds=getattr(args, "steady_seconds", None) or (10.0 if quick else 60.0),
         results=args.results or (None if quick else RESULTS),
     )

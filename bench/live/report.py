@@ -13,8 +13,10 @@ from bench.results_file import replace_section
 if TYPE_CHECKING:
     from bench.live.options import Options
     from bench.live.run import FanOut
+    from bench.live.steady import SteadyResult
 
 HEADING = "## Live: one status event fanned out to many subscribers"
+STEADY_HEADING = "## Live: requestAppointment to CONFIRMED on a subscription, steady rate"
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,7 @@ class Run:
     options: Options
     open_files: int
     results: list[FanOut]
+    steady: SteadyResult | None
 
 
 def percentile(sorted_values: list[float], fraction: float) -> float:
@@ -34,7 +37,10 @@ def percentile(sorted_values: list[float], fraction: float) -> float:
 
 
 def _spread(values: list[float]) -> str:
-    return f"{percentile(values, 0.5):,.0f} | {percentile(values, 0.99):,.0f} | {values[-1]:,.0f}"
+    return (
+        f"{percentile(values, 0.5):,.0f} ms | {percentile(values, 0.99):,.0f} ms "
+        f"| {values[-1]:,.0f} ms"
+    )
 
 
 def line(r: FanOut) -> str:
@@ -49,20 +55,20 @@ def line(r: FanOut) -> str:
 
 def fanout_table(results: list[FanOut]) -> str:
     lines = [
-        "| subscribers | commit → receipt p50 / p99 / max (ms) | answer → receipt p50 / p99 / "
-        "max (ms) | cancelAppointment answered in | API CPU, send → last receipt | "
-        "machine busy, same window |",
-        "|---:|---:|---:|---:|---:|---:|",
+        "| subscribers | commit → receipt p50 | p99 | max | mutation sent → receipt p50 | p99 "
+        "| max | cancelAppointment answered in | API CPU, send → last receipt "
+        "| machine busy, same window | load average (1, 5, 15 min) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         window = r.fanout_seconds
         lines.append(
             f"| {r.subscribers:,} | {_spread(r.commit_to_receipt_ms)} "
-            f"| {_spread(r.answer_to_receipt_ms)} | {r.mutation_ms:,.0f} ms "
+            f"| {_spread(r.sent_to_receipt_ms)} | {r.mutation_ms:,.0f} ms "
             f"| {r.api_cpu_seconds:.2f} s in {window:.2f} s ({r.api_cpu_seconds / window:.2f} "
-            f"cores) | {r.machine_busy_seconds / window:.2f} cores |"
+            f"cores) | {r.machine_busy_seconds / window:.2f} cores | {r.load_average} |"
         )
-    return "\n".join(lines).replace(" | ", " | ")
+    return "\n".join(lines)
 
 
 def connection_table(results: list[FanOut]) -> str:
@@ -97,7 +103,7 @@ cores; open files limit raised to {run.open_files:,} for the run and its childre
 `REDIS_URL` set so events go through Redis, `RATE_LIMITS_ENABLED=false` so that one
 caller may open thousands of subscriptions). {o.generators} load-generator processes
 (`bench/live/subscribers.py`, Python `websockets`, asyncio) open the websockets
-between them, 100 handshakes at a time each: graphql-transport-ws, the admin token in
+between them, 50 handshakes in flight per process: graphql-transport-ws, the admin token in
 the `connection_init` payload, one `appointmentStatus` subscription per socket to the
 same appointment (`appointmentId status version occurredAt`), the client's keep-alive
 pings off, permessage-deflate offered as browsers do. Once every subscription has
@@ -108,8 +114,10 @@ Redis, and every subscription receives CANCELLED.
 **Times.** Per subscriber, its receipt time (`time.time()` when the frame was read)
 minus the event's `occurredAt` (the server's clock, same machine, taken just before the
 commit: slightly earlier than the commit itself, so "commit → receipt" is a small
-overestimate), and minus the time the mutation's answer reached the bench (after the
-commit and the publish: the fan-out from there). p50 / p99 over all subscribers; max is
+overestimate), and minus the time the bench sent the mutation (so it includes the
+mutation's own work; the server publishes after the commit and before it answers, and
+writes to the subscribers while the HTTP answer waits its turn, so the mutation's answer
+time is not a usable start). p50 / p99 over all subscribers; max is
 the last subscriber. One event per size, so these are the spread of one fan-out, not
 of repeated ones.
 
@@ -132,5 +140,76 @@ within the run.
 """
 
 
-def write(path: Path, text: str) -> None:
-    replace_section(path, HEADING, text)
+def _steady_figures(r: SteadyResult) -> dict[str, list[float]]:
+    decided = [q for q in r.requests if q.appointment_id in r.decisions]
+    confirmed = [q for q in decided if r.decisions[q.appointment_id][0] == "CONFIRMED"]
+    return {
+        "requestAppointment answered": sorted((q.answered - q.sent) * 1000 for q in r.requests),
+        "request sent → CONFIRMED received": sorted(
+            (r.decisions[q.appointment_id][1] - q.sent) * 1000 for q in confirmed
+        ),
+        "answer → CONFIRMED received": sorted(
+            (r.decisions[q.appointment_id][1] - q.answered) * 1000 for q in confirmed
+        ),
+    }
+
+
+def _confirmed(r: SteadyResult) -> int:
+    return sum(status == "CONFIRMED" for status, _ in r.decisions.values())
+
+
+def steady_line(r: SteadyResult) -> str:
+    figures = _steady_figures(r)["request sent → CONFIRMED received"]
+    if not figures:
+        return f"{len(r.requests)} requests, none CONFIRMED"
+    return (
+        f"{len(r.requests)} requests at {len(r.requests) / r.seconds:.1f}/s: request → "
+        f"CONFIRMED received p50 {percentile(figures, 0.5):,.0f} ms "
+        f"p99 {percentile(figures, 0.99):,.0f} ms"
+    )
+
+
+def steady_section(run: Run) -> str:
+    r, m = run.steady, run.machine
+    assert r is not None
+    lines = ["| time | p50 | p99 | max | n |", "|---|---:|---:|---:|---:|"]
+    for name, values in _steady_figures(r).items():
+        if values:
+            lines.append(f"| {name} | {_spread(values)} | {len(values):,} |")
+    late = sorted(r.lateness)
+    rejected = len(r.decisions) - _confirmed(r)
+    return f"""{STEADY_HEADING}
+
+Run {run.started:%Y-%m-%d %H:%M} UTC with `{run.command}`, on the code at {m.code}.
+
+**Stack.** The write suite's full stack (`bench/write/stacks.py`) with `REDIS_URL` added:
+`appointment-api serve` (one uvicorn process, `SQS_QUEUE_URL` set, rate limits off),
+moto's SQS server, 2 `appointment-api worker` processes, a private Redis and PostgreSQL
+(initdb's defaults), all on the same {m.cores} cores ({m.cpu_model}) as the bench;
+{m.packages}.
+
+**Load.** One admin websocket (graphql-transport-ws) subscribed to `appointmentEvents`
+(every change) before the first request; then `requestAppointment` on an open loop at
+{r.rate:g} requests/s for {run.options.steady_seconds:g} s (httpx; request i leaves at
+start + i/rate whatever the earlier answers), each for a distinct free slot
+(`bench/write/schedule.py`), so each should be CONFIRMED. Times are from the moment a
+request was sent to the moment its CONFIRMED event was read from the websocket
+(`time.time()` on both ends, same process). Achieved {len(r.requests) / r.seconds:.1f}
+requests/s over {r.seconds:.1f} s; {len(r.requests):,} accepted, {len(r.failures)}
+failed; {_confirmed(r):,} CONFIRMED, {rejected} REJECTED (left out of the times); the
+sender's own lateness against its schedule: p50 {percentile(late, 0.5) * 1000:.1f} ms,
+p99 {percentile(late, 0.99) * 1000:.1f} ms.
+
+{chr(10).join(lines)}
+
+moto is a Python test double of SQS, much slower than SQS, and it, the workers, the API
+and PostgreSQL share {m.cores} cores here: the times include that queueing. One run.
+"""
+
+
+def write(path: Path, run: Run) -> None:
+    """Rewrite the section of each part that ran; the others stay."""
+    if run.results:
+        replace_section(path, HEADING, section(run))
+    if run.steady is not None:
+        replace_section(path, STEADY_HEADING, steady_section(run))

@@ -23,6 +23,7 @@ from bench.live.services import (
     start_api,
     token,
 )
+from bench.live.steady import SteadyResult, full_stack, run_steady
 from bench.machine import describe
 from bench.processes import BenchError, HttpServer, log_tail, work_folder
 from bench.servers import new_jwt_secret
@@ -54,11 +55,12 @@ class FanOut:
     rss_before_kib: int
     rss_after_kib: int
     commit_to_receipt_ms: list[float]
-    answer_to_receipt_ms: list[float]
+    sent_to_receipt_ms: list[float]
     mutation_ms: float
     fanout_seconds: float
     api_cpu_seconds: float
     machine_busy_seconds: float
+    load_average: str
 
     @property
     def kib_per_connection(self) -> float:
@@ -132,6 +134,7 @@ def fan_out(
 
         cpu_before = cpu.process_seconds(server.pid)
         busy_before = cpu.machine_busy_seconds()
+        load_average = " ".join(Path("/proc/loadavg").read_text().split()[:3])
         sent = time.time()
         data = graphql(server, bearer, CANCEL, id=appointment)["cancelAppointment"]
         answered = time.time()
@@ -162,11 +165,12 @@ def fan_out(
         rss_before_kib=rss_before,
         rss_after_kib=rss_after,
         commit_to_receipt_ms=sorted((t - occurred) * 1000 for t in received),
-        answer_to_receipt_ms=sorted((t - answered) * 1000 for t in received),
+        sent_to_receipt_ms=sorted((t - sent) * 1000 for t in received),
         mutation_ms=(answered - sent) * 1000,
         fanout_seconds=max(received) - sent,
         api_cpu_seconds=api_cpu,
         machine_busy_seconds=busy,
+        load_average=load_average,
     )
 
 
@@ -176,39 +180,60 @@ def run(options: Options, command: str) -> None:
     if max(options.subscribers) + 1000 > open_files:
         raise BenchError(f"the open-files limit ({open_files}) is too low for the subscribers")
     results: list[FanOut] = []
+    steady: SteadyResult | None = None
     with ExitStack() as stack:
         workdir = work_folder(stack, "bench-live-")
         cluster, url = seeded_database(stack)
         redis = RedisServer(workdir)
         stack.callback(redis.stop)
         redis.start()
-        secret = new_jwt_secret()
-        admin = token(secret, url, "admin", "admin-1")
-        targets: list[str] = []
-        for n in options.subscribers:
-            # A fresh API process per size: memory freed by the previous size's
-            # connections would otherwise be reused and hide the new ones' cost.
-            with ExitStack() as per_size:
-                server = start_api(per_size, url, secret, workdir, f"api-{n}", REDIS_URL=redis.url)
-                if not targets:
-                    targets = cancellable_appointments(server, admin, len(options.subscribers))
-                appointment = targets[len(results)]
-                say(f"{n:,} subscribers to {appointment}")
-                result = fan_out(server, admin, appointment, n, options.generators, workdir)
-                server.check_alive()
-            results.append(result)
-            say(report.line(result))
+        if "fanout" in options.parts:
+            results = fan_outs(url, redis.url, options, workdir)
+        if "steady" in options.parts:
+            with ExitStack() as deployment:
+                say(
+                    f"full stack with Redis: {options.rate:g} requests/s for "
+                    f"{options.steady_seconds:g} s"
+                )
+                deployed = full_stack(deployment, cluster, workdir, redis.url)
+                steady = run_steady(deployed, options.rate, options.steady_seconds)
+            say(report.steady_line(steady))
         postgres = cluster.version()
     summary = report.Run(
         started=started,
         command=command,
-        machine=describe(postgres, ("websockets", "redis")),
+        machine=describe(postgres, ("websockets", "redis", "moto")),
         options=options,
         open_files=open_files,
         results=results,
+        steady=steady,
     )
-    text = report.section(summary)
-    say("\n" + text)
+    texts = ([report.section(summary)] if results else []) + (
+        [report.steady_section(summary)] if steady else []
+    )
+    for text in texts:
+        say("\n" + text)
     if options.results is not None:
-        report.write(options.results, text)
+        report.write(options.results, summary)
         say(f"written to {options.results}")
+
+
+def fan_outs(url: str, redis_url: str, options: Options, workdir: Path) -> list[FanOut]:
+    secret = new_jwt_secret()
+    admin = token(secret, url, "admin", "admin-1")
+    targets: list[str] = []
+    results: list[FanOut] = []
+    for n in options.subscribers:
+        # A fresh API process per size: memory freed by the previous size's
+        # connections would otherwise be reused and hide the new ones' cost.
+        with ExitStack() as per_size:
+            server = start_api(per_size, url, secret, workdir, f"api-{n}", REDIS_URL=redis_url)
+            if not targets:
+                targets = cancellable_appointments(server, admin, len(options.subscribers))
+            appointment = targets[len(results)]
+            say(f"{n:,} subscribers to {appointment}")
+            result = fan_out(server, admin, appointment, n, options.generators, workdir)
+            server.check_alive()
+        results.append(result)
+        say(report.line(result))
+    return results

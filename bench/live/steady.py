@@ -1,0 +1,175 @@
+"""From ``requestAppointment`` to CONFIRMED received on a subscription, at a steady rate,
+on the full stack (API, SQS server, workers, Redis, PostgreSQL).
+
+One admin websocket subscribes to ``appointmentEvents`` (every change) before the first
+request and notes when each appointment's decision arrives; requests leave on an open
+loop (request ``i`` at ``start + i / rate``, whatever the earlier answers).
+"""
+
+import asyncio
+import os
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.typing import Subprotocol
+
+from bench.postgres import Cluster
+from bench.processes import BenchError
+from bench.write.requests import single_body
+from bench.write.schedule import Slots, bench_psychologists
+from bench.write.stacks import Mode, Stack, start_stack
+
+EVENTS = "subscription { appointmentEvents { appointmentId status occurredAt } }"
+DECIDED = ("CONFIRMED", "REJECTED")
+PSYCHOLOGISTS = 200
+DECISION_TIMEOUT_SECONDS = 120.0
+
+
+@dataclass
+class Request:
+    sent: float
+    answered: float
+    appointment_id: str
+
+
+@dataclass(frozen=True)
+class SteadyResult:
+    rate: float
+    seconds: float
+    requests: list[Request]
+    # appointment id → (decision, wall-clock time received on the subscription)
+    decisions: dict[str, tuple[str, float]]
+    failures: list[str]
+    lateness: list[float]
+
+
+@contextmanager
+def _environment(**settings: str) -> Iterator[None]:
+    """The write suite's stack takes its environment from this process's: REDIS_URL
+    set here reaches its API and its workers."""
+    saved = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def full_stack(stack: ExitStack, cluster: Cluster, workdir: Path, redis_url: str) -> Stack:
+    with _environment(REDIS_URL=redis_url):
+        return asyncio.run(
+            start_stack(stack, Mode.FULL, cluster, workdir, bench_psychologists(PSYCHOLOGISTS))
+        )
+
+
+async def _listen(connection: ClientConnection, decisions: dict[str, tuple[str, float]]) -> None:
+    async for raw in connection:
+        received = time.time()
+        message: dict[str, Any] = orjson.loads(raw)
+        if message["type"] == "ping":
+            await connection.send(orjson.dumps({"type": "pong"}).decode())
+            continue
+        if message["type"] != "next" or message["payload"].get("errors"):
+            raise BenchError(f"appointmentEvents: unexpected message {message}")
+        event = message["payload"]["data"]["appointmentEvents"]
+        if event["status"] in DECIDED:
+            decisions.setdefault(event["appointmentId"], (event["status"], received))
+
+
+async def _subscribe(ws_url: str, token: str) -> ClientConnection:
+    connection = await connect(
+        ws_url, subprotocols=[Subprotocol("graphql-transport-ws")], ping_interval=None
+    )
+    init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}
+    await connection.send(orjson.dumps(init).decode())
+    ack = orjson.loads(await connection.recv())
+    if ack["type"] != "connection_ack":
+        raise BenchError(f"connection_init refused: {ack}")
+    subscribe = {"id": "1", "type": "subscribe", "payload": {"query": EVENTS}}
+    await connection.send(orjson.dumps(subscribe).decode())
+    return connection
+
+
+async def _steady(deployed: Stack, rate: float, seconds: float) -> SteadyResult:
+    bodies = [
+        single_body(slot)
+        for slot in Slots(bench_psychologists(PSYCHOLOGISTS), date.today()).take(
+            round(rate * seconds)
+        )
+    ]
+    ws_url = deployed.graphql_url.replace("http://", "ws://")
+    connection = await _subscribe(ws_url, deployed.token)
+    decisions: dict[str, tuple[str, float]] = {}
+    listener = asyncio.create_task(_listen(connection, decisions))
+    headers = {"Authorization": f"Bearer {deployed.token}", "Content-Type": "application/json"}
+    requests: list[Request] = []
+    failures: list[str] = []
+    lateness: list[float] = []
+    try:
+        async with httpx.AsyncClient(timeout=60.0) as client:
+
+            async def one(body: bytes) -> None:
+                sent = time.time()
+                try:
+                    response = await client.post(
+                        deployed.graphql_url, content=body, headers=headers
+                    )
+                except httpx.TransportError as error:
+                    failures.append(f"{type(error).__name__}: {error}")
+                    return
+                answered = time.time()
+                payload = orjson.loads(response.content)
+                result = (payload.get("data") or {}).get("requestAppointment") or {}
+                if (
+                    payload.get("errors")
+                    or result.get("userErrors")
+                    or not result.get("appointment")
+                ):
+                    failures.append(f"HTTP {response.status_code}: {response.text[:300]}")
+                    return
+                requests.append(Request(sent, answered, result["appointment"]["id"]))
+
+            tasks = []
+            start = time.perf_counter() + 0.05
+            for index, body in enumerate(bodies):
+                due = start + index / rate
+                delay = due - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                lateness.append(max(0.0, time.perf_counter() - due))
+                tasks.append(asyncio.create_task(one(body)))
+            await asyncio.gather(*tasks)
+        deadline = time.monotonic() + DECISION_TIMEOUT_SECONDS
+        while any(r.appointment_id not in decisions for r in requests):
+            if listener.done():
+                listener.result()
+                raise BenchError("the appointmentEvents subscription ended")
+            if time.monotonic() > deadline:
+                missing = sum(r.appointment_id not in decisions for r in requests)
+                raise BenchError(f"{missing} decisions not received within the timeout")
+            await asyncio.sleep(0.05)
+    finally:
+        listener.cancel()
+        await connection.close()
+    elapsed = max(r.answered for r in requests) - min(r.sent for r in requests)
+    return SteadyResult(rate, elapsed, requests, decisions, failures, lateness)
+
+
+def run_steady(deployed: Stack, rate: float, seconds: float) -> SteadyResult:
+    result = asyncio.run(_steady(deployed, rate, seconds))
+    deployed.check_alive()
+    if not result.requests:
+        raise BenchError(f"no request succeeded: {result.failures[:3]}")
+    return result
