@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from opentelemetry.sdk.trace import TracerProvider
 from slowapi.errors import RateLimitExceeded
 from slowapi.middleware import SlowAPIASGIMiddleware
 from sqlalchemy import text
@@ -31,6 +32,11 @@ from appointment_api.operation_metrics import operation_metrics
 from appointment_api.readiness import Probe, check_readiness
 from appointment_api.request_id import RequestIdMiddleware
 from appointment_api.security_headers import SecurityHeadersMiddleware
+from appointment_api.tracing import (
+    operation_tracing,
+    shut_down_tracing,
+    tracer_provider_from_environment,
+)
 from domain.rules import BookingPolicy
 from infra.auth import JwtVerifier
 from infra.config import Settings
@@ -131,18 +137,25 @@ def build_services(resources: Resources) -> Services:
 
 
 def create_app(
-    settings: Settings, *, clock: Clock = system_clock, resources: Resources | None = None
+    settings: Settings,
+    *,
+    clock: Clock = system_clock,
+    resources: Resources | None = None,
+    tracer_provider: TracerProvider | None = None,
 ) -> Starlette:
+    """``tracer_provider``: where operations' spans go; by default the one the standard
+    ``OTEL_*`` variables configure, if any. The app shuts it down when it stops."""
     from appointment_api.worker_runtime import embedded_worker
 
     resources = resources or build_resources(settings, clock=clock)
+    tracer_provider = tracer_provider or tracer_provider_from_environment()
     assets_dir = settings.graphiql_assets_dir or default_assets_dir()
     rate_limits = edge_rate_limits(settings)
     metrics = ApiMetrics()
     graphql = AppointmentGraphQL(
         schema=build_schema(
             edge=edge_extensions(settings, rate_limits),
-            observers=[operation_metrics(metrics)],
+            observers=[*operation_tracing(tracer_provider), operation_metrics(metrics)],
         ),
         services=build_services(resources),
         assets_dir=assets_dir,
@@ -158,6 +171,7 @@ def create_app(
             async with embedded_worker(resources, enabled=settings.sqs_queue_url is None):
                 yield
         finally:
+            await shut_down_tracing(tracer_provider)
             if rate_limits is not None:
                 await rate_limits.close()
             await resources.close()
