@@ -12,7 +12,7 @@ class Options:
     subscribers: tuple[int, ...]
     generators: int
     parts: tuple[str, ...]
-    rate: float
+    rates: tuple[float, ...]
     steady_seconds: float
     results: Path | None
 
@@ -34,7 +34,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=",".join(PARTS),
         help="fanout, steady or both (default fanout,steady); each rewrites its own section",
     )
-    p.add_argument("--rate", type=float, default=50.0, help="steady requests/s (default 50)")
+    p.add_argument(
+        "--rates", default="50,10", help="steady requests/s, one phase each (default 50,10)"
+    )
     p.add_argument(
         "--steady-seconds", type=float, help="length of the steady phase (default 60; --quick 10)"
     )
@@ -60,7 +62,7 @@ def from_args(args: argparse.Namespace, p: argparse.ArgumentParser) -> Options:
         subscribers=subscribers,
         generators=generators,
         parts=parts,
-        rate=getattr(args, "rate", 50.0),
+        rates=tuple(float(part) for part in getattr(args, "rates", "50,10").split(",")),
         steady_seconds=getattr(args, "steady_seconds", None) or (10.0 if quick else 60.0),
         results=args.results or (None if quick else RESULTS),
     )

@@ -23,7 +23,7 @@ from bench.live.services import (
     start_api,
     token,
 )
-from bench.live.steady import SteadyResult, full_stack, run_steady
+from bench.live.steady import SteadyResult, full_stack, new_slots, run_steady
 from bench.machine import describe
 from bench.processes import BenchError, HttpServer, log_tail, work_folder
 from bench.servers import new_jwt_secret
@@ -180,7 +180,7 @@ def run(options: Options, command: str) -> None:
     if max(options.subscribers) + 1000 > open_files:
         raise BenchError(f"the open-files limit ({open_files}) is too low for the subscribers")
     results: list[FanOut] = []
-    steady: SteadyResult | None = None
+    steady: list[SteadyResult] = []
     with ExitStack() as stack:
         workdir = work_folder(stack, "bench-live-")
         cluster, url = seeded_database(stack)
@@ -191,13 +191,14 @@ def run(options: Options, command: str) -> None:
             results = fan_outs(url, redis.url, options, workdir)
         if "steady" in options.parts:
             with ExitStack() as deployment:
-                say(
-                    f"full stack with Redis: {options.rate:g} requests/s for "
-                    f"{options.steady_seconds:g} s"
-                )
                 deployed = full_stack(deployment, cluster, workdir, redis.url)
-                steady = run_steady(deployed, options.rate, options.steady_seconds)
-            say(report.steady_line(steady))
+                slots = new_slots()
+                for rate in options.rates:
+                    say(
+                        f"full stack with Redis: {rate:g} requests/s for {options.steady_seconds:g} s"
+                    )
+                    steady.append(run_steady(deployed, slots, rate, options.steady_seconds))
+                    say(report.steady_line(steady[-1]))
         postgres = cluster.version()
     summary = report.Run(
         started=started,

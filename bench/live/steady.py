@@ -26,11 +26,13 @@ from bench.processes import BenchError
 from bench.write.requests import single_body
 from bench.write.schedule import Slots, bench_psychologists
 from bench.write.stacks import Mode, Stack, start_stack
+from bench.write.steady import HTTP_TIMEOUT_SECONDS, KEEPALIVE_SECONDS
 
 EVENTS = "subscription { appointmentEvents { appointmentId status occurredAt } }"
 DECIDED = ("CONFIRMED", "REJECTED")
 PSYCHOLOGISTS = 200
-DECISION_TIMEOUT_SECONDS = 120.0
+# From the last answer: at a rate the stack cannot hold, the backlog drains after it.
+DECISION_TIMEOUT_SECONDS = 300.0
 
 
 @dataclass
@@ -102,13 +104,8 @@ async def _subscribe(ws_url: str, token: str) -> ClientConnection:
     return connection
 
 
-async def _steady(deployed: Stack, rate: float, seconds: float) -> SteadyResult:
-    bodies = [
-        single_body(slot)
-        for slot in Slots(bench_psychologists(PSYCHOLOGISTS), date.today()).take(
-            round(rate * seconds)
-        )
-    ]
+async def _steady(deployed: Stack, slots: Slots, rate: float, seconds: float) -> SteadyResult:
+    bodies = [single_body(slot) for slot in slots.take(round(rate * seconds))]
     ws_url = deployed.graphql_url.replace("http://", "ws://")
     connection = await _subscribe(ws_url, deployed.token)
     decisions: dict[str, tuple[str, float]] = {}
@@ -118,7 +115,13 @@ async def _steady(deployed: Stack, rate: float, seconds: float) -> SteadyResult:
     failures: list[str] = []
     lateness: list[float] = []
     try:
-        async with httpx.AsyncClient(timeout=60.0) as client:
+        # The write suite's client settings: a pool wide enough that no request waits
+        # for a connection (httpcore's queue of waiting requests grows quadratically
+        # costly), idle connections closed before uvicorn's keep-alive timeout.
+        limits = httpx.Limits(
+            max_connections=256, max_keepalive_connections=256, keepalive_expiry=KEEPALIVE_SECONDS
+        )
+        async with httpx.AsyncClient(limits=limits, timeout=HTTP_TIMEOUT_SECONDS) as client:
 
             async def one(body: bytes) -> None:
                 sent = time.time()
@@ -167,8 +170,13 @@ async def _steady(deployed: Stack, rate: float, seconds: float) -> SteadyResult:
     return SteadyResult(rate, elapsed, requests, decisions, failures, lateness)
 
 
-def run_steady(deployed: Stack, rate: float, seconds: float) -> SteadyResult:
-    result = asyncio.run(_steady(deployed, rate, seconds))
+def new_slots() -> Slots:
+    """Free slots of the stack's psychologists, shared by the phases: none asked twice."""
+    return Slots(bench_psychologists(PSYCHOLOGISTS), date.today())
+
+
+def run_steady(deployed: Stack, slots: Slots, rate: float, seconds: float) -> SteadyResult:
+    result = asyncio.run(_steady(deployed, slots, rate, seconds))
     deployed.check_alive()
     if not result.requests:
         raise BenchError(f"no request succeeded: {result.failures[:3]}")
