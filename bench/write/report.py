@@ -11,6 +11,7 @@ from bench.write.requests import BATCH_MUTATION, REQUEST_MUTATION
 from bench.write.schedule import PATIENTS_PER_PSYCHOLOGIST, SESSION_MINUTES, ZONES
 from bench.write.stacks import WORKERS, Mode
 from bench.write.stats import percentile
+from bench.write.steady import BACKLOG_SECONDS
 
 HEADING = "## Write path: requestAppointment, batches of 100, decisions"
 PARTS = ("API", "workers", "SQS server", "PostgreSQL", LOAD_GENERATOR)
@@ -103,7 +104,8 @@ def _drift(steady: Steady) -> str:
 
 
 def kept_up(steady: Steady) -> bool:
-    return steady.run.achieved_rate >= 0.95 * steady.run.rate
+    run = steady.run
+    return run.stopped_after is None and run.achieved_rate >= 0.95 * run.rate
 
 
 def _phases(results: list[ModeResult]) -> list[tuple[ModeResult, Steady]]:
@@ -147,7 +149,13 @@ def steady_table(results: list[ModeResult]) -> str:
         ]
         + [
             f"- {r.mode.value} did not keep up with {s.run.rate:g} requests/s on the cores it "
-            "had: the answers queued, so that row measures an overload."
+            "had: the answers queued, so that row measures an overload"
+            + (
+                f" (sending stopped after {s.run.stopped_after:,} of {s.run.planned:,} "
+                f"requests, once {BACKLOG_SECONDS:g} s of them waited for an answer)."
+                if s.run.stopped_after is not None
+                else "."
+            )
             for r, s in _phases(results)
             if not kept_up(s)
         ]

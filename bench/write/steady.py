@@ -1,7 +1,9 @@
 """Open-loop load at a fixed rate, and when each accepted request is seen decided.
 
 Request ``i`` is sent at ``start + i / rate`` whatever the earlier ones are doing
-(an open loop: a slow answer does not slow the arrivals). After each answer the
+(an open loop: a slow answer does not slow the arrivals), until the requests waiting
+for an answer amount to ``BACKLOG_SECONDS`` of arrivals: past that the deployment has
+fallen behind for good and more load would only lengthen its queue. After each answer the
 appointment is watched: a poller reads the statuses of all watched appointments
 every ``poll_seconds`` and notes, for each one found decided, the wall-clock time
 at which that read began. The decision committed before that read and after the
@@ -22,6 +24,8 @@ from resolvers.node_ids import from_global_id
 
 HTTP_TIMEOUT_SECONDS = 60.0
 KEEPALIVE_SECONDS = 2.0
+# Sending stops once this many seconds' worth of requests wait for their answers.
+BACKLOG_SECONDS = 10.0
 DECISION_TIMEOUT_SECONDS = 120.0
 
 
@@ -46,6 +50,9 @@ class SteadyRun:
     lateness: list[float] = field(default_factory=list)
     # Requests that got no accepted appointment: what went wrong, one line each.
     failures: list[str] = field(default_factory=list)
+    planned: int = 0
+    # Set when sending stopped early because the answers fell too far behind.
+    stopped_after: int | None = None
 
     @property
     def achieved_rate(self) -> float:
@@ -134,6 +141,7 @@ async def run_steady(
 
         poller = asyncio.create_task(watch.poll())
         requests = []
+        stopped_after: int | None = None
         try:
             start = time.perf_counter() + 0.05
             for index, body in enumerate(bodies):
@@ -144,6 +152,11 @@ async def run_steady(
                 lateness.append(max(0.0, time.perf_counter() - due))
                 requests.append(asyncio.create_task(one(body)))
                 if poller.done():
+                    break
+                unanswered = len(requests) - len(samples) - len(failures)
+                if unanswered > rate * BACKLOG_SECONDS:
+                    # The deployment fell this far behind: more load only measures the queue.
+                    stopped_after = len(requests)
                     break
             await asyncio.gather(*requests)
             watch.sending_done.set()
@@ -159,4 +172,6 @@ async def run_steady(
         committed = await observer.commit_times([s.appointment_id for s in samples])
         for sample in samples:
             sample.committed = committed.get(sample.appointment_id)
-    return SteadyRun(rate, samples, last_answer - first_sent, lateness, failures)
+    return SteadyRun(
+        rate, samples, last_answer - first_sent, lateness, failures, len(bodies), stopped_after
+    )
