@@ -146,6 +146,10 @@ class RedisListener:
             self._lose(StreamInterrupted(f"lost the connection to Redis: {error}"))
 
     def _dispatch(self, reply: object) -> None:
+        if reply == b"PONG":
+            # The keep-alive's answer while no channel is subscribed; subscribed, Redis
+            # answers ["pong", ""] instead, which falls through below.
+            return
         if not isinstance(reply, list) or len(reply) < 2:
             log.warning("unexpected reply on the subscriber connection: %r", reply)
             return

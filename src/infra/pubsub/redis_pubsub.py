@@ -66,6 +66,11 @@ class RedisEventStream:
             raise StreamInterrupted(f"could not publish to Redis: {error}") from error
         return receivers
 
+    @property
+    def listening(self) -> bool:
+        """Whether the shared subscriber connection is open and healthy."""
+        return self._listener is not None and self._listener.alive
+
     async def ping(self) -> None:
         """Raises when Redis does not answer (for readiness checks)."""
         await self._publisher.ping()
