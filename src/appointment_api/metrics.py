@@ -50,9 +50,6 @@ class ApiMetrics:
         self.outbox_lag = Gauge(
             "outbox_lag_seconds", "Age of the oldest outbox row not yet sent.", registry=r
         )
-        self.queue_messages = Gauge(
-            "queue_messages", "Messages in the queues.", ["queue", "state"], registry=r
-        )
         self._operation_names: set[str] = set()
 
     def operation_label(self, name: str | None) -> str:
@@ -80,11 +77,6 @@ class ApiMetrics:
         self.outbox_undispatched.set(backlog.undispatched)
         self.outbox_lag.set(backlog.oldest_age_seconds)
 
-    def observe_queues(self, depths: QueueDepths) -> None:
-        for queue, depth in (("queue", depths.queue), ("dead_letters", depths.dead_letters)):
-            self.queue_messages.labels(queue=queue, state="visible").set(depth.visible)
-            self.queue_messages.labels(queue=queue, state="in_flight").set(depth.in_flight)
-
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
 
@@ -109,11 +101,19 @@ class WorkerMetrics:
             buckets=DECISION_BUCKETS,
             registry=r,
         )
+        self.queue_messages = Gauge(
+            "queue_messages", "Messages in the queues.", ["queue", "state"], registry=r
+        )
 
     def handled(self, outcome: str, since_requested_seconds: float | None = None) -> None:
         self.outcomes.labels(outcome=outcome).inc()
         if since_requested_seconds is not None:
             self.decision_latency.observe(since_requested_seconds)
+
+    def observe_queues(self, depths: QueueDepths) -> None:
+        for queue, depth in (("queue", depths.queue), ("dead_letters", depths.dead_letters)):
+            self.queue_messages.labels(queue=queue, state="visible").set(depth.visible)
+            self.queue_messages.labels(queue=queue, state="in_flight").set(depth.in_flight)
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

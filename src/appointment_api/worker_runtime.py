@@ -5,18 +5,20 @@ import logging
 import signal
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from appointment_api.metrics import WorkerMetrics
 from infra.config import Settings
 from infra.db.dead_letter_archive import SqlDeadLetterArchive
 from infra.db.outages import SqlProbe
+from infra.queue.depths import Measurable, queue_depths
 from worker.backoff import Backoff
 from worker.consumer import Consumer
 from worker.dead_letters import DeadLetterSweeper
 from worker.outage import DatabaseOutage
 from worker.outbox_relay import OutboxRelay
 from worker.ports import DeadLetterQueue, DecisionObserver, MessageQueue
+from worker.queue_watch import watch_queue_depths
 from worker.runner import Part, run_until_stopped
 
 if TYPE_CHECKING:
@@ -28,8 +30,18 @@ OUTAGE_BACKOFF_BASE_SECONDS = 0.5
 OUTAGE_BACKOFF_CAP_SECONDS = 15.0
 
 
+class MeasurableQueue(MessageQueue, Measurable, Protocol):
+    """Both adapters also tell their depth, for the metrics."""
+
+
+class MeasurableDeadLetters(DeadLetterQueue, Measurable, Protocol):
+    pass
+
+
 @asynccontextmanager
-async def open_queue(settings: Settings) -> AsyncIterator[tuple[MessageQueue, DeadLetterQueue]]:
+async def open_queue(
+    settings: Settings,
+) -> AsyncIterator[tuple[MeasurableQueue, MeasurableDeadLetters]]:
     if settings.sqs_queue_url and settings.sqs_dlq_url:
         from infra.queue.sqs_client import SqsEndpoint
         from infra.queue.sqs_queue import open_sqs
@@ -138,6 +150,12 @@ async def run_worker(resources: "Resources") -> None:
             async with open_queue(resources.settings) as (queue, dead_letters):
                 log.info("worker started")
                 parts = worker_parts(resources, queue, dead_letters, metrics)
+                if resources.settings.worker_metrics_port is not None:
+
+                    async def measure() -> None:
+                        metrics.observe_queues(await queue_depths(queue, dead_letters))
+
+                    parts.append(lambda stopping: watch_queue_depths(measure, stopping))
                 await run_until_stopped(parts, stop)
     finally:
         await resources.close()

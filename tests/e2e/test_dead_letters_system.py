@@ -162,6 +162,9 @@ async def test_every_dead_letter_stays_in_view_and_can_be_sent_back(
     }
     # The two decisions, each timed from its request's creation.
     assert samples[("worker_decision_seconds_count", ())] == 2
+    # The queue and dead-letter queue depths, measured while the worker runs.
+    depth_gauges = {labels for name, labels in samples if name == "queue_messages"}
+    assert len(depth_gauges) == 4, depth_gauges
     assert "1 not redriven" in stack.cli("dlq", "list")
     assert worker.alive
     assert worker.terminate() == 0

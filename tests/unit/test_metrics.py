@@ -1,14 +1,16 @@
+import asyncio
 from collections.abc import AsyncGenerator, Iterator
-from datetime import UTC, datetime, timedelta
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
-from appointment_api.metrics import MAX_OPERATION_NAMES, OTHER_OPERATION, ApiMetrics
+from appointment_api.metrics import MAX_OPERATION_NAMES, OTHER_OPERATION, ApiMetrics, WorkerMetrics
 from appointment_api.operation_metrics import operation_metrics
 from infra.db.outbox_backlog import OutboxBacklog
 from infra.queue.depths import QueueDepth, QueueDepths
+from worker.ports import QueueUnavailable
+from worker.queue_watch import watch_queue_depths
 
 
 @strawberry.type
@@ -104,26 +106,36 @@ def test_client_chosen_operation_names_cannot_grow_the_label_set_without_bound()
     assert metrics.operation_label("Op0") == "Op0"
 
 
-def test_backlog_and_queue_depths_become_gauges_in_the_exposition() -> None:
+def test_the_outbox_backlog_becomes_gauges_in_the_api_exposition() -> None:
     metrics = ApiMetrics()
-    oldest = datetime(2030, 1, 1, tzinfo=UTC)
 
-    metrics.observe_backlog(
-        OutboxBacklog(
-            undispatched=3,
-            oldest_age_seconds=(oldest + timedelta(seconds=7) - oldest).total_seconds(),
-        )
-    )
-    metrics.observe_queues(
-        QueueDepths(
-            queue=QueueDepth(visible=4, in_flight=2),
-            dead_letters=QueueDepth(visible=1, in_flight=0),
-        )
-    )
+    metrics.observe_backlog(OutboxBacklog(undispatched=3, oldest_age_seconds=7.0))
     text = metrics.exposition().decode()
 
     assert "outbox_undispatched 3.0" in text
     assert "outbox_lag_seconds 7.0" in text
+
+
+async def test_the_worker_keeps_queue_depths_current_until_it_stops() -> None:
+    metrics = WorkerMetrics()
+    stop = asyncio.Event()
+    measured = asyncio.Event()
+    depths = iter([QueueDepths(QueueDepth(4, 2), QueueDepth(1, 0))])
+
+    async def measure() -> None:
+        found = next(depths, None)
+        if found is None:
+            raise QueueUnavailable("the queue went away")
+        metrics.observe_queues(found)
+        measured.set()
+
+    watching = asyncio.create_task(watch_queue_depths(measure, stop, every=0))
+    async with asyncio.timeout(5):
+        await measured.wait()
+    stop.set()
+    await asyncio.wait_for(watching, 5)
+    text = metrics.exposition().decode()
+
     assert 'queue_messages{queue="queue",state="in_flight"} 2.0' in text
     assert 'queue_messages{queue="dead_letters",state="visible"} 1.0' in text
 
