@@ -50,6 +50,8 @@ class ChildProcess:
         self.log_path = workdir / f"{name}.log"
         self.cwd = Path(__file__).resolve().parent.parent
         self._process: subprocess.Popen[bytes] | None = None
+        # Where this start's lines begin in a log that earlier starts may have written.
+        self.log_offset = 0
 
     @property
     def pid(self) -> int:
@@ -58,6 +60,7 @@ class ChildProcess:
         return self._process.pid
 
     def start(self) -> None:
+        self.log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(
                 self.command,
@@ -107,7 +110,9 @@ class LoggingProcess(ChildProcess):
 
     def ready(self) -> bool:
         try:
-            return self.marker in self.log_path.read_text(errors="replace")
+            with self.log_path.open("rb") as log:
+                log.seek(self.log_offset)
+                return self.marker.encode() in log.read()
         except OSError:
             return False
 

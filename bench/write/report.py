@@ -260,9 +260,11 @@ Everything (load generator, API, workers, SQS server, PostgreSQL) shares the {m.
 cores, and other work may run beside it ("other load" below): compare figures within
 one run.
 
-**Deployments**, each started on an empty database (a fresh PostgreSQL database in the
-one cluster, or a fresh SQLite file) and stopped before the next; every setting at its
-default (one uvicorn process, WORKER_CONCURRENCY=2, RELAY_IDLE_SECONDS=0.1, database
+**Deployments.** Every phase below (each mutation's throughput, each steady rate) runs
+on a fresh deployment: an empty database (a new PostgreSQL database in the one cluster,
+or a new SQLite file), and for the full stack a new SQS server and new workers, so no
+phase inherits another's rows, backlog or queue state (moto, unlike SQS, slows down as
+it accumulates messages). Every setting at its default (one uvicorn process, WORKER_CONCURRENCY=2, RELAY_IDLE_SECONDS=0.1, database
 pool 10 + 10 overflow, INFO logs to a file):
 
 {modes}

@@ -2,7 +2,9 @@
 
 import asyncio
 import tempfile
-from contextlib import ExitStack
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import ExitStack, asynccontextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -15,7 +17,7 @@ from bench.write.observer import Observer
 from bench.write.options import WriteOptions
 from bench.write.phases import BATCH, SINGLE, ModeResult, closed_loop, steady
 from bench.write.schedule import Slots, bench_psychologists
-from bench.write.stacks import Mode, start_stack
+from bench.write.stacks import Mode, Stack, start_stack
 from bench.write.wrk_bodies import BodiesWrk
 
 # Commit times of the decisions, exactly, for the answer → CONFIRMED figure.
@@ -27,36 +29,62 @@ def say(message: str) -> None:
     print(message, flush=True)
 
 
+@asynccontextmanager
+async def fresh_deployment(
+    mode: Mode, cluster: Cluster, workdir: Path, options: WriteOptions, outcomes: Counter[str]
+) -> AsyncIterator[tuple[Stack, Observer, Slots]]:
+    """``mode`` on an empty database (and, for the full stack, a new SQS server), stopped
+    on leaving; the final statuses of its appointments are added to ``outcomes``."""
+    people = bench_psychologists(options.psychologists)
+    with ExitStack() as stack:
+        deployed = await start_stack(stack, mode, cluster, workdir, people)
+        observer = Observer(deployed.database_url, on_postgres=mode.on_postgres)
+        try:
+            yield deployed, observer, Slots(people, date.today())
+            outcomes.update(await observer.outcomes())
+        finally:
+            await observer.close()
+
+
 async def measure_mode(
     mode: Mode, cluster: Cluster, workdir: Path, options: WriteOptions
 ) -> ModeResult:
-    people = bench_psychologists(options.psychologists)
-    slots = Slots(people, date.today())
-    with ExitStack() as stack:
-        deployed = await start_stack(stack, mode, cluster, workdir, people)
-        say(f"{mode.label}: API on port {deployed.api.port}")
-        observer = Observer(deployed.database_url, on_postgres=mode.on_postgres)
-        try:
+    """Each phase on its own fresh deployment: no phase inherits another's backlog, rows
+    or queue state (moto, unlike SQS, slows down as it accumulates messages)."""
+    say(mode.label)
+    outcomes: Counter[str] = Counter()
+    closed = []
+    for operation, connections in (
+        (SINGLE, options.connections),
+        (BATCH, options.batch_connections),
+    ):
+        async with fresh_deployment(mode, cluster, workdir, options, outcomes) as (
+            deployed,
+            observer,
+            slots,
+        ):
             wrk = BodiesWrk(workdir, deployed.token, threads=options.threads)
-            closed = []
-            for operation, connections in (
-                (SINGLE, options.connections),
-                (BATCH, options.batch_connections),
-            ):
-                closed.append(
-                    await closed_loop(
-                        deployed,
-                        observer,
-                        wrk,
-                        slots,
-                        operation,
-                        connections=connections,
-                        warmup=options.warmup,
-                        seconds=options.duration,
-                        say=say,
-                    )
+            closed.append(
+                await closed_loop(
+                    deployed,
+                    observer,
+                    wrk,
+                    slots,
+                    operation,
+                    connections=connections,
+                    warmup=options.warmup,
+                    seconds=options.duration,
+                    say=say,
                 )
-            held = [
+            )
+    held = []
+    for rate in options.rates:
+        async with fresh_deployment(mode, cluster, workdir, options, outcomes) as (
+            deployed,
+            observer,
+            slots,
+        ):
+            held.append(
                 await steady(
                     deployed,
                     observer,
@@ -66,13 +94,9 @@ async def measure_mode(
                     poll_seconds=options.poll_ms / 1000,
                     say=say,
                 )
-                for rate in options.rates
-            ]
-            outcomes = await observer.outcomes()
-        finally:
-            await observer.close()
-    say(f"  outcomes: {outcomes}")
-    return ModeResult(mode, closed, held, outcomes)
+            )
+    say(f"  outcomes: {dict(outcomes)}")
+    return ModeResult(mode, closed, held, dict(outcomes))
 
 
 async def measure_all(cluster: Cluster, workdir: Path, options: WriteOptions) -> list[ModeResult]:

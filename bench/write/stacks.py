@@ -93,7 +93,8 @@ class Stack:
 async def recreate_database(cluster: Cluster) -> str:
     connection = await asyncpg.connect(cluster.admin_url)
     try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{DATABASE}"')
+        # FORCE: a backend of the deployment just stopped may not have exited yet.
+        await connection.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
         await connection.execute(f'CREATE DATABASE "{DATABASE}"')
     finally:
         await connection.close()
