@@ -60,12 +60,15 @@ class Observer:
                         found[row_id] = at.timestamp()
         return found
 
-    async def wait_until_decided(self, stall_seconds: float, check: Callable[[], None]) -> float:
-        """Seconds until no appointment is PENDING; raises if none is decided for
-        ``stall_seconds`` while some still wait. ``check`` raises if a process died."""
+    async def wait_until_decided(
+        self, stall_seconds: float, check: Callable[[], None], *, limit: float | None = None
+    ) -> tuple[float, int]:
+        """Wait until no appointment is PENDING, or ``limit`` seconds have passed; returns
+        the seconds waited and how many are still PENDING. Raises if none is decided for
+        ``stall_seconds`` while some still wait; ``check`` raises if a process died."""
         started = time.monotonic()
         last, progress_at = await self.pending(), started
-        while last:
+        while last and (limit is None or time.monotonic() - started < limit):
             await asyncio.sleep(DRAIN_POLL_SECONDS)
             check()
             now_pending = await self.pending()
@@ -75,4 +78,4 @@ class Observer:
                 raise BenchError(
                     f"{last} appointments still PENDING, none decided for {stall_seconds:g} s"
                 )
-        return time.monotonic() - started
+        return time.monotonic() - started, last

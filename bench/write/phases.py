@@ -14,8 +14,13 @@ from bench.write.steady import SteadyRun, run_steady
 from bench.write.wrk_bodies import BodiesWrk
 from bench.wrk import LoadResult
 
-# Requests prepared for a warm-up: more than the deployment can take at these rates.
+# Requests prepared for a warm-up: more than the deployment can take at these rates...
 WARMUP_CEILING = {1: 1500.0, BATCH_SIZE: 40.0}
+# ...but at most this many batches per connection: enough to warm the API up, few
+# enough for the full stack's decisions to catch up before the measured load.
+WARMUP_BATCHES_PER_CONNECTION = 2
+# The longest wait for the decisions of a warm-up, or of a measured load, to be taken.
+DRAIN_LIMIT_SECONDS = 120.0
 # Requests prepared for a measured run: this many times the warm-up's rate, at least.
 HEADROOM = 3.0
 MINIMUM_REQUESTS = {1: 2000, BATCH_SIZE: 60}
@@ -41,9 +46,15 @@ BATCH = Operation(f"requestAppointments, {BATCH_SIZE} items", BATCH_SIZE)
 class Drain:
     """What the decisions of one closed-loop phase looked like."""
 
+    # Left over from the warm-up when the measured load began (decided meanwhile).
+    pending_at_start: int
     created: int
     pending_at_stop: int
     seconds_after_stop: float
+    # Still PENDING when the wait for decisions ended (0: all decided).
+    pending_after: int
+    # What each part spent during that wait.
+    cpu: CpuUse
 
 
 @dataclass(frozen=True)
@@ -64,8 +75,10 @@ class ClosedLoop:
 
     @property
     def decisions_per_second(self) -> float:
-        """Appointments created during the load, over the time until all were decided."""
-        return self.drain.created / (self.load.seconds + self.drain.seconds_after_stop)
+        """Appointments of the load decided by the end of the wait, over the load and the
+        wait together."""
+        decided = self.drain.created - self.drain.pending_after
+        return decided / (self.load.seconds + self.drain.seconds_after_stop)
 
 
 @dataclass(frozen=True)
@@ -108,36 +121,53 @@ async def closed_loop(
     expected = MINIMUM_REQUESTS[operation.per_request]
     if warmup > 0:
         count = int(WARMUP_CEILING[operation.per_request] * max(warmup, 1.0)) + connections
+        if operation.per_request > 1:
+            count = min(count, WARMUP_BATCHES_PER_CONNECTION * connections)
         bodies = operation.bodies(slots, count)
         warm = wrk.run(
             f"{name}-warmup", stack.graphql_url, bodies, warmup, connections, warmup=True
         )
         _refuse_bad(warm.bad, warm.sample, operation)
         expected = max(expected, int(warm.load.requests_per_second * HEADROOM * seconds))
-        await observer.wait_until_decided(STALL_SECONDS, stack.check_alive)
+        await observer.wait_until_decided(
+            STALL_SECONDS, stack.check_alive, limit=DRAIN_LIMIT_SECONDS
+        )
     bodies = operation.bodies(slots, expected + connections)
     meter = meter_for(stack, reaped_children_seconds)
     created_before = await total(observer)
+    pending_at_start = await observer.pending()
     before = meter.snapshot()
     ran = wrk.run(name, stack.graphql_url, bodies, seconds, connections)
     after = meter.snapshot()
     _refuse_bad(ran.bad, ran.sample, operation)
     pending = await observer.pending()
     stack.check_alive()
-    drained = await observer.wait_until_decided(STALL_SECONDS, stack.check_alive)
+    waiting = meter.snapshot()
+    waited, left = await observer.wait_until_decided(
+        STALL_SECONDS, stack.check_alive, limit=DRAIN_LIMIT_SECONDS
+    )
+    waited_cpu = meter.between(waiting, meter.snapshot(), waited)
     created = await total(observer) - created_before
     result = ClosedLoop(
         operation=operation,
         connections=connections,
         load=ran.load,
         cpu=meter.between(before, after, ran.load.seconds),
-        drain=Drain(created=created, pending_at_stop=pending, seconds_after_stop=drained),
+        drain=Drain(
+            pending_at_start=pending_at_start,
+            created=created,
+            pending_at_stop=pending,
+            seconds_after_stop=waited,
+            pending_after=left,
+            cpu=waited_cpu,
+        ),
     )
     say(
         f"  {operation.name:<26} {ran.load.requests_per_second:8,.1f} req/s "
         f"({result.appointments_per_second:,.0f} appointments/s)  "
         f"p50 {ran.load.p50_ms:7.1f} ms  p99 {ran.load.p99_ms:7.1f} ms  "
-        f"{pending:,} pending at the end, all decided {drained:.1f} s later"
+        f"{pending:,} pending at the end, "
+        + (f"all decided {waited:.1f} s later" if not left else f"{left:,} after {waited:.0f} s")
     )
     return result
 

@@ -4,9 +4,18 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bench.machine import Machine
-from bench.write.cpu_use import LOAD_GENERATOR, OTHER
+from bench.write.cpu_use import LOAD_GENERATOR, OTHER, CpuUse
 from bench.write.options import WriteOptions
-from bench.write.phases import BATCH, SINGLE, ClosedLoop, ModeResult, Operation, Steady
+from bench.write.phases import (
+    BATCH,
+    DRAIN_LIMIT_SECONDS,
+    SINGLE,
+    WARMUP_BATCHES_PER_CONNECTION,
+    ClosedLoop,
+    ModeResult,
+    Operation,
+    Steady,
+)
 from bench.write.requests import BATCH_MUTATION, REQUEST_MUTATION
 from bench.write.schedule import PATIENTS_PER_PSYCHOLOGIST, SESSION_MINUTES, ZONES
 from bench.write.stacks import WORKERS, Mode
@@ -60,18 +69,29 @@ def throughput_table(results: list[ModeResult]) -> str:
     return "\n".join(lines)
 
 
+def _cores(cpu: CpuUse) -> str:
+    return ", ".join(
+        f"{part} {cpu.cores(part):.2f}"
+        for part in (*PARTS, OTHER)
+        if part in cpu.by_part and part != LOAD_GENERATOR
+    )
+
+
 def decisions_table(results: list[ModeResult]) -> str:
     lines = [
-        "| deployment | mutation | appointments created | PENDING when the load stopped "
-        "| all decided after | decisions/s over load + drain |",
-        "|---|---|---:|---:|---:|---:|",
+        "| deployment | mutation | PENDING from the warm-up at the start "
+        "| appointments created | PENDING when the load stopped | then waited "
+        "| still PENDING after the wait | decisions/s over load + wait "
+        "| CPU during the wait, cores |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for result in results:
         for c in result.closed:
+            d = c.drain
             lines.append(
-                f"| {result.mode.value} | {c.operation.name} | {c.drain.created:,} "
-                f"| {c.drain.pending_at_stop:,} | {c.drain.seconds_after_stop:.1f} s "
-                f"| {c.decisions_per_second:,.0f} |"
+                f"| {result.mode.value} | {c.operation.name} | {d.pending_at_start:,} "
+                f"| {d.created:,} | {d.pending_at_stop:,} | {d.seconds_after_stop:.1f} s "
+                f"| {d.pending_after:,} | {c.decisions_per_second:,.0f} | {_cores(d.cpu)} |"
             )
     return "\n".join(lines)
 
@@ -292,9 +312,10 @@ different SQS message groups).
 
 wrk, {o.threads} threads; {o.connections} connections for `requestAppointment`,
 {o.batch_connections} for batches of 100; a different body on every request. Per
-deployment and mutation: {o.warmup:g} s of warm-up, a wait until every appointment is
-decided, then {o.duration:g} s measured. The decisions are taken while the load runs,
-on the same cores. CPU is per appointment created (a batch counts 100), over the
+deployment and mutation: {o.warmup:g} s of warm-up (batches: at most
+{WARMUP_BATCHES_PER_CONNECTION} per connection), a wait for its decisions (at most
+{DRAIN_LIMIT_SECONDS:g} s), then {o.duration:g} s measured. The decisions are taken
+while the load runs, on the same cores. CPU is per appointment created (a batch counts 100), over the
 measured seconds, from /proc; "other load" is the machine's busy time not spent by
 the parts listed, in cores. "1 core ÷ API CPU" is the appointments/s one API process
 could take with a core to itself at that CPU cost (in the embedded mode that process
@@ -303,8 +324,11 @@ error or a GraphQL error stops the run.
 
 {throughput_table(run.results)}
 
-What the decisions behind that load looked like (created during the measured
-seconds, including requests in flight when wrk stopped):
+What the decisions behind that load looked like: appointments created during the
+measured seconds (with requests in flight when wrk stopped), how many were PENDING
+when it stopped, and a wait of at most {DRAIN_LIMIT_SECONDS:g} s for the rest to be
+decided (the same bounded wait follows the warm-up, so a measured load may start with
+some of the warm-up's decisions still to take).
 
 {decisions_table(run.results)}
 
