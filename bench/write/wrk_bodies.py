@@ -111,8 +111,8 @@ class BodiesWrk:
         *,
         warmup: bool = False,
     ) -> WrkRun:
-        """Load ``url`` for ``seconds``; raises if the bodies ran out or the connections
-        failed, or if no request completed, unless it is a ``warmup``."""
+        """Load ``url`` for ``seconds``; raises if the connections failed, and unless it
+        is a ``warmup`` (which may send fewer), if the bodies ran out or none completed."""
         bodies_path = self.workdir / f"{name}.bodies"
         bodies_path.write_bytes(b"\n".join(bodies) + b"\n")
         script = self.workdir / f"{name}.lua"
@@ -143,7 +143,7 @@ class BodiesWrk:
             raise BenchError(f"wrk failed:\n{completed.stdout}{completed.stderr}")
         figures = json.loads(results[-1].removeprefix(MARKER))
         sample = samples[-1].removeprefix(SAMPLE_MARKER) if samples else ""
-        if figures["exhausted"]:
+        if figures["exhausted"] and not warmup:
             raise BenchError(
                 f"{name}: the {len(bodies)} prepared requests ran out before {seconds:g} s"
             )
