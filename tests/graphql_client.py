@@ -13,12 +13,12 @@ import uvicorn
 from sqlalchemy import event
 from starlette.applications import Starlette
 
+from application.live_events import appointment_channel, decode_event
 from appointment_api.bootstrap import Resources, build_resources, create_app
 from domain.viewer import Role
 from infra.auth import issue_token
 from infra.config import Settings
 from infra.db.demo_data import seed_demo_world
-from resolvers.live_events import appointment_channel, decode_event
 from resolvers.node_ids import from_global_id
 
 SECRET = "integration-secret-0123456789abcdef0123"

@@ -1,62 +1,65 @@
-"""The composition root: settings → adapters → services → the ASGI app or the worker."""
+"""The composition root: settings → adapters → use cases → the ASGI app, the worker and the
+operator commands. The tests build through it too."""
 
 import asyncio
 import logging
 import random
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
 from opentelemetry.sdk.trace import TracerProvider
-from slowapi.errors import RateLimitExceeded
-from slowapi.middleware import SlowAPIASGIMiddleware
 from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Mount, Route, WebSocketRoute
 from uuid6 import uuid7
 
-from appointment_api.body_limit import BodyLimitMiddleware
+from application.cancelling import CancelAppointmentHandler
+from application.dead_letters import ArchiveDeadLetterHandler
+from application.deciding import DecideAppointmentHandler, RejectFailedRequestHandler
+from application.live_updates import LiveUpdates
+from application.requesting import RequestAppointmentsHandler
+from application.unit_of_work import Transactions
 from appointment_api.edge import edge_extensions, edge_rate_limits
-from appointment_api.flood_guard import flood_guard, flood_refusal
-from appointment_api.graphiql import default_assets_dir, graphiql_assets_app
-from appointment_api.graphql_view import ASSETS_URL, AppointmentGraphQL
-from appointment_api.metrics import CONTENT_TYPE_LATEST, ApiMetrics
+from appointment_api.graphiql import default_assets_dir
+from appointment_api.graphql_view import AppointmentGraphQL
+from appointment_api.metrics import ApiMetrics
 from appointment_api.operation_metrics import operation_metrics
-from appointment_api.readiness import Probe, check_readiness
-from appointment_api.request_id import RequestIdMiddleware
-from appointment_api.security_headers import SecurityHeadersMiddleware
+from appointment_api.readiness import Probe
 from appointment_api.tracing import (
     operation_tracing,
     shut_down_tracing,
     tracer_provider_from_environment,
 )
+from appointment_api.web_app import web_app
 from domain.rules import BookingPolicy
 from infra.auth import JwtVerifier
 from infra.config import Settings
 from infra.db.appointment_reads import SqlAppointmentReads
-from infra.db.appointment_store import SqlAppointmentStore
-from infra.db.booking_store import SqlBookingStore
-from infra.db.decision_store import SqlDecisions
 from infra.db.engine import create_engine
 from infra.db.event_history import SqlEventHistory
-from infra.db.outbox_backlog import outbox_backlog
+from infra.db.outages import SqlProbe
+from infra.db.outbox_backlog import OutboxBacklog, outbox_backlog
 from infra.db.outbox_store import SqlOutbox
 from infra.db.people_reads import SqlPeopleReads
+from infra.db.unit_of_work import SqlUnitsOfWork
 from infra.db.write_lock import WriteLock
 from infra.pubsub.memory_pubsub import InMemoryEventStream
 from infra.pubsub.redis_pubsub import RedisEventStream
 from infra.pubsub.status_events import ChannelStatusEvents
+from infra.queue.opening import open_queue
 from infra.queue.sqs_client import SqsEndpoint, sqs_client
-from resolvers.booking import RequestAppointments
 from resolvers.context import Services
 from resolvers.schema import build_schema
+from worker.backoff import Backoff
+from worker.consumer import Consumer
+from worker.dead_letters import DeadLetterSweeper
+from worker.outage import DatabaseOutage
+from worker.outbox_relay import OutboxRelay
+from worker.ports import DeadLetterQueue, DecisionObserver, MessageQueue
+from worker.runner import Part, run_until_stopped
 
 Clock = Callable[[], datetime]
 log = logging.getLogger("appointment_api")
@@ -73,6 +76,41 @@ def booking_policy(settings: Settings) -> BookingPolicy:
     )
 
 
+@dataclass(frozen=True)
+class UseCases:
+    """Every use case, built once; the resolvers and the worker call these same objects."""
+
+    request_appointments: RequestAppointmentsHandler
+    cancel_appointment: CancelAppointmentHandler
+    decide: DecideAppointmentHandler
+    reject_failed: RejectFailedRequestHandler
+    archive_dead_letter: ArchiveDeadLetterHandler
+
+
+def build_use_cases(
+    engine: AsyncEngine,
+    *,
+    clock: Clock,
+    policy: BookingPolicy,
+    live: LiveUpdates,
+    write_lock: WriteLock | None = None,
+    on_outbox: Callable[[], None] = lambda: None,
+    new_id: Callable[[], UUID] = uuid7,
+) -> UseCases:
+    """``on_outbox`` runs after a commit that wrote outbox rows (it wakes an in-process relay)."""
+    units = SqlUnitsOfWork(engine, write_lock, on_outbox=on_outbox)
+    transactions = Transactions(units, live)
+    return UseCases(
+        request_appointments=RequestAppointmentsHandler(
+            transactions=transactions, clock=clock, policy=policy, new_id=new_id
+        ),
+        cancel_appointment=CancelAppointmentHandler(transactions=transactions, clock=clock),
+        decide=DecideAppointmentHandler(transactions=transactions, clock=clock, policy=policy),
+        reject_failed=RejectFailedRequestHandler(transactions=transactions, clock=clock),
+        archive_dead_letter=ArchiveDeadLetterHandler(transactions=transactions, clock=clock),
+    )
+
+
 @dataclass
 class Resources:
     """Everything built from the settings, shared by the API and the worker parts."""
@@ -82,10 +120,9 @@ class Resources:
     clock: Clock
     write_lock: WriteLock
     pubsub: InMemoryEventStream | RedisEventStream
-    status_events: ChannelStatusEvents
-    decisions: SqlDecisions
+    use_cases: UseCases
     outbox: SqlOutbox
-    outbox_signal: asyncio.Event = field(default_factory=asyncio.Event)
+    outbox_signal: asyncio.Event
 
     async def close(self) -> None:
         try:
@@ -94,43 +131,55 @@ class Resources:
             await self.engine.dispose()
 
 
+def build_engine(settings: Settings, *, pool_size: int | None = None) -> AsyncEngine:
+    return create_engine(settings.database_url, pool_size=pool_size or settings.database_pool_size)
+
+
+@asynccontextmanager
+async def operator_database(settings: Settings) -> AsyncIterator[tuple[AsyncEngine, WriteLock]]:
+    """The database for a command that runs once and exits (seed, dead-letter commands)."""
+    engine = build_engine(settings, pool_size=1)
+    try:
+        yield engine, WriteLock.for_dialect(engine.dialect.name)
+    finally:
+        await engine.dispose()
+
+
 def build_resources(settings: Settings, *, clock: Clock = system_clock) -> Resources:
-    engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
+    engine = build_engine(settings)
     write_lock = WriteLock.for_dialect(engine.dialect.name)
     # Replicas share events through Redis; the embedded mode is one process.
     pubsub = RedisEventStream(settings.redis_url) if settings.redis_url else InMemoryEventStream()
+    outbox_signal = asyncio.Event()
     return Resources(
         settings=settings,
         engine=engine,
         clock=clock,
         write_lock=write_lock,
         pubsub=pubsub,
-        status_events=ChannelStatusEvents(pubsub),
-        decisions=SqlDecisions(engine, write_lock, booking_policy(settings)),
+        use_cases=build_use_cases(
+            engine,
+            clock=clock,
+            policy=booking_policy(settings),
+            live=ChannelStatusEvents(pubsub),
+            write_lock=write_lock,
+            on_outbox=outbox_signal.set,
+        ),
         outbox=SqlOutbox(engine, write_lock, random.Random()),
+        outbox_signal=outbox_signal,
     )
 
 
 def build_services(resources: Resources) -> Services:
     engine, settings = resources.engine, resources.settings
-    people = SqlPeopleReads(engine)
-    policy = booking_policy(settings)
     return Services(
         appointments=SqlAppointmentReads(engine),
-        people=people,
+        people=SqlPeopleReads(engine),
         authenticator=JwtVerifier.from_settings(settings),
         clock=resources.clock,
-        policy=policy,
-        request_appointments=RequestAppointments(
-            store=SqlBookingStore(engine, resources.write_lock, resources.outbox_signal.set),
-            psychologists=people.psychologists_by_ids,
-            clock=resources.clock,
-            policy=policy,
-            new_id=uuid7,
-            events=resources.status_events,
-        ),
-        appointment_writes=SqlAppointmentStore(engine, resources.write_lock),
-        status_events=resources.status_events,
+        policy=booking_policy(settings),
+        request_appointments=resources.use_cases.request_appointments,
+        cancel_appointment=resources.use_cases.cancel_appointment,
         event_stream=resources.pubsub,
         event_history=SqlEventHistory(engine),
     )
@@ -145,8 +194,6 @@ def create_app(
 ) -> Starlette:
     """``tracer_provider``: where operations' spans go; by default the one the standard
     ``OTEL_*`` variables configure, if any. The app shuts it down when it stops."""
-    from appointment_api.worker_runtime import embedded_worker
-
     resources = resources or build_resources(settings, clock=clock)
     tracer_provider = tracer_provider or tracer_provider_from_environment()
     assets_dir = settings.graphiql_assets_dir or default_assets_dir()
@@ -176,50 +223,18 @@ def create_app(
                 await rate_limits.close()
             await resources.close()
 
-    async def healthz(_: Request) -> PlainTextResponse:
-        return PlainTextResponse("ok")
+    async def backlog() -> OutboxBacklog:
+        return await outbox_backlog(resources.engine, now=resources.clock())
 
-    async def readyz(_: Request) -> JSONResponse:
-        readiness = await check_readiness(readiness_probes(resources))
-        return JSONResponse(readiness.as_json(), status_code=200 if readiness.ready else 503)
-
-    async def metrics_page(_: Request) -> Response:
-        try:
-            metrics.observe_backlog(await outbox_backlog(resources.engine, now=resources.clock()))
-        except (SQLAlchemyError, OSError):
-            log.warning("outbox backlog not measured: database unreachable")
-        return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
-
-    app = Starlette(
-        routes=[
-            Route("/healthz", healthz),
-            Route("/readyz", readyz),
-            Route("/metrics", metrics_page),
-            Route("/graphql", graphql, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", graphql),
-            Mount(ASSETS_URL, app=graphiql_assets_app(assets_dir)),
-        ],
-        middleware=[
-            Middleware(RequestIdMiddleware),
-            Middleware(SecurityHeadersMiddleware, https_only=settings.is_production),
-            # Browsers on other origins only with the configured allow-list; no cookies
-            # are used, so credentials stay off.
-            Middleware(
-                CORSMiddleware,
-                allow_origins=settings.cors_origins,
-                allow_methods=["GET", "POST"],
-                allow_headers=["Authorization", "Content-Type", "X-Request-ID", "traceparent"],
-                expose_headers=["X-Request-ID", "Retry-After"],
-                max_age=600,
-            ),
-            Middleware(SlowAPIASGIMiddleware),
-            Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
-        ],
-        exception_handlers={RateLimitExceeded: flood_refusal},
+    return web_app(
+        settings,
+        graphql=graphql,
+        assets_dir=assets_dir,
+        metrics=metrics,
+        probes=readiness_probes(resources),
+        backlog=backlog,
         lifespan=lifespan,
     )
-    app.state.limiter = flood_guard(settings)
-    return app
 
 
 def readiness_probes(resources: Resources) -> dict[str, Probe]:
@@ -243,3 +258,69 @@ def readiness_probes(resources: Resources) -> dict[str, Probe]:
 
         probes["sqs"] = sqs
     return probes
+
+
+# --- the worker ---------------------------------------------------------------------------
+
+# Pauses while the database is away: short at first, never longer than this.
+OUTAGE_BACKOFF_BASE_SECONDS = 0.5
+OUTAGE_BACKOFF_CAP_SECONDS = 15.0
+
+
+def _outage_backoff() -> Backoff:
+    return Backoff(base=OUTAGE_BACKOFF_BASE_SECONDS, cap=OUTAGE_BACKOFF_CAP_SECONDS)
+
+
+def worker_parts(
+    resources: Resources,
+    queue: MessageQueue,
+    dead_letters: DeadLetterQueue,
+    observer: DecisionObserver | None = None,
+) -> list[Part]:
+    """The outbox relay, the consumer and the dead-letter sweeper, on the use cases."""
+    settings, use_cases = resources.settings, resources.use_cases
+    relay = OutboxRelay(
+        resources.outbox,
+        queue,
+        resources.clock,
+        idle_seconds=settings.relay_idle_seconds,
+        wake=resources.outbox_signal,
+        outage_backoff=_outage_backoff(),
+    )
+    consumer = Consumer(
+        queue,
+        use_cases.decide,
+        use_cases.reject_failed,
+        resources.clock,
+        DatabaseOutage(SqlProbe(resources.engine), _outage_backoff()),
+        observer=observer,
+        concurrency=settings.worker_concurrency,
+        visibility_timeout=settings.sqs_visibility_timeout,
+    )
+    sweeper = DeadLetterSweeper(
+        dead_letters,
+        use_cases.archive_dead_letter,
+        resources.clock,
+        observer=observer,
+        retry_base=OUTAGE_BACKOFF_BASE_SECONDS,
+        retry_cap=OUTAGE_BACKOFF_CAP_SECONDS,
+    )
+    return [relay.run, consumer.run, sweeper.run]
+
+
+@asynccontextmanager
+async def embedded_worker(resources: Resources, *, enabled: bool) -> AsyncIterator[None]:
+    """The relay and the worker inside this process, for the block's duration."""
+    if not enabled:
+        yield
+        return
+    stop = asyncio.Event()
+    async with open_queue(resources.settings) as (queue, dead_letters):
+        running = asyncio.create_task(
+            run_until_stopped(worker_parts(resources, queue, dead_letters), stop)
+        )
+        try:
+            yield
+        finally:
+            stop.set()
+            await running

@@ -34,17 +34,14 @@ def _migrate(settings: Settings) -> None:
 
 
 async def _seed_if_empty(settings: Settings) -> bool:
+    from appointment_api.bootstrap import operator_database
     from infra.db.demo_data import is_empty, seed_demo_world
-    from infra.db.engine import create_engine
 
-    engine = create_engine(settings.database_url)
-    try:
+    async with operator_database(settings) as (engine, _):
         if not await is_empty(engine):
             return False
         await seed_demo_world(engine, now=datetime.now(UTC))
         return True
-    finally:
-        await engine.dispose()
 
 
 def _mint(settings: Settings, role: str, subject: str, ttl: timedelta) -> str:

@@ -3,6 +3,7 @@
 import sys
 from datetime import UTC, datetime
 
+from appointment_api.bootstrap import operator_database
 from infra.config import Settings
 from infra.db.dead_letter_archive import (
     ArchivedLetter,
@@ -10,9 +11,8 @@ from infra.db.dead_letter_archive import (
     archived_letters,
     redrive_archived,
 )
-from infra.db.engine import create_engine
-from infra.db.write_lock import WriteLock
 from infra.queue.dead_letters import DeadLetter, list_dead_letters
+from infra.queue.opening import open_queue
 from infra.queue.sqs_admin import create_queues
 from infra.queue.sqs_client import SqsEndpoint, sqs_client
 from worker.ports import QueueUnavailable
@@ -50,12 +50,9 @@ async def create(settings: Settings) -> None:
 
 async def show_dead_letters(settings: Settings, limit: int) -> None:
     """The archive (newest first), then whatever still waits in the dead-letter queue."""
-    engine = create_engine(settings.database_url, pool_size=1)
-    try:
+    async with operator_database(settings) as (engine, _):
         letters = await archived_letters(engine, limit=limit)
         counts = await archive_counts(engine)
-    finally:
-        await engine.dispose()
     for letter in letters:
         print(_archived_line(letter))
     print(
@@ -81,8 +78,6 @@ async def show_dead_letters(settings: Settings, limit: int) -> None:
 async def _waiting(settings: Settings, limit: int) -> tuple[list[DeadLetter], int]:
     """Some of the letters in the dead-letter queue, left there, and how many it holds
     (those a worker is archiving at this moment included)."""
-    from appointment_api.worker_runtime import open_queue
-
     async with open_queue(settings) as (_, dead_letters):
         shown = await list_dead_letters(dead_letters, limit)
         # SQS only approximates the count; it is never below what was just seen.
@@ -113,17 +108,10 @@ def _shortened(body: str) -> str:
 
 
 async def redrive(settings: Settings, limit: int, *, decided_too: bool) -> None:
-    engine = create_engine(settings.database_url, pool_size=1)
-    try:
+    async with operator_database(settings) as (engine, write_lock):
         letters = await redrive_archived(
-            engine,
-            WriteLock.for_dialect(engine.dialect.name),
-            limit=limit,
-            decided_too=decided_too,
-            now=datetime.now(UTC),
+            engine, write_lock, limit=limit, decided_too=decided_too, now=datetime.now(UTC)
         )
-    finally:
-        await engine.dispose()
     for letter in letters:
         print(f"redriven  {letter.message_id}  appointment={letter.appointment_id}")
     print(f"{len(letters)} dead letter(s) queued again through the outbox")

@@ -146,3 +146,14 @@ class Appointment:
             request_id=request_id,
         )
         return changed, event
+
+    def opening_event(self) -> StatusEvent:
+        """The first entry of a new request's history."""
+        return StatusEvent(
+            appointment_id=self.id,
+            version=1,
+            status=AppointmentStatus.PENDING,
+            previous_status=None,
+            occurred_at=self.created_at,
+            request_id=self.request_id,
+        )

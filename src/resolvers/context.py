@@ -5,36 +5,30 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from application.cancelling import CancelAppointmentHandler
+from application.event_stream import EventStream
+from application.requesting import RequestAppointmentsHandler
 from domain.rules import BookingPolicy
 from domain.viewer import Viewer
 from resolvers.errors import ClientError, ErrorCode, unauthenticated
-from resolvers.ports import (
-    AppointmentReads,
-    AppointmentWrites,
-    Authenticator,
-    EventHistory,
-    EventStream,
-    PeopleReads,
-    StatusEventPublisher,
-)
+from resolvers.ports import AppointmentReads, Authenticator, EventHistory, PeopleReads
 
 if TYPE_CHECKING:
-    from resolvers.booking import RequestAppointments
     from resolvers.loaders import Loaders
 
 
 @dataclass(frozen=True)
 class Services:
-    """Long-lived collaborators, built once by the composition root."""
+    """Long-lived collaborators, built once by the composition root: the read side, and the
+    use cases the mutations call."""
 
     appointments: AppointmentReads
     people: PeopleReads
     authenticator: Authenticator
     clock: Callable[[], datetime]
     policy: BookingPolicy
-    request_appointments: "RequestAppointments"
-    appointment_writes: AppointmentWrites
-    status_events: StatusEventPublisher
+    request_appointments: RequestAppointmentsHandler
+    cancel_appointment: CancelAppointmentHandler
     event_stream: EventStream
     event_history: EventHistory
     max_slot_window_days: int = 31

@@ -15,11 +15,8 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from uuid import UUID
 
-from domain.appointments import StatusEvent
-from domain.viewer import Role, Viewer
-from resolvers.context import Context, token_expired
-from resolvers.errors import ClientError, ErrorCode
-from resolvers.live_events import (
+from application.event_stream import EventStream, StreamInterrupted, SubscriberTooSlow
+from application.live_events import (
     EVERY_EVENT_CHANNEL,
     PublishedEvent,
     UnreadableEvent,
@@ -28,8 +25,11 @@ from resolvers.live_events import (
     patient_channel,
     psychologist_channel,
 )
+from domain.appointments import StatusEvent
+from domain.viewer import Role, Viewer
+from resolvers.context import Context, token_expired
+from resolvers.errors import ClientError, ErrorCode
 from resolvers.node_ids import expect_global_id
-from resolvers.ports import EventStream, StreamInterrupted, SubscriberTooSlow
 
 log = logging.getLogger("appointment_api.subscriptions")
 

@@ -5,11 +5,10 @@ import uuid
 import strawberry
 from strawberry.types import Info
 
+from application.commands import CancelAppointment, RequestAppointments
 from resolvers.context import Context
 from resolvers.errors import ClientError
 from resolvers.node_ids import expect_global_id
-from resolvers.ports import CancelRefused
-from resolvers.types.entities import Appointment
 from resolvers.types.mutation_types import (
     BatchItemResult,
     CancelAppointmentInput,
@@ -22,8 +21,6 @@ from resolvers.types.mutation_types import (
     UserErrorCode,
     to_appointment,
 )
-
-MAX_REASON_LENGTH = 2000
 
 
 @strawberry.type(name="Mutation")
@@ -38,7 +35,7 @@ class Mutation:
         context = info.context
         viewer = context.require_viewer()
         [outcome] = await context.services.request_appointments(
-            viewer, [input.parse()], request_id=context.request_id
+            RequestAppointments(viewer, [input.parse()], context.request_id)
         )
         return RequestAppointmentPayload(
             appointment=to_appointment(outcome),
@@ -52,8 +49,9 @@ class Mutation:
     ) -> RequestAppointmentsPayload:
         context = info.context
         viewer = context.require_viewer()
+        items = [item.parse() for item in input.appointments]
         outcomes = await context.services.request_appointments(
-            viewer, [item.parse() for item in input.appointments], request_id=context.request_id
+            RequestAppointments(viewer, items, context.request_id)
         )
         results = [
             BatchItemResult(
@@ -85,24 +83,12 @@ class Mutation:
             key = expect_global_id(input.appointment_id, "Appointment", argument="appointmentId")
         except ClientError as error:
             return _cancel_refused(UserErrorCode.INVALID_INPUT, error.message, "appointmentId")
-        if input.reason is not None and len(input.reason) > MAX_REASON_LENGTH:
-            return _cancel_refused(
-                UserErrorCode.INVALID_INPUT,
-                "The reason may have at most 2000 characters.",
-                "reason",
-            )
-        result = await context.services.appointment_writes.cancel(
-            viewer,
-            key,
-            reason=input.reason,
-            at=context.services.clock(),
-            request_id=context.request_id,
+        outcome = await context.services.cancel_appointment(
+            CancelAppointment(viewer, key, input.reason, context.request_id)
         )
-        if isinstance(result, CancelRefused):
-            return _cancel_refused(UserErrorCode(result.code), result.message, "appointmentId")
-        await context.services.status_events.publish(result.appointment, result.event)
         return CancelAppointmentPayload(
-            appointment=Appointment.from_domain(result.appointment), user_errors=[]
+            appointment=to_appointment(outcome),
+            user_errors=[UserError.from_problem(p, ("input",)) for p in outcome.problems],
         )
 
 

@@ -1,25 +1,26 @@
-"""Receives decision commands and decides them; deletes a message only after the commit."""
+"""Receives decision commands and hands each to the decision use case; deletes a message
+only after its decision is committed."""
 
 import asyncio
 import logging
 import random
 from collections.abc import Callable
 from datetime import datetime
-from uuid import UUID
 
+from application.changes import StatusChange
+from application.commands import DecideAppointment, RejectFailedRequest
+from application.errors import DatabaseUnavailable
 from worker import outcomes
 from worker.backoff import full_jitter
 from worker.messages import REQUEST_ID_ATTRIBUTE, UnreadableMessage, read_command
 from worker.outage import DatabaseOutage
 from worker.ports import (
-    DatabaseUnavailable,
-    Decision,
+    Decide,
     DecisionObserver,
-    Decisions,
     MessageQueue,
     QueueUnavailable,
     ReceivedMessage,
-    StatusEvents,
+    RejectFailed,
 )
 from worker.waiting import pause, unless_stopped
 
@@ -30,8 +31,8 @@ class Consumer:
     def __init__(
         self,
         queue: MessageQueue,
-        decisions: Decisions,
-        events: StatusEvents,
+        decide: Decide,
+        reject_failed: RejectFailed,
         clock: Callable[[], datetime],
         outage: DatabaseOutage,
         *,
@@ -44,8 +45,8 @@ class Consumer:
         rng: random.Random | None = None,
     ) -> None:
         self._queue = queue
-        self._decisions = decisions
-        self._events = events
+        self._decide = decide
+        self._reject_failed = reject_failed
         self._clock = clock
         self._outage = outage
         self._observer = observer or outcomes.Unobserved()
@@ -98,9 +99,7 @@ class Consumer:
             await self._put_back(message)
             return
         try:
-            decision = await self._decisions.decide(
-                command.appointment_id, at=self._clock(), request_id=command.request_id
-            )
+            decision = await self._decide(command)
         except DatabaseUnavailable as error:
             self._outage.begin(error)
             await self._put_back(message)
@@ -110,34 +109,23 @@ class Consumer:
                 "decision failed",
                 extra={"request_id": request_id, "receive_count": message.receive_count},
             )
-            await self._after_failure(message, command.appointment_id, command.request_id)
+            await self._after_failure(message, command)
             return
         if decision is None:
             log.info("already decided, acknowledged", extra={"request_id": request_id})
             self._observer.handled(outcomes.ALREADY_DECIDED)
         else:
-            log.info(
-                "decided %s",
-                decision.appointment.status.value,
-                extra={
-                    "request_id": request_id,
-                    "appointment_id": str(decision.appointment.id),
-                    "reason": decision.event.reason,
-                },
-            )
             self._observed(decision)
-            await self._publish(decision)
         await self._delete(message)
 
-    async def _after_failure(
-        self, message: ReceivedMessage, appointment_id: UUID, request_id: str | None
-    ) -> None:
+    async def _after_failure(self, message: ReceivedMessage, command: DecideAppointment) -> None:
         decision = None
+        request_id = command.request_id
         if message.receive_count >= self._queue.max_receive_count:
             # The last delivery: no appointment may stay PENDING forever.
             try:
-                decision = await self._decisions.reject_failed(
-                    appointment_id, at=self._clock(), request_id=request_id
+                decision = await self._reject_failed(
+                    RejectFailedRequest(command.appointment_id, request_id)
                 )
             except DatabaseUnavailable as error:
                 # The dead-letter sweeper rejects it once the database is back.
@@ -150,7 +138,6 @@ class Consumer:
             self._observer.handled(outcomes.RETRIED)
         else:
             self._observed(decision)
-            await self._publish(decision)
         await self._retry_later(message)
 
     async def _put_back(self, message: ReceivedMessage) -> None:
@@ -173,14 +160,7 @@ class Consumer:
             # The decision is committed; a redelivery is acknowledged as already decided.
             log.warning("could not delete a handled message: %s", error)
 
-    def _observed(self, decision: Decision) -> None:
+    def _observed(self, decision: StatusChange) -> None:
         self._observer.handled(
             outcomes.decided(decision), outcomes.since_requested(decision, self._clock())
         )
-
-    async def _publish(self, decision: Decision) -> None:
-        try:
-            await self._events.publish(decision.appointment, decision.event)
-        except Exception:
-            # The database holds the truth; subscribers converge when they resubscribe.
-            log.exception("could not publish a status event")

@@ -13,19 +13,17 @@ import random
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
+from application.commands import ArchiveDeadLetter
+from application.errors import DatabaseUnavailable
 from worker import outcomes
 from worker.backoff import Backoff
 from worker.messages import REQUEST_ID_ATTRIBUTE, UnreadableMessage, read_command
 from worker.ports import (
-    DatabaseUnavailable,
-    DeadLetterArchive,
+    ArchiveDeadLetters,
     DeadLetterQueue,
-    DeadLetterRecord,
-    Decision,
     DecisionObserver,
     QueueUnavailable,
     ReceivedMessage,
-    StatusEvents,
 )
 from worker.waiting import pause, unless_stopped
 
@@ -39,8 +37,7 @@ class DeadLetterSweeper:
     def __init__(
         self,
         dead_letters: DeadLetterQueue,
-        archive: DeadLetterArchive,
-        events: StatusEvents,
+        archive: ArchiveDeadLetters,
         clock: Callable[[], datetime],
         *,
         observer: DecisionObserver | None = None,
@@ -51,7 +48,6 @@ class DeadLetterSweeper:
     ) -> None:
         self._dead_letters = dead_letters
         self._archive = archive
-        self._events = events
         self._clock = clock
         self._observer = observer or outcomes.Unobserved()
         self._wait = wait_seconds
@@ -98,7 +94,7 @@ class DeadLetterSweeper:
 
     async def _keep(self, letter: ReceivedMessage) -> None:
         record = archived(letter)
-        decision = await self._archive.keep(record, at=self._clock())
+        decision = await self._archive(record)
         log.warning(
             "dead letter archived",
             extra={
@@ -119,7 +115,6 @@ class DeadLetterSweeper:
                     "appointment_id": str(decision.appointment.id),
                 },
             )
-            await self._publish(decision)
         try:
             await self._dead_letters.delete(letter)
         except QueueUnavailable as error:
@@ -133,15 +128,8 @@ class DeadLetterSweeper:
             except QueueUnavailable as error:
                 log.warning("could not put a dead letter back in view: %s", error)
 
-    async def _publish(self, decision: Decision) -> None:
-        try:
-            await self._events.publish(decision.appointment, decision.event)
-        except Exception:
-            # The database holds the truth; subscribers converge when they resubscribe.
-            log.exception("could not publish a status event")
 
-
-def archived(letter: ReceivedMessage) -> DeadLetterRecord:
+def archived(letter: ReceivedMessage) -> ArchiveDeadLetter:
     """The record of a letter: what it asked for when that can be read, and why it is here."""
     request_id = letter.attributes.get(REQUEST_ID_ATTRIBUTE)
     try:
@@ -152,7 +140,7 @@ def archived(letter: ReceivedMessage) -> DeadLetterRecord:
         appointment_id = command.appointment_id
         request_id = request_id or command.request_id
         reason = "retries exhausted"
-    return DeadLetterRecord(
+    return ArchiveDeadLetter(
         message_id=letter.message_id,
         group=letter.group,
         body=letter.body,

@@ -1,10 +1,10 @@
 """The decision command carried by a queue message, and its wire form."""
 
-from dataclasses import dataclass
 from uuid import UUID
 
 import orjson
 
+from application.commands import DecideAppointment
 from worker.ports import OutgoingMessage, PendingMessage
 
 REQUEST_ID_ATTRIBUTE = "request_id"
@@ -12,12 +12,6 @@ REQUEST_ID_ATTRIBUTE = "request_id"
 
 class UnreadableMessage(ValueError):
     """A message body that is not a decision command: it can only be dead-lettered."""
-
-
-@dataclass(frozen=True, slots=True)
-class DecideAppointment:
-    appointment_id: UUID
-    request_id: str | None
 
 
 def to_outgoing(row: PendingMessage) -> OutgoingMessage:

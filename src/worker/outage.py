@@ -8,8 +8,9 @@ loop receives again until a probe finds the database answering.
 import asyncio
 import logging
 
+from application.errors import DatabaseUnavailable
 from worker.backoff import Backoff
-from worker.ports import DatabaseProbe, DatabaseUnavailable
+from worker.ports import DatabaseProbe
 from worker.waiting import pause
 
 log = logging.getLogger("appointment_api.worker")

@@ -5,9 +5,10 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
+from application.errors import DatabaseUnavailable
 from worker.backoff import Backoff
 from worker.messages import to_outgoing
-from worker.ports import DatabaseUnavailable, MessageQueue, Outbox, PendingMessage, QueueUnavailable
+from worker.ports import MessageQueue, Outbox, PendingMessage, QueueUnavailable
 
 log = logging.getLogger("appointment_api.relay")
 BATCH = 10

@@ -2,8 +2,8 @@
 
 from datetime import datetime
 
+from application.changes import StatusChange
 from domain.appointments import AppointmentStatus
-from worker.ports import Decision
 
 ALREADY_DECIDED = "already_decided"
 RETRIED = "retried"
@@ -11,7 +11,7 @@ DEAD_LETTERED = "dead_lettered"
 UNREADABLE = "unreadable"
 
 
-def decided(decision: Decision) -> str:
+def decided(decision: StatusChange) -> str:
     """``confirmed`` or ``rejected:<reason>``."""
     appointment = decision.appointment
     if appointment.status is AppointmentStatus.CONFIRMED:
@@ -20,7 +20,7 @@ def decided(decision: Decision) -> str:
     return f"{appointment.status.value.lower()}:{reason}"
 
 
-def since_requested(decision: Decision | None, now: datetime) -> float | None:
+def since_requested(decision: StatusChange | None, now: datetime) -> float | None:
     if decision is None:
         return None
     return max(0.0, (now - decision.appointment.created_at).total_seconds())

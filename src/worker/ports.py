@@ -1,24 +1,21 @@
-"""What the relay, the consumer and the dead-letter sweeper need from the world outside."""
+"""What the relay, the consumer and the dead-letter sweeper need from the world outside:
+the queues, the outbox, and the use cases they hand their commands to.
+
+The outbox, the probe and the use cases raise ``application.errors.DatabaseUnavailable``
+for a database outage; a mistake in a query still raises its own error.
+"""
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
-from uuid import UUID
 
-from domain.appointments import Appointment, StatusEvent
+from application.changes import StatusChange
+from application.commands import ArchiveDeadLetter, DecideAppointment, RejectFailedRequest
 
 
 class QueueUnavailable(Exception):
     """The queue could not be reached or refused the call; worth retrying later."""
-
-
-class DatabaseUnavailable(Exception):
-    """The database could not be reached or dropped the connection; worth retrying later.
-
-    Every port below that stores or reads raises it for an outage; a mistake in a query
-    still raises its own error.
-    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +87,7 @@ class PendingMessage:
     id: int
     topic: str
     group: str
-    payload: Mapping[str, str]
+    payload: Mapping[str, str | None]
     request_id: str | None
 
 
@@ -111,29 +108,17 @@ class Outbox(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
-    appointment: Appointment
-    event: StatusEvent
-
-
-class Decisions(Protocol):
-    async def decide(
-        self, appointment_id: UUID, *, at: datetime, request_id: str | None
-    ) -> Decision | None:
-        """Confirm or reject a PENDING appointment in one transaction; None when it
+class Decide(Protocol):
+    async def __call__(self, command: DecideAppointment) -> StatusChange | None:
+        """Confirm or reject a PENDING appointment and publish the change; None when it
         was already decided (or does not exist), so the message is simply acked."""
         ...
 
-    async def reject_failed(
-        self, appointment_id: UUID, *, at: datetime, request_id: str | None
-    ) -> Decision | None:
-        """Reject with PROCESSING_FAILED when it is still PENDING."""
+
+class RejectFailed(Protocol):
+    async def __call__(self, command: RejectFailedRequest) -> StatusChange | None:
+        """Reject with PROCESSING_FAILED when it is still PENDING, and publish the change."""
         ...
-
-
-class StatusEvents(Protocol):
-    async def publish(self, appointment: Appointment, event: StatusEvent) -> None: ...
 
 
 class DatabaseProbe(Protocol):
@@ -143,24 +128,11 @@ class DatabaseProbe(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class DeadLetterRecord:
-    """A dead letter as it is archived; ``appointment_id`` when its body could be read."""
-
-    message_id: str
-    group: str | None
-    body: str
-    attributes: Mapping[str, str]
-    request_id: str | None
-    receive_count: int
-    appointment_id: UUID | None
-    reason: str
-
-
-class DeadLetterArchive(Protocol):
-    async def keep(self, letter: DeadLetterRecord, *, at: datetime) -> Decision | None:
+class ArchiveDeadLetters(Protocol):
+    async def __call__(self, letter: ArchiveDeadLetter) -> StatusChange | None:
         """In one transaction: record the letter (once per message id) and reject its
-        appointment with PROCESSING_FAILED when it is still PENDING; that rejection, if any."""
+        appointment with PROCESSING_FAILED when it is still PENDING; that rejection, if any,
+        published once committed."""
         ...
 
 

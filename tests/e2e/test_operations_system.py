@@ -218,7 +218,7 @@ async def test_one_request_id_is_followed_from_http_through_relay_and_worker_to_
     assert any(line["logger"] == "uvicorn.access" for line in api_lines), api_lines
     [worker] = stack.workers
     worker_loggers = {line["logger"] for line in log_lines_with(worker.output(), request_id)}
-    assert {"appointment_api.relay", "appointment_api.worker"} <= worker_loggers, worker_loggers
+    assert {"appointment_api.relay", "appointment_api.decisions"} <= worker_loggers, worker_loggers
 
 
 def metric(text: str, name: str, matches: Callable[[str], bool] = lambda _: True) -> float:

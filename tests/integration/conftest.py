@@ -8,9 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from graphql_client import Api, running_api
 from infra.db.appointment_reads import SqlAppointmentReads
-from infra.db.appointment_store import SqlAppointmentStore
 from infra.db.engine import create_engine
 from infra.db.people_reads import SqlPeopleReads
+from infra.db.unit_of_work import SqlUnitsOfWork
 
 STAMP = datetime(2030, 1, 1, tzinfo=UTC)
 
@@ -25,8 +25,8 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture
-def store(engine: AsyncEngine) -> SqlAppointmentStore:
-    return SqlAppointmentStore(engine)
+def units(engine: AsyncEngine) -> SqlUnitsOfWork:
+    return SqlUnitsOfWork(engine)
 
 
 @pytest.fixture

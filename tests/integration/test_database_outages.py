@@ -13,14 +13,12 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from builders import NOW
-from domain.rules import BookingPolicy
-from infra.db.decision_store import SqlDecisions
+from application.commands import DecideAppointment
+from application.errors import DatabaseUnavailable
 from infra.db.engine import create_engine
 from infra.db.outages import SqlProbe, unavailable_on_outage
-from infra.db.write_lock import WriteLock
 from support.processes import free_port
-from worker.ports import DatabaseUnavailable
+from use_cases import use_cases_on
 
 
 async def run(engine: AsyncEngine, sql: str) -> None:
@@ -34,9 +32,9 @@ async def test_a_server_nobody_listens_on_is_unavailable() -> None:
     try:
         with pytest.raises(DatabaseUnavailable, match=r"Connect call failed|refused"):
             await SqlProbe(engine).check()
-        decisions = SqlDecisions(engine, WriteLock(serialise=False), BookingPolicy())
+        decide = use_cases_on(engine).decide
         with pytest.raises(DatabaseUnavailable):
-            await decisions.decide(uuid.uuid4(), at=NOW, request_id=None)
+            await decide(DecideAppointment(uuid.uuid4(), None))
     finally:
         await engine.dispose()
 

@@ -14,11 +14,12 @@ import pytest
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from application.commands import ArchiveDeadLetter
+from application.dead_letters import ArchiveDeadLetterHandler
 from builders import NOW, a_patient, a_psychologist, an_appointment
 from domain.appointments import Appointment, AppointmentStatus
 from infra.db.dead_letter_archive import (
     ArchiveCounts,
-    SqlDeadLetterArchive,
     archive_counts,
     archived_letters,
     redrive_archived,
@@ -29,9 +30,10 @@ from infra.db.outbox_store import SqlOutbox
 from infra.db.tables import appointment_events, appointments, dead_letters, outbox
 from infra.db.write_lock import WriteLock
 from storage import save_appointments, save_people
+from use_cases import Clock, use_cases_on
 from worker.dead_letters import archived
 from worker.messages import to_outgoing
-from worker.ports import DeadLetterRecord, PendingMessage, ReceivedMessage
+from worker.ports import PendingMessage, ReceivedMessage
 
 LATER = NOW + timedelta(minutes=5)
 
@@ -53,6 +55,11 @@ def lock_for(engine: AsyncEngine) -> WriteLock:
     return WriteLock.for_dialect(engine.dialect.name)
 
 
+def archive_on(engine: AsyncEngine, clock: Clock | None = None) -> ArchiveDeadLetterHandler:
+    """The sweeper's use case, keeping letters at LATER unless the clock says otherwise."""
+    return use_cases_on(engine, clock=clock or Clock(LATER)).archive_dead_letter
+
+
 async def requests(engine: AsyncEngine, count: int) -> list[Appointment]:
     psychologist, patient = a_psychologist(), a_patient()
     await save_people(engine, [psychologist], [patient])
@@ -64,7 +71,7 @@ async def requests(engine: AsyncEngine, count: int) -> list[Appointment]:
     return made
 
 
-def letter_for(appointment: Appointment | None, *, body: str | None = None) -> DeadLetterRecord:
+def letter_for(appointment: Appointment | None, *, body: str | None = None) -> ArchiveDeadLetter:
     """What the sweeper makes of a dead letter for this appointment (or of ``body``)."""
     if body is None:
         assert appointment is not None
@@ -108,11 +115,13 @@ async def test_a_dead_letter_is_kept_once_and_its_pending_request_rejected_proce
     engine: AsyncEngine,
 ) -> None:
     [appointment] = await requests(engine, 1)
-    archive = SqlDeadLetterArchive(engine, lock_for(engine))
+    clock = Clock(LATER)
+    archive = archive_on(engine, clock)
     letter = letter_for(appointment)
 
-    first = await archive.keep(letter, at=LATER)
-    again = await archive.keep(letter, at=LATER + timedelta(seconds=1))
+    first = await archive(letter)
+    clock.now = LATER + timedelta(seconds=1)
+    again = await archive(letter)
 
     assert first is not None
     assert (first.appointment.status, first.event.reason) == (
@@ -143,14 +152,14 @@ async def test_letters_without_a_pending_request_are_kept_and_change_nothing(
     engine: AsyncEngine,
 ) -> None:
     [appointment] = await requests(engine, 1)
-    archive = SqlDeadLetterArchive(engine, lock_for(engine))
+    archive = archive_on(engine)
     unreadable = letter_for(None, body="{not json")
     nobody = letter_for(an_appointment(uuid.uuid4(), uuid.uuid4()))
-    assert await archive.keep(letter_for(appointment), at=LATER) is not None
+    assert await archive(letter_for(appointment)) is not None
 
-    assert await archive.keep(unreadable, at=LATER) is None
-    assert await archive.keep(nobody, at=LATER) is None
-    assert await archive.keep(letter_for(appointment), at=LATER) is None
+    assert await archive(unreadable) is None
+    assert await archive(nobody) is None
+    assert await archive(letter_for(appointment)) is None
 
     assert await archive_counts(engine) == ArchiveCounts(total=4, not_redriven=4)
     newest = await archived_letters(engine, limit=2)
@@ -165,9 +174,9 @@ async def test_two_sweepers_keeping_one_letter_at_once_keep_it_and_reject_once(
 ) -> None:
     [appointment] = await requests(engine, 1)
     letter = letter_for(appointment)
-    sweepers = [SqlDeadLetterArchive(engine, lock_for(engine)) for _ in range(2)]
+    sweepers = [archive_on(engine) for _ in range(2)]
 
-    results = await asyncio.gather(*(s.keep(letter, at=LATER) for s in sweepers))
+    results = await asyncio.gather(*(archive(letter) for archive in sweepers))
 
     assert sorted(result is None for result in results) == [False, True]
     assert await count(engine, dead_letters) == 1
@@ -177,7 +186,7 @@ async def test_two_sweepers_keeping_one_letter_at_once_keep_it_and_reject_once(
 # --- redriving -----------------------------------------------------------------------------
 
 
-async def still_pending_letter(engine: AsyncEngine, appointment: Appointment) -> DeadLetterRecord:
+async def still_pending_letter(engine: AsyncEngine, appointment: Appointment) -> ArchiveDeadLetter:
     """A letter in the archive whose request is still PENDING (kept by hand: the sweeper
     would have rejected it)."""
     letter = letter_for(appointment)
@@ -213,10 +222,10 @@ async def test_redrive_sends_back_the_letters_of_pending_requests_and_with_all_t
     engine: AsyncEngine,
 ) -> None:
     decided, waiting = await requests(engine, 2)
-    archive = SqlDeadLetterArchive(engine, lock_for(engine))
+    archive = archive_on(engine)
     rejected_letter = letter_for(decided)
-    await archive.keep(rejected_letter, at=LATER)
-    await archive.keep(letter_for(None, body="{not json"), at=LATER)
+    await archive(rejected_letter)
+    await archive(letter_for(None, body="{not json"))
     pending_letter = await still_pending_letter(engine, waiting)
 
     first = await redrive_archived(engine, lock_for(engine), limit=10, decided_too=False, now=LATER)

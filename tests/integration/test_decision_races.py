@@ -8,20 +8,20 @@ from datetime import timedelta
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from application.commands import DecideAppointment
+from application.deciding import DecideAppointmentHandler
 from builders import NOW, a_patient, a_psychologist, an_appointment
 from domain.appointments import AppointmentStatus
-from domain.rules import BookingPolicy
-from infra.db.decision_store import SqlDecisions
 from infra.db.rows import appointment_to_row
 from infra.db.tables import appointments
-from infra.db.write_lock import WriteLock
 from storage import save_appointments, save_people
+from use_cases import use_cases_on
 
 PAIRS = 20
 
 
-def decisions(engine: AsyncEngine) -> SqlDecisions:
-    return SqlDecisions(engine, WriteLock.for_dialect("postgresql"), BookingPolicy())
+def decisions(engine: AsyncEngine) -> DecideAppointmentHandler:
+    return use_cases_on(engine).decide
 
 
 async def test_one_patient_at_one_time_with_two_psychologists_is_confirmed_once(
@@ -47,8 +47,8 @@ async def test_one_patient_at_one_time_with_two_psychologists_is_confirmed_once(
     # A pair at a time, each pair's two decisions at once on two connections.
     outcomes = [
         await asyncio.gather(
-            decide.decide(one.id, at=NOW, request_id=None),
-            decide.decide(other.id, at=NOW, request_id=None),
+            decide(DecideAppointment(one.id, None)),
+            decide(DecideAppointment(other.id, None)),
         )
         for one, other in pairs
     ]
@@ -70,7 +70,7 @@ async def test_many_patients_for_one_slot_at_once_confirm_exactly_one(engine: As
     await save_appointments(engine, wanted)
     decide = decisions(engine)
 
-    results = await asyncio.gather(*(decide.decide(a.id, at=NOW, request_id=None) for a in wanted))
+    results = await asyncio.gather(*(decide(DecideAppointment(a.id, None)) for a in wanted))
 
     verdicts = Counter((r.appointment.status, r.event.reason) for r in results if r is not None)
     assert verdicts == {
@@ -98,7 +98,7 @@ async def test_a_decision_does_not_wait_for_a_booking_in_progress_for_the_same_p
         transaction = await booking.begin()
         await booking.execute(insert(appointments), [appointment_to_row(booked_meanwhile)])
         async with asyncio.timeout(10):
-            result = await decisions(engine).decide(decided_now.id, at=NOW, request_id=None)
+            result = await decisions(engine)(DecideAppointment(decided_now.id, None))
         await transaction.rollback()
 
     assert result is not None

@@ -9,14 +9,13 @@ from datetime import timedelta
 from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from builders import NOW, a_patient, a_psychologist, an_appointment, first_event
-from domain.rules import BookingPolicy
-from infra.db.decision_store import SqlDecisions
+from application.commands import DecideAppointment
+from builders import a_patient, a_psychologist, an_appointment, first_event
 from infra.db.event_order import hold_event_order
 from infra.db.rows import event_to_row
 from infra.db.tables import appointment_events
-from infra.db.write_lock import WriteLock
 from storage import save_appointments, save_people
+from use_cases import use_cases_on
 
 WAITING_ON_ADVISORY_LOCK = """
 SELECT count(*) FROM pg_stat_activity
@@ -38,7 +37,7 @@ async def test_a_decision_appends_its_event_only_after_an_earlier_writer_committ
         psychologist, patient, scheduled_at=earlier.scheduled_at + timedelta(days=1)
     )
     await save_appointments(engine, [earlier, decided])
-    decisions = SqlDecisions(engine, WriteLock.for_dialect("postgresql"), BookingPolicy())
+    decide = use_cases_on(engine).decide
 
     async with engine.connect() as writer, engine.connect() as observer:
         transaction = await writer.begin()
@@ -48,7 +47,7 @@ async def test_a_decision_appends_its_event_only_after_an_earlier_writer_committ
             [event_to_row(replace(first_event(earlier), version=2))],
         )
         earlier_sequence = appended.scalar_one()
-        deciding = asyncio.create_task(decisions.decide(decided.id, at=NOW, request_id=None))
+        deciding = asyncio.create_task(decide(DecideAppointment(decided.id, None)))
         async with asyncio.timeout(30):
             while not await someone_waits_for_the_event_order(observer):
                 assert not deciding.done(), "the decision appended without waiting its turn"

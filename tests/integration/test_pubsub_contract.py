@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import pytest
 from redis.asyncio import Redis
 
+from application.event_stream import EventStream, StreamInterrupted, SubscriberTooSlow
 from infra.pubsub.memory_pubsub import InMemoryEventStream
 from infra.pubsub.redis_pubsub import RedisEventStream
-from resolvers.ports import EventStream, StreamInterrupted, SubscriberTooSlow
 from support.services import RedisServer
 
 WAIT = 5.0

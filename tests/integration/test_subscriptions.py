@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from websockets.exceptions import InvalidStatus
 
+from application.changes import StatusChange
 from appointment_api.bootstrap import build_services
 from domain.appointments import Appointment, StatusEvent
 from domain.viewer import Role, Viewer
@@ -451,7 +452,7 @@ async def test_a_subscriber_that_falls_behind_gets_what_fitted_then_is_told_to_r
         await stream.subscribed.wait()
     publisher = ChannelStatusEvents(stream)
     for appointment, event in changes:
-        await publisher.publish(appointment, event)
+        await publisher.publish(StatusChange(appointment, event))
 
     assert (await first).appointment_id == changes[0][1].appointment_id
     assert (await anext(feed)).appointment_id == changes[1][1].appointment_id

@@ -1,5 +1,5 @@
-"""The dead-letter archive: the sweeper keeps each letter and rejects its request in one
-transaction; operators list the letters and send them back through the outbox."""
+"""The dead-letter archive: the sweeper keeps each letter (with its request's rejection, in one
+unit of work); operators list the letters and send them back through the outbox."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -9,44 +9,30 @@ from uuid import UUID
 import orjson
 from sqlalchemy import Insert, Select, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from domain.appointments import AppointmentStatus, RejectionReason
-from infra.db.booking_store import REQUESTED_TOPIC
-from infra.db.decision_store import reject_if_pending
-from infra.db.outages import unavailable_on_outage
+from application.commands import ArchiveDeadLetter
+from application.queue_messages import REQUESTED_TOPIC
+from domain.appointments import AppointmentStatus
 from infra.db.tables import appointments, dead_letters, outbox
 from infra.db.write_lock import WriteLock
-from worker.ports import DeadLetterRecord, Decision
 
 # The outbox's columns are this wide; longer values were not written by us.
 REQUEST_ID_WIDTH = 64
 TOPIC_WIDTH = 100
 
 
-class SqlDeadLetterArchive:
-    """The DeadLetterArchive port."""
+class DeadLetterRows:
+    """The DeadLetters port of a unit of work."""
 
-    def __init__(self, engine: AsyncEngine, write_lock: WriteLock) -> None:
-        self._engine = engine
-        self._lock = write_lock
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
 
-    async def keep(self, letter: DeadLetterRecord, *, at: datetime) -> Decision | None:
-        with unavailable_on_outage():
-            async with self._lock, self._engine.begin() as connection:
-                # Seen before (its deletion from the queue failed): already kept.
-                await connection.execute(
-                    _insert_once(connection.dialect.name).values(_row(letter, at))
-                )
-                if letter.appointment_id is None:
-                    return None
-                return await reject_if_pending(
-                    connection,
-                    letter.appointment_id,
-                    RejectionReason.PROCESSING_FAILED,
-                    at,
-                    letter.request_id,
-                )
+    async def keep(self, letter: ArchiveDeadLetter, *, at: datetime) -> None:
+        # Seen before (its deletion from the queue failed): already kept.
+        await self._connection.execute(
+            _insert_once(self._connection.dialect.name).values(_row(letter, at))
+        )
 
 
 def _insert_once(dialect: str) -> Insert:
@@ -59,7 +45,7 @@ def _insert_once(dialect: str) -> Insert:
     )
 
 
-def _row(letter: DeadLetterRecord, at: datetime) -> dict[str, Any]:
+def _row(letter: ArchiveDeadLetter, at: datetime) -> dict[str, Any]:
     return {
         "message_id": letter.message_id,
         "message_group": letter.group,

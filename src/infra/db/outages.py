@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from worker.ports import DatabaseUnavailable
+from application.errors import DatabaseUnavailable
 
 # SQLSTATE classes: 08 connection exception, 53 insufficient resources (too many
 # connections, disk full), 55 object not in prerequisite state (a database closed to new

@@ -1,12 +1,13 @@
-"""The transactional outbox: rows written with each request, relayed to the queue."""
+"""The transactional outbox: rows written in a use case's transaction, relayed to the queue."""
 
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from application.unit_of_work import OutboxMessage
 from infra.db.outages import unavailable_on_outage
 from infra.db.tables import outbox
 from infra.db.write_lock import WriteLock
@@ -19,6 +20,30 @@ def relay_backoff(attempts: int, rng: random.Random) -> timedelta:
     """Exponential backoff with full jitter, capped."""
     ceiling = min(MAX_BACKOFF.total_seconds(), 0.25 * 2**attempts)
     return timedelta(seconds=rng.uniform(0, ceiling))
+
+
+class OutboxRows:
+    """The Outbox port of a unit of work: rows that commit, or not, with its change."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+        self.written = False
+
+    async def add(self, messages: Sequence[OutboxMessage], *, at: datetime) -> None:
+        if not messages:
+            return
+        rows = [
+            {
+                "topic": message.topic,
+                "message_group": message.group,
+                "payload": dict(message.payload),
+                "request_id": message.request_id,
+                "created_at": at,
+            }
+            for message in messages
+        ]
+        await self._connection.execute(insert(outbox).values(rows))
+        self.written = True
 
 
 class SqlOutbox:

@@ -3,7 +3,7 @@
 import asyncio
 from collections import deque
 
-from resolvers.ports import StreamInterrupted, SubscriberTooSlow
+from application.event_stream import StreamInterrupted, SubscriberTooSlow
 
 
 class Mailbox:

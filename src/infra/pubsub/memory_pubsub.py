@@ -3,8 +3,8 @@
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
+from application.event_stream import StreamInterrupted
 from infra.pubsub.mailbox import Mailbox
-from resolvers.ports import StreamInterrupted
 
 DEFAULT_BUFFER = 256
 

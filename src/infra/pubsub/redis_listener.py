@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import RedisError
 
+from application.event_stream import StreamInterrupted
 from infra.pubsub.mailbox import Mailbox
-from resolvers.ports import StreamInterrupted
 
 log = logging.getLogger("appointment_api.pubsub")
 

@@ -9,10 +9,10 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
+from application.event_stream import StreamInterrupted
 from infra.pubsub.mailbox import Mailbox
 from infra.pubsub.memory_pubsub import DEFAULT_BUFFER
 from infra.pubsub.redis_listener import RedisListener
-from resolvers.ports import StreamInterrupted
 
 
 class RedisEventStream:

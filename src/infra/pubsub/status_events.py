@@ -2,26 +2,27 @@
 
 import logging
 
-from domain.appointments import Appointment, StatusEvent
-from resolvers.live_events import channels_for, encode_event
-from resolvers.ports import EventStream, StreamInterrupted
+from application.changes import StatusChange
+from application.event_stream import EventStream, StreamInterrupted
+from application.live_events import channels_for, encode_event
 
 log = logging.getLogger("appointment_api.pubsub")
 
 
 class ChannelStatusEvents:
-    """Implements the resolvers' and worker's StatusEventPublisher over an EventStream.
+    """The LiveUpdates port over an EventStream.
 
     Publishing is best effort: the change is already committed, and a subscriber
     that missed it converges when it subscribes again (the current state, or a
     replay from its cursor). So a broker outage is logged, never raised into the
-    mutation or the worker that made the change.
+    use case that made the change.
     """
 
     def __init__(self, stream: EventStream) -> None:
         self._stream = stream
 
-    async def publish(self, appointment: Appointment, event: StatusEvent) -> None:
+    async def publish(self, change: StatusChange) -> None:
+        appointment, event = change.appointment, change.event
         message = encode_event(appointment, event)
         for channel in channels_for(appointment):
             try:

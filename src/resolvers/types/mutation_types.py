@@ -5,9 +5,10 @@ from enum import Enum
 
 import strawberry
 
+from application.commands import RequestItem
+from application.outcomes import Outcome, Problem
 from domain.appointments import AppointmentType, MeetingType
 from domain.requests import AppointmentRequest, InputProblem, PatientProfile
-from resolvers.booking import Outcome, Parsed, Problem
 from resolvers.errors import ClientError
 from resolvers.node_ids import expect_global_id
 from resolvers.types.entities import Appointment
@@ -78,7 +79,7 @@ class RequestAppointmentInput:
         description="Same key from the same viewer returns the first result and creates nothing new.",
     )
 
-    def parse(self) -> Parsed:
+    def parse(self) -> RequestItem:
         try:
             psychologist_id = expect_global_id(
                 self.psychologist_id, "Psychologist", argument="psychologistId"

@@ -33,8 +33,7 @@ def services() -> Services:
         clock=UNUSED,
         policy=UNUSED,
         request_appointments=UNUSED,
-        appointment_writes=UNUSED,
-        status_events=UNUSED,
+        cancel_appointment=UNUSED,
         event_stream=InMemoryEventStream(),
         event_history=BrokenHistory(),
     )

@@ -11,7 +11,6 @@ from worker_fakes import (
     DECIDED_AT,
     WAIT_SECONDS,
     Outcomes,
-    Published,
     ScriptedDecisions,
     SpyQueue,
     SwitchableProbe,
@@ -20,13 +19,16 @@ from worker_fakes import (
     pending,
 )
 
+from application.changes import StatusChange
+from application.commands import DecideAppointment
+from application.errors import DatabaseUnavailable
 from domain.appointments import AppointmentStatus, RejectionReason
 from infra.queue.depths import QueueDepth
 from infra.queue.memory_queue import InMemoryDeadLetterQueue, in_memory_queue
 from worker.backoff import Backoff
 from worker.consumer import Consumer
 from worker.outage import DatabaseOutage
-from worker.ports import DatabaseUnavailable, Decision, OutgoingMessage
+from worker.ports import OutgoingMessage
 
 MAX_RECEIVES = 2
 TINY = 0.001  # backoff base: the pauses stay real but short
@@ -41,14 +43,13 @@ class Rig:
     queue: SpyQueue
     dead_letters: InMemoryDeadLetterQueue
     outcomes: Outcomes
-    published: Published
     probe: SwitchableProbe
 
     def consumer(self, decisions: ScriptedDecisions) -> Consumer:
         return Consumer(
             self.queue,
-            decisions,
-            self.published,
+            decisions.decide,
+            decisions.reject_failed,
             lambda: DECIDED_AT,
             DatabaseOutage(self.probe, Backoff(base=TINY, cap=TINY * 10)),
             observer=self.outcomes,
@@ -74,31 +75,29 @@ class Rig:
 @pytest.fixture
 async def rig() -> AsyncIterator[Rig]:
     async with in_memory_queue(max_receive_count=MAX_RECEIVES) as (queue, dead_letters):
-        yield Rig(
-            SpyQueue(queue), dead_letters, Outcomes(), Published(), SwitchableProbe(database_up)
-        )
+        yield Rig(SpyQueue(queue), dead_letters, Outcomes(), SwitchableProbe(database_up))
 
 
 async def send(rig: Rig, message: OutgoingMessage) -> None:
     await rig.queue.send_batch([message])
 
 
-def confirmed() -> tuple[ScriptedDecisions, Decision]:
+def confirmed() -> tuple[ScriptedDecisions, StatusChange]:
     appointment = pending()
     done = decision(appointment, AppointmentStatus.CONFIRMED, None)
     return ScriptedDecisions(appointment, [done]), done
 
 
-async def test_a_decision_is_observed_with_the_time_since_the_request_and_acknowledged(
+async def test_a_message_becomes_the_decision_command_and_is_acknowledged_once_decided(
     rig: Rig,
 ) -> None:
-    decisions, done = confirmed()
+    decisions, _ = confirmed()
     await send(rig, command(decisions.appointment.id))
 
     await rig.consume_until(decisions, "confirmed")
 
+    assert decisions.commands == [DecideAppointment(decisions.appointment.id, "req-1")]
     assert rig.outcomes.seen == [("confirmed", 3.0)]
-    assert rig.published.events == [done.event]
     assert await rig.queue.depth() == QueueDepth(visible=0, in_flight=0)
 
 
@@ -119,7 +118,6 @@ async def test_an_already_decided_request_is_observed_and_acknowledged(rig: Rig)
     await rig.consume_until(ScriptedDecisions(appointment, [None]), "already_decided")
 
     assert rig.outcomes.seen == [("already_decided", None)]
-    assert rig.published.events == []
     assert await rig.queue.depth() == QueueDepth(visible=0, in_flight=0)
 
 

@@ -9,19 +9,18 @@ from worker_fakes import (
     DECIDED_AT,
     WAIT_SECONDS,
     Outcomes,
-    Published,
     ScriptedArchive,
     command,
     decision,
     pending,
 )
 
+from application.errors import DatabaseUnavailable
 from domain.appointments import AppointmentStatus, RejectionReason
 from infra.queue.memory_fifo import StoredMessage
 from infra.queue.memory_queue import InMemoryDeadLetterQueue
 from worker.dead_letters import DeadLetterSweeper
 from worker.outcomes import decided
-from worker.ports import DatabaseUnavailable
 
 TINY = 0.001
 
@@ -43,7 +42,6 @@ def sweeper(
     return DeadLetterSweeper(
         dead_letters,
         archive,
-        Published(),
         lambda: DECIDED_AT,
         observer=outcomes,
         wait_seconds=0.05,

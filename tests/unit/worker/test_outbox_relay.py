@@ -5,10 +5,11 @@ import asyncio
 import pytest
 from worker_fakes import DECIDED_AT, WAIT_SECONDS, ScriptedOutbox
 
+from application.errors import DatabaseUnavailable
 from infra.queue.memory_queue import in_memory_queue
 from worker.backoff import Backoff
 from worker.outbox_relay import OutboxRelay
-from worker.ports import DatabaseUnavailable, PendingMessage, ReceivedMessage
+from worker.ports import PendingMessage, ReceivedMessage
 
 
 def rows(count: int) -> list[PendingMessage]:

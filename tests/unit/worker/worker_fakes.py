@@ -8,17 +8,13 @@ from uuid import UUID
 
 import orjson
 
+from application.changes import StatusChange
+from application.commands import ArchiveDeadLetter, DecideAppointment, RejectFailedRequest
 from builders import NOW, an_appointment
-from domain.appointments import Appointment, AppointmentStatus, RejectionReason, StatusEvent
+from domain.appointments import Appointment, AppointmentStatus, RejectionReason
 from infra.queue.depths import QueueDepth
 from infra.queue.memory_queue import InMemoryQueue
-from worker.ports import (
-    DeadLetterRecord,
-    Decision,
-    OutgoingMessage,
-    PendingMessage,
-    ReceivedMessage,
-)
+from worker.ports import OutgoingMessage, PendingMessage, ReceivedMessage
 
 DECIDED_AT = NOW + timedelta(seconds=3)
 WAIT_SECONDS = 5.0
@@ -34,9 +30,11 @@ def command(appointment_id: UUID, group: str = "psychologist-1") -> OutgoingMess
     )
 
 
-def decision(appointment: Appointment, status: AppointmentStatus, reason: str | None) -> Decision:
+def decision(
+    appointment: Appointment, status: AppointmentStatus, reason: str | None
+) -> StatusChange:
     changed, event = appointment.transition(status, at=DECIDED_AT, reason=reason)
-    return Decision(changed, event)
+    return StatusChange(changed, event)
 
 
 def pending(**overrides: object) -> Appointment:
@@ -67,37 +65,25 @@ class Outcomes:
 
 @dataclass
 class ScriptedDecisions:
-    """Decisions that answer from a script: a Decision, None, or an exception to raise."""
+    """The decision use cases, answering from a script: a change, None, or an exception."""
 
     appointment: Appointment
-    script: list[Decision | Exception | None]
+    script: list[StatusChange | Exception | None]
+    commands: list[DecideAppointment] = field(default_factory=list)
     rejections: list[UUID] = field(default_factory=list)
 
-    async def decide(
-        self, appointment_id: UUID, *, at: datetime, request_id: str | None
-    ) -> Decision | None:
+    async def decide(self, command: DecideAppointment) -> StatusChange | None:
+        self.commands.append(command)
         answer = self.script.pop(0)
         if isinstance(answer, Exception):
             raise answer
         return answer
 
-    async def reject_failed(
-        self, appointment_id: UUID, *, at: datetime, request_id: str | None
-    ) -> Decision | None:
-        self.rejections.append(appointment_id)
+    async def reject_failed(self, command: RejectFailedRequest) -> StatusChange | None:
+        self.rejections.append(command.appointment_id)
         return decision(
             self.appointment, AppointmentStatus.REJECTED, RejectionReason.PROCESSING_FAILED.value
         )
-
-
-class Published:
-    """A StatusEvents that keeps what it was given."""
-
-    def __init__(self) -> None:
-        self.events: list[StatusEvent] = []
-
-    async def publish(self, appointment: Appointment, event: StatusEvent) -> None:
-        self.events.append(event)
 
 
 class SwitchableProbe:
@@ -122,13 +108,13 @@ class SwitchableProbe:
 
 @dataclass
 class ScriptedArchive:
-    """A DeadLetterArchive that keeps records in a list, or raises what the script says."""
+    """The archiving use case, keeping letters in a list, or raising what the script says."""
 
     failures: list[Exception] = field(default_factory=list)
-    kept: list[DeadLetterRecord] = field(default_factory=list)
+    kept: list[ArchiveDeadLetter] = field(default_factory=list)
     rejecting: Appointment | None = None
 
-    async def keep(self, letter: DeadLetterRecord, *, at: datetime) -> Decision | None:
+    async def __call__(self, letter: ArchiveDeadLetter) -> StatusChange | None:
         if self.failures:
             raise self.failures.pop(0)
         self.kept.append(letter)

@@ -6,19 +6,19 @@ from uuid import uuid4
 
 import pytest
 
+from application.live_events import (
+    EVERY_EVENT_CHANNEL,
+    UnreadableEvent,
+    channels_for,
+    decode_event,
+    encode_event,
+)
 from domain.appointments import (
     Appointment,
     AppointmentStatus,
     AppointmentType,
     MeetingType,
     StatusEvent,
-)
-from resolvers.live_events import (
-    EVERY_EVENT_CHANNEL,
-    UnreadableEvent,
-    channels_for,
-    decode_event,
-    encode_event,
 )
 from resolvers.live_feeds import NewerOnly
 

@@ -1,7 +1,7 @@
 """Status events on the wire: the channels they are published on and their encoding.
 
-The publisher (after a commit) and the subscriptions (on any replica) both use
-this module, so the two sides cannot disagree about names or shape.
+The publisher (after a commit, in the API or the worker) and the subscriptions (on any
+replica) both use this module, so the two sides cannot disagree about names or shape.
 """
 
 from dataclasses import dataclass

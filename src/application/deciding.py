@@ -1,0 +1,149 @@
+"""The worker's decision on a request, and the rejection of one that could not be decided."""
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from application.changes import StatusChange
+from application.commands import DecideAppointment, RejectFailedRequest
+from application.unit_of_work import Transactions, UnitOfWork
+from domain.appointments import Appointment, AppointmentStatus, RejectionReason
+from domain.errors import SlotTaken
+from domain.rules import BookingPolicy, decide
+from domain.schedule import Interval
+
+log = logging.getLogger("appointment_api.decisions")
+# Confirmed sessions this far around a request are enough to find every overlap.
+AROUND = timedelta(days=1)
+
+
+class DecideAppointmentHandler:
+    """One message's decision: CONFIRMED or REJECTED with a reason, in one transaction that
+    holds the psychologist's schedule and the patient still; None when the request was
+    already decided (or does not exist), so the message is simply acknowledged."""
+
+    def __init__(
+        self,
+        *,
+        transactions: Transactions,
+        clock: Callable[[], datetime],
+        policy: BookingPolicy,
+    ) -> None:
+        self._transactions = transactions
+        self._clock = clock
+        self._policy = policy
+
+    async def __call__(self, command: DecideAppointment) -> StatusChange | None:
+        now = self._clock()
+        try:
+            async with self._transactions() as unit:
+                change = await self._decide(unit, command, now)
+                await unit.commit()
+                _logged(change)
+            return change
+        except SlotTaken:
+            # The database saw an overlap the re-check could not (another decision
+            # committed in between): the constraint has the last word, and it means SLOT_TAKEN.
+            pass
+        async with self._transactions() as unit:
+            change = await reject_if_pending(
+                unit, command.appointment_id, RejectionReason.SLOT_TAKEN, now, command.request_id
+            )
+            await unit.commit()
+            _logged(change)
+        return change
+
+    async def _decide(
+        self, unit: UnitOfWork, command: DecideAppointment, now: datetime
+    ) -> StatusChange | None:
+        current = await _pending(unit, command.appointment_id)
+        if current is None:
+            return None
+        # Holding the psychologist serialises every decision on their schedule, and the
+        # patient every decision for that patient, which another psychologist's message
+        # group may bring at the same moment. Always in this order, so no two wait on
+        # each other.
+        psychologist = await unit.people.lock_psychologist(current.psychologist_id)
+        await unit.people.lock_patient(current.patient_id)
+        if psychologist is None:
+            raise LookupError(f"appointment {current.id} names no known psychologist")
+        around = Interval(current.scheduled_at - AROUND, current.ends_at + AROUND)
+        reason = decide(
+            psychologist=psychologist,
+            starts_at=current.scheduled_at,
+            duration_minutes=current.duration_minutes,
+            now=now,
+            policy=self._policy,
+            psychologist_busy=await unit.appointments.psychologist_confirmed(
+                current.psychologist_id, around, excluding=current.id
+            ),
+            patient_busy=await unit.appointments.patient_confirmed(
+                current.patient_id, around, excluding=current.id
+            ),
+        )
+        target = AppointmentStatus.REJECTED if reason else AppointmentStatus.CONFIRMED
+        changed, event = current.transition(
+            target,
+            at=now,
+            reason=reason.value if reason else None,
+            request_id=command.request_id,
+        )
+        return await unit.appointments.record(changed, event)
+
+
+class RejectFailedRequestHandler:
+    """A request whose message failed every delivery: REJECTED with PROCESSING_FAILED, so
+    that none stays PENDING forever."""
+
+    def __init__(self, *, transactions: Transactions, clock: Callable[[], datetime]) -> None:
+        self._transactions = transactions
+        self._clock = clock
+
+    async def __call__(self, command: RejectFailedRequest) -> StatusChange | None:
+        async with self._transactions() as unit:
+            change = await reject_if_pending(
+                unit,
+                command.appointment_id,
+                RejectionReason.PROCESSING_FAILED,
+                self._clock(),
+                command.request_id,
+            )
+            await unit.commit()
+        return change
+
+
+async def reject_if_pending(
+    unit: UnitOfWork,
+    appointment_id: UUID,
+    reason: RejectionReason,
+    at: datetime,
+    request_id: str | None,
+) -> StatusChange | None:
+    """Within ``unit``: REJECTED with ``reason`` when still PENDING."""
+    current = await _pending(unit, appointment_id)
+    if current is None:
+        return None
+    changed, event = current.transition(
+        AppointmentStatus.REJECTED, at=at, reason=reason.value, request_id=request_id
+    )
+    return await unit.appointments.record(changed, event)
+
+
+def _logged(change: StatusChange | None) -> None:
+    # Before the change is published, so that the log tells it first.
+    if change is not None:
+        log.info(
+            "decided %s",
+            change.appointment.status.value,
+            extra={
+                "request_id": change.event.request_id,
+                "appointment_id": str(change.appointment.id),
+                "reason": change.event.reason,
+            },
+        )
+
+
+async def _pending(unit: UnitOfWork, appointment_id: UUID) -> Appointment | None:
+    current = await unit.appointments.get(appointment_id)
+    return current if current is not None and current.status is AppointmentStatus.PENDING else None

@@ -1,0 +1,157 @@
+"""Checking one requested item on its own, before anything is stored."""
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from uuid import UUID
+
+import orjson
+
+from application.commands import RequestItem
+from application.outcomes import Problem
+from application.unit_of_work import Idempotency
+from domain.appointments import Appointment, AppointmentStatus
+from domain.people import Psychologist
+from domain.requests import AppointmentRequest, InputProblem, PatientProfile, check_free_text
+from domain.rules import BookingPolicy, RuleCode, check_request
+from domain.viewer import Role, Viewer
+
+# Rule codes the contract names as they are; the rest are plain invalid input.
+USER_ERROR_FOR_RULE = {
+    RuleCode.IN_THE_PAST: "IN_THE_PAST",
+    RuleCode.TOO_SOON: "TOO_SOON",
+    RuleCode.TOO_FAR_AHEAD: "TOO_FAR_AHEAD",
+    RuleCode.OUTSIDE_WORKING_HOURS: "OUTSIDE_WORKING_HOURS",
+    RuleCode.SLOT_TAKEN: "SLOT_TAKEN",
+    RuleCode.PSYCHOLOGIST_UNAVAILABLE: "PSYCHOLOGIST_UNAVAILABLE",
+    RuleCode.NOT_WHOLE_MINUTE: "INVALID_INPUT",
+    RuleCode.INVALID_DURATION: "INVALID_INPUT",
+    RuleCode.PATIENT_CONFLICT: "INVALID_INPUT",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PatientBySubject:
+    """A patient booking for themselves: their token's subject, and maybe a profile."""
+
+    subject: str
+    profile: PatientProfile | None
+
+
+@dataclass(frozen=True, slots=True)
+class PatientByEmail:
+    """Staff booking on someone's behalf: the patient is found or created by email."""
+
+    profile: PatientProfile
+
+
+Who = PatientBySubject | PatientByEmail
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """A valid request, ready to store once ``appointment.patient_id`` is known."""
+
+    appointment: Appointment
+    patient: Who
+    idempotency: Idempotency | None
+
+    def for_patient(self, patient_id: UUID) -> "Submission":
+        return replace(self, appointment=replace(self.appointment, patient_id=patient_id))
+
+
+@dataclass(frozen=True, slots=True)
+class ItemChecks:
+    """What checking an item needs beyond the item: who asks, when, and the rules."""
+
+    viewer: Viewer
+    psychologists: dict[UUID, Psychologist]
+    now: datetime
+    policy: BookingPolicy
+    request_id: str
+    new_id: Callable[[], UUID]
+
+
+def check_item(item: RequestItem, checks: ItemChecks) -> Submission | list[Problem]:
+    if not isinstance(item, AppointmentRequest):
+        return _problems_of(item)
+    problems = _problems_of(check_free_text(item))
+    who = _who(checks.viewer, item.patient)
+    if who is None:
+        problems.append(Problem("INVALID_INPUT", ("patient",), "Staff must name the patient."))
+    psychologist = checks.psychologists.get(item.psychologist_id)
+    if psychologist is None:
+        problems.append(Problem("NOT_FOUND", ("psychologistId",), "No such psychologist."))
+        return problems
+    duration = item.duration_minutes or psychologist.default_duration_minutes
+    problems.extend(
+        Problem(USER_ERROR_FOR_RULE[v.code], (v.field,), v.message)
+        for v in check_request(
+            psychologist=psychologist,
+            starts_at=item.scheduled_at,
+            duration_minutes=duration,
+            now=checks.now,
+            policy=checks.policy,
+        )
+    )
+    if problems or who is None:
+        return problems
+    return Submission(
+        appointment=_requested(item, psychologist, duration, checks),
+        patient=who,
+        idempotency=(
+            Idempotency(checks.viewer.subject, item.idempotency_key, fingerprint(item, duration))
+            if item.idempotency_key
+            else None
+        ),
+    )
+
+
+def _requested(
+    item: AppointmentRequest, psychologist: Psychologist, duration: int, checks: ItemChecks
+) -> Appointment:
+    return Appointment(
+        id=checks.new_id(),
+        patient_id=UUID(int=0),
+        psychologist_id=psychologist.id,
+        scheduled_at=item.scheduled_at,
+        duration_minutes=duration,
+        appointment_type=item.appointment_type,
+        meeting_type=item.meeting_type,
+        consultation_fee=psychologist.consultation_fee,
+        status=AppointmentStatus.PENDING,
+        version=1,
+        created_at=checks.now,
+        updated_at=checks.now,
+        notes=item.notes,
+        request_id=checks.request_id,
+    )
+
+
+def fingerprint(request: AppointmentRequest, duration: int) -> str:
+    profile = request.patient
+    canonical = orjson.dumps(
+        [
+            str(request.psychologist_id),
+            request.scheduled_at.isoformat(),
+            duration,
+            request.appointment_type.value,
+            request.meeting_type.value,
+            request.notes,
+            [profile.name, profile.email.lower(), profile.phone] if profile else None,
+        ]
+    )
+    return hashlib.sha256(canonical).hexdigest()
+
+
+def _problems_of(found: list[InputProblem]) -> list[Problem]:
+    return [Problem("INVALID_INPUT", p.path, p.message) for p in found]
+
+
+def _who(viewer: Viewer, profile: PatientProfile | None) -> Who | None:
+    if viewer.role is Role.PATIENT:
+        return PatientBySubject(viewer.subject, profile)
+    if profile is not None:
+        return PatientByEmail(profile)
+    return None

@@ -1,0 +1,189 @@
+"""Requesting appointments: check each item on its own, then accept the valid ones together
+in one transaction (patient, appointment, first event, outbox row), the idempotency key
+enforced by a unique index in it."""
+
+from collections.abc import Callable
+from datetime import datetime
+from uuid import UUID
+
+from application.commands import RequestAppointments
+from application.outcomes import Outcome, Problem
+from application.queue_messages import decision_wanted
+from application.request_items import (
+    ItemChecks,
+    PatientBySubject,
+    Submission,
+    Who,
+    check_item,
+)
+from application.unit_of_work import NewAppointment, Transactions, UnitOfWork
+from domain.people import Patient
+from domain.requests import AppointmentRequest, PatientProfile
+from domain.rules import BookingPolicy
+from domain.viewer import Role
+
+MAX_BATCH = 100
+
+FORBIDDEN = Problem("FORBIDDEN", (), "Psychologists cannot request appointments.")
+BATCH_TOO_LARGE = Problem("BATCH_TOO_LARGE", (), f"A batch holds at most {MAX_BATCH} requests.")
+SLOT_TAKEN = Problem(
+    "SLOT_TAKEN", ("scheduledAt",), "The time overlaps a confirmed appointment of the psychologist."
+)
+NO_PATIENT = Problem(
+    "INVALID_INPUT",
+    ("patient",),
+    "A patient profile (name and email) is needed for a first booking, "
+    "and its email may not belong to another patient.",
+)
+NOT_STORED = Problem("INVALID_INPUT", (), "The request could not be stored; try again.")
+KEY_REUSED = Problem(
+    "IDEMPOTENCY_KEY_REUSED",
+    ("idempotencyKey",),
+    "This idempotency key was already used for a different request.",
+)
+
+
+class RequestAppointmentsHandler:
+    """Behind requestAppointment and requestAppointments: one outcome per item, in order."""
+
+    def __init__(
+        self,
+        *,
+        transactions: Transactions,
+        clock: Callable[[], datetime],
+        policy: BookingPolicy,
+        new_id: Callable[[], UUID],
+    ) -> None:
+        self._transactions = transactions
+        self._clock = clock
+        self._policy = policy
+        self._new_id = new_id
+
+    async def __call__(self, command: RequestAppointments) -> list[Outcome]:
+        if command.viewer.role is Role.PSYCHOLOGIST:
+            return [Outcome.refused(FORBIDDEN) for _ in command.items]
+        if len(command.items) > MAX_BATCH:
+            return [Outcome.refused(BATCH_TOO_LARGE) for _ in command.items]
+        now = self._clock()
+        async with self._transactions() as unit:
+            outcomes = await self._request(unit, command, now)
+            await unit.commit()
+        return outcomes
+
+    async def _request(
+        self, unit: UnitOfWork, command: RequestAppointments, now: datetime
+    ) -> list[Outcome]:
+        wanted = [i.psychologist_id for i in command.items if isinstance(i, AppointmentRequest)]
+        checks = ItemChecks(
+            viewer=command.viewer,
+            psychologists=await unit.people.psychologists(wanted) if wanted else {},
+            now=now,
+            policy=self._policy,
+            request_id=command.request_id,
+            new_id=self._new_id,
+        )
+        outcomes: dict[int, Outcome] = {}
+        candidates: dict[int, Submission] = {}
+        for index, item in enumerate(command.items):
+            checked = check_item(item, checks)
+            if isinstance(checked, Submission):
+                candidates[index] = checked
+            else:
+                outcomes[index] = Outcome(None, tuple(checked))
+        taken = await unit.appointments.confirmed_overlaps(
+            [(s.appointment.psychologist_id, s.appointment.interval) for s in candidates.values()]
+        )
+        for position, index in enumerate(list(candidates)):
+            if position in taken:
+                del candidates[index]
+                outcomes[index] = Outcome.refused(SLOT_TAKEN)
+        outcomes.update(await self._store(unit, candidates, now))
+        return [outcomes[index] for index in range(len(command.items))]
+
+    async def _store(
+        self, unit: UnitOfWork, candidates: dict[int, Submission], now: datetime
+    ) -> dict[int, Outcome]:
+        results = await _replays(unit, candidates)
+        ready: dict[int, Submission] = {}
+        patient_ids: dict[Who, UUID | None] = {}
+        for index, submission in candidates.items():
+            if index in results:
+                continue
+            if submission.patient not in patient_ids:
+                patient_ids[submission.patient] = await self._patient_id(
+                    unit, submission.patient, now
+                )
+            patient_id = patient_ids[submission.patient]
+            if patient_id is None:
+                results[index] = Outcome.refused(NO_PATIENT)
+            else:
+                ready[index] = submission.for_patient(patient_id)
+        stored = await unit.appointments.add(
+            [
+                NewAppointment(s.appointment, s.appointment.opening_event(), s.idempotency)
+                for s in ready.values()
+            ]
+        )
+        if stored:
+            await unit.outbox.add(
+                [decision_wanted(change.appointment) for change in stored], at=now
+            )
+        created = {change.appointment.id for change in stored}
+        # Their keys were taken meanwhile by a concurrent request: answer as it was answered.
+        raced = {i: s for i, s in ready.items() if s.appointment.id not in created}
+        replays = await _replays(unit, raced)
+        for index, submission in ready.items():
+            if submission.appointment.id in created:
+                results[index] = Outcome(submission.appointment)
+            else:
+                results[index] = replays.get(index, Outcome.refused(NOT_STORED))
+        return results
+
+    async def _patient_id(self, unit: UnitOfWork, who: Who, now: datetime) -> UUID | None:
+        """The patient's id, adding them when new (another request may add them meanwhile)."""
+        people = unit.people
+        if isinstance(who, PatientBySubject):
+            found = await people.patient_id(subject=who.subject)
+            if found is not None or who.profile is None:
+                return found
+            await people.add_patient(self._new_patient(who.profile, who.subject), at=now)
+            return await people.patient_id(subject=who.subject)
+        found = await people.patient_id(email=who.profile.email)
+        if found is None:
+            await people.add_patient(self._new_patient(who.profile, None), at=now)
+            found = await people.patient_id(email=who.profile.email)
+        return found
+
+    def _new_patient(self, profile: PatientProfile, subject: str | None) -> Patient:
+        return Patient(
+            id=self._new_id(),
+            subject=subject,
+            name=profile.name.strip(),
+            email=profile.email,
+            phone=profile.phone,
+        )
+
+
+async def _replays(unit: UnitOfWork, submissions: dict[int, Submission]) -> dict[int, Outcome]:
+    """What earlier requests with the same idempotency keys got, by index."""
+    keys = list(
+        dict.fromkeys(
+            (s.idempotency.scope, s.idempotency.key)
+            for s in submissions.values()
+            if s.idempotency is not None
+        )
+    )
+    if not keys:
+        return {}
+    found = await unit.appointments.keyed(keys)
+    results: dict[int, Outcome] = {}
+    for index, submission in submissions.items():
+        wanted = submission.idempotency
+        earlier = found.get((wanted.scope, wanted.key)) if wanted is not None else None
+        if wanted is None or earlier is None:
+            continue
+        if earlier.fingerprint != wanted.fingerprint:
+            results[index] = Outcome.refused(KEY_REUSED)
+        else:
+            results[index] = Outcome(earlier.appointment)
+    return results

@@ -1,0 +1,162 @@
+"""The unit of work: one transaction, the stores a use case reaches through it, and what it
+announces once committed. The ports are small protocols; the adapters live in infra."""
+
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+from uuid import UUID
+
+from application.changes import StatusChange
+from application.commands import ArchiveDeadLetter
+from application.live_updates import LiveUpdates, publish_committed
+from domain.appointments import Appointment, StatusEvent
+from domain.people import Patient, Psychologist
+from domain.schedule import Interval
+from domain.viewer import Viewer
+
+# (scope, key): the caller's subject and the key they chose.
+IdempotencyKey = tuple[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Idempotency:
+    scope: str
+    key: str
+    # What was asked, so that a key used again for something else is told apart.
+    fingerprint: str
+
+
+@dataclass(frozen=True, slots=True)
+class NewAppointment:
+    appointment: Appointment
+    first_event: StatusEvent
+    idempotency: Idempotency | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Keyed:
+    """An appointment stored earlier under an idempotency key."""
+
+    appointment: Appointment
+    fingerprint: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    """A message for the queue, written in the same transaction as the change it follows;
+    messages of one ``group`` are delivered in order."""
+
+    topic: str
+    group: str
+    payload: Mapping[str, str | None]
+    request_id: str | None
+
+
+class Appointments(Protocol):
+    async def get(
+        self, appointment_id: UUID, *, visible_to: Viewer | None = None
+    ) -> Appointment | None:
+        """The appointment, locked until the unit of work ends; None when there is none
+        (or, given ``visible_to``, none that viewer may see)."""
+        ...
+
+    async def add(self, new: Sequence[NewAppointment]) -> list[StatusChange]:
+        """Store appointments with their first events. One whose idempotency key is
+        already taken is skipped; the changes stored come back in input order."""
+        ...
+
+    async def record(self, changed: Appointment, event: StatusEvent) -> StatusChange:
+        """Store a change made by ``Appointment.transition`` with its event.
+
+        Raises ``domain.errors.SlotTaken`` when the database refuses an overlapping
+        CONFIRMED pair, ``StaleAppointment`` when the stored version is not the one
+        changed. Either leaves the unit of work unusable: it can only be left.
+        """
+        ...
+
+    async def keyed(self, keys: Sequence[IdempotencyKey]) -> dict[IdempotencyKey, Keyed]: ...
+
+    async def confirmed_overlaps(self, wanted: Sequence[tuple[UUID, Interval]]) -> set[int]:
+        """Indexes of ``wanted`` (psychologist, interval) that a CONFIRMED session overlaps."""
+        ...
+
+    async def psychologist_confirmed(
+        self, psychologist_id: UUID, around: Interval, *, excluding: UUID
+    ) -> list[Interval]: ...
+
+    async def patient_confirmed(
+        self, patient_id: UUID, around: Interval, *, excluding: UUID
+    ) -> list[Interval]: ...
+
+
+class People(Protocol):
+    async def psychologists(self, ids: Sequence[UUID]) -> dict[UUID, Psychologist]: ...
+
+    async def lock_psychologist(self, psychologist_id: UUID) -> Psychologist | None:
+        """The psychologist, whose schedule no other unit of work changes until this one ends."""
+        ...
+
+    async def lock_patient(self, patient_id: UUID) -> None: ...
+
+    async def patient_id(
+        self, *, subject: str | None = None, email: str | None = None
+    ) -> UUID | None:
+        """The patient with this subject, or this email (any case)."""
+        ...
+
+    async def add_patient(self, patient: Patient, *, at: datetime) -> None:
+        """Add a patient; nothing happens when the subject or email is already taken."""
+        ...
+
+
+class Outbox(Protocol):
+    async def add(self, messages: Sequence[OutboxMessage], *, at: datetime) -> None: ...
+
+
+class DeadLetters(Protocol):
+    async def keep(self, letter: ArchiveDeadLetter, *, at: datetime) -> None:
+        """Record the letter, once per message id."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction. Nothing is kept unless ``commit`` is called; leaving without it
+    rolls everything back."""
+
+    @property
+    def appointments(self) -> Appointments: ...
+
+    @property
+    def people(self) -> People: ...
+
+    @property
+    def outbox(self) -> Outbox: ...
+
+    @property
+    def dead_letters(self) -> DeadLetters: ...
+
+    async def commit(self) -> None: ...
+
+    def committed(self) -> Sequence[StatusChange]:
+        """The status changes stored in this unit of work, once it has committed."""
+        ...
+
+
+UnitOfWorkFactory = Callable[[], AbstractAsyncContextManager[UnitOfWork]]
+
+
+class Transactions:
+    """Opens the use cases' units of work, and publishes what each committed once it is
+    over: every use case announces its changes the same way."""
+
+    def __init__(self, start: UnitOfWorkFactory, live: LiveUpdates) -> None:
+        self._start = start
+        self._live = live
+
+    @asynccontextmanager
+    async def __call__(self) -> AsyncIterator[UnitOfWork]:
+        async with self._start() as unit:
+            yield unit
+        await publish_committed(self._live, unit.committed())

@@ -1,0 +1,88 @@
+"""The ASGI app around the GraphQL endpoint: health, readiness, metrics, GraphiQL's assets,
+and the middleware every request passes through."""
+
+import logging
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from pathlib import Path
+
+from slowapi.errors import RateLimitExceeded
+from slowapi.middleware import SlowAPIASGIMiddleware
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
+
+from appointment_api.body_limit import BodyLimitMiddleware
+from appointment_api.flood_guard import flood_guard, flood_refusal
+from appointment_api.graphiql import graphiql_assets_app
+from appointment_api.graphql_view import ASSETS_URL, AppointmentGraphQL
+from appointment_api.metrics import CONTENT_TYPE_LATEST, ApiMetrics
+from appointment_api.readiness import Probe, check_readiness
+from appointment_api.request_id import RequestIdMiddleware
+from appointment_api.security_headers import SecurityHeadersMiddleware
+from infra.config import Settings
+from infra.db.outbox_backlog import OutboxBacklog
+
+log = logging.getLogger("appointment_api")
+
+Lifespan = Callable[[Starlette], AbstractAsyncContextManager[None]]
+
+
+def web_app(
+    settings: Settings,
+    *,
+    graphql: AppointmentGraphQL,
+    assets_dir: Path,
+    metrics: ApiMetrics,
+    probes: dict[str, Probe],
+    backlog: Callable[[], Awaitable[OutboxBacklog]],
+    lifespan: Lifespan,
+) -> Starlette:
+    async def healthz(_: Request) -> PlainTextResponse:
+        return PlainTextResponse("ok")
+
+    async def readyz(_: Request) -> JSONResponse:
+        readiness = await check_readiness(probes)
+        return JSONResponse(readiness.as_json(), status_code=200 if readiness.ready else 503)
+
+    async def metrics_page(_: Request) -> Response:
+        try:
+            metrics.observe_backlog(await backlog())
+        except (SQLAlchemyError, OSError):
+            log.warning("outbox backlog not measured: database unreachable")
+        return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
+
+    app = Starlette(
+        routes=[
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/metrics", metrics_page),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            Mount(ASSETS_URL, app=graphiql_assets_app(assets_dir)),
+        ],
+        middleware=[
+            Middleware(RequestIdMiddleware),
+            Middleware(SecurityHeadersMiddleware, https_only=settings.is_production),
+            # Browsers on other origins only with the configured allow-list; no cookies
+            # are used, so credentials stay off.
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.cors_origins,
+                allow_methods=["GET", "POST"],
+                allow_headers=["Authorization", "Content-Type", "X-Request-ID", "traceparent"],
+                expose_headers=["X-Request-ID", "Retry-After"],
+                max_age=600,
+            ),
+            Middleware(SlowAPIASGIMiddleware),
+            Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
+        ],
+        exception_handlers={RateLimitExceeded: flood_refusal},
+        lifespan=lifespan,
+    )
+    app.state.limiter = flood_guard(settings)
+    return app

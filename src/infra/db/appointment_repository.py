@@ -1,0 +1,188 @@
+"""Appointments and their history inside a unit of work's transaction."""
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import ColumnElement, Insert, and_, insert, or_, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from application.changes import StatusChange
+from application.errors import StaleAppointment
+from application.unit_of_work import IdempotencyKey, Keyed, NewAppointment
+from domain.appointments import Appointment, AppointmentStatus, StatusEvent
+from domain.errors import SlotTaken
+from domain.schedule import Interval
+from domain.viewer import Viewer
+from infra.db.event_order import hold_event_order
+from infra.db.rows import appointment_from_row, appointment_to_row, event_to_row
+from infra.db.scoping import visible_appointments
+from infra.db.tables import appointment_events, appointments
+
+EXCLUSION_VIOLATION = "23P01"
+
+
+def is_exclusion_violation(error: IntegrityError) -> bool:
+    return getattr(error.orig, "sqlstate", None) == EXCLUSION_VIOLATION
+
+
+def insert_ignoring_conflicts(table: Any, dialect: str) -> Insert:
+    if dialect == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    return sqlite.insert(table).on_conflict_do_nothing()
+
+
+class SqlAppointments:
+    """The Appointments port. Every status change it stores is added to ``stored``, which
+    the unit of work announces once it has committed."""
+
+    def __init__(self, connection: AsyncConnection, stored: list[StatusChange]) -> None:
+        self._connection = connection
+        self._stored = stored
+
+    async def get(
+        self, appointment_id: UUID, *, visible_to: Viewer | None = None
+    ) -> Appointment | None:
+        query = select(appointments).where(appointments.c.id == appointment_id)
+        if visible_to is not None:
+            query = query.where(visible_appointments(visible_to))
+        row = (await self._connection.execute(query.with_for_update())).mappings().first()
+        return None if row is None else appointment_from_row(row)
+
+    async def add(self, new: Sequence[NewAppointment]) -> list[StatusChange]:
+        """One multi-row insert per table; rows whose idempotency key a concurrent request
+        took meanwhile are skipped by the unique index, not failed."""
+        if not new:
+            return []
+        statement = (
+            insert_ignoring_conflicts(appointments, self._connection.dialect.name)
+            .values([_new_row(item) for item in new])
+            .returning(appointments.c.id)
+        )
+        created = set((await self._connection.execute(statement)).scalars().all())
+        kept = [item for item in new if item.appointment.id in created]
+        if not kept:
+            return []
+        await hold_event_order(self._connection)
+        numbered = insert(appointment_events).values([event_to_row(i.first_event) for i in kept])
+        returned = await self._connection.execute(
+            numbered.returning(appointment_events.c.appointment_id, appointment_events.c.id)
+        )
+        sequences: dict[UUID, int] = {row[0]: row[1] for row in returned.all()}
+        changes = [
+            StatusChange(
+                item.appointment,
+                replace(item.first_event, sequence=sequences[item.appointment.id]),
+            )
+            for item in kept
+        ]
+        self._stored.extend(changes)
+        return changes
+
+    async def record(self, changed: Appointment, event: StatusEvent) -> StatusChange:
+        try:
+            result = await self._connection.execute(
+                update(appointments)
+                .where(
+                    appointments.c.id == changed.id,
+                    appointments.c.version == changed.version - 1,
+                )
+                .values(
+                    status=changed.status.value,
+                    version=changed.version,
+                    rejection_reason=(
+                        changed.rejection_reason.value if changed.rejection_reason else None
+                    ),
+                    cancellation_reason=changed.cancellation_reason,
+                    updated_at=changed.updated_at,
+                )
+            )
+        except IntegrityError as error:
+            if is_exclusion_violation(error):
+                raise SlotTaken(str(changed.id)) from error
+            raise
+        if result.rowcount != 1:
+            raise StaleAppointment(str(changed.id))
+        await hold_event_order(self._connection)
+        inserted = await self._connection.execute(
+            insert(appointment_events).returning(appointment_events.c.id), [event_to_row(event)]
+        )
+        change = StatusChange(changed, replace(event, sequence=inserted.scalar_one()))
+        self._stored.append(change)
+        return change
+
+    async def keyed(self, keys: Sequence[IdempotencyKey]) -> dict[IdempotencyKey, Keyed]:
+        if not keys:
+            return {}
+        query = select(appointments).where(
+            tuple_(appointments.c.idempotency_scope, appointments.c.idempotency_key).in_(keys)
+        )
+        rows = (await self._connection.execute(query)).mappings().all()
+        return {
+            (row["idempotency_scope"], row["idempotency_key"]): Keyed(
+                appointment_from_row(row), row["idempotency_fingerprint"]
+            )
+            for row in rows
+        }
+
+    async def confirmed_overlaps(self, wanted: Sequence[tuple[UUID, Interval]]) -> set[int]:
+        if not wanted:
+            return set()
+        match = or_(
+            *(
+                and_(
+                    appointments.c.psychologist_id == psychologist_id,
+                    appointments.c.scheduled_at < interval.end,
+                    appointments.c.ends_at > interval.start,
+                )
+                for psychologist_id, interval in wanted
+            )
+        )
+        query = select(
+            appointments.c.psychologist_id, appointments.c.scheduled_at, appointments.c.ends_at
+        ).where(appointments.c.status == AppointmentStatus.CONFIRMED.value, match)
+        taken = (await self._connection.execute(query)).all()
+        return {
+            index
+            for index, (psychologist_id, interval) in enumerate(wanted)
+            for other_id, start, end in taken
+            if other_id == psychologist_id and start < interval.end and interval.start < end
+        }
+
+    async def psychologist_confirmed(
+        self, psychologist_id: UUID, around: Interval, *, excluding: UUID
+    ) -> list[Interval]:
+        return await self._confirmed(
+            appointments.c.psychologist_id == psychologist_id, around, excluding
+        )
+
+    async def patient_confirmed(
+        self, patient_id: UUID, around: Interval, *, excluding: UUID
+    ) -> list[Interval]:
+        return await self._confirmed(appointments.c.patient_id == patient_id, around, excluding)
+
+    async def _confirmed(
+        self, whose: ColumnElement[bool], around: Interval, excluding: UUID
+    ) -> list[Interval]:
+        query = select(appointments.c.scheduled_at, appointments.c.ends_at).where(
+            whose,
+            appointments.c.status == AppointmentStatus.CONFIRMED.value,
+            appointments.c.id != excluding,
+            appointments.c.scheduled_at < around.end,
+            appointments.c.ends_at > around.start,
+        )
+        rows = (await self._connection.execute(query)).all()
+        return [Interval(start, end) for start, end in rows]
+
+
+def _new_row(item: NewAppointment) -> dict[str, Any]:
+    key = item.idempotency
+    return {
+        **appointment_to_row(item.appointment),
+        "idempotency_scope": key.scope if key else None,
+        "idempotency_key": key.key if key else None,
+        "idempotency_fingerprint": key.fingerprint if key else None,
+    }

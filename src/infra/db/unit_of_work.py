@@ -1,0 +1,68 @@
+"""The unit of work on SQLAlchemy: one connection, one transaction, committed explicitly."""
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from application.changes import StatusChange
+from infra.db.appointment_repository import SqlAppointments
+from infra.db.dead_letter_archive import DeadLetterRows
+from infra.db.outages import unavailable_on_outage
+from infra.db.outbox_store import OutboxRows
+from infra.db.people_repository import SqlPeople
+from infra.db.write_lock import WriteLock
+
+
+class SqlUnitOfWork:
+    """The UnitOfWork port over one connection whose transaction has begun."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+        self._stored: list[StatusChange] = []
+        self._committed = False
+        self.appointments = SqlAppointments(connection, self._stored)
+        self.people = SqlPeople(connection)
+        self.outbox = OutboxRows(connection)
+        self.dead_letters = DeadLetterRows(connection)
+
+    async def commit(self) -> None:
+        await self._connection.commit()
+        self._committed = True
+
+    def committed(self) -> Sequence[StatusChange]:
+        return list(self._stored) if self._committed else []
+
+    @property
+    def wrote_outbox(self) -> bool:
+        return self._committed and self.outbox.written
+
+
+class SqlUnitsOfWork:
+    """Opens units of work on one engine. ``on_outbox`` runs after a commit that wrote
+    outbox rows, to wake an in-process relay."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        write_lock: WriteLock | None = None,
+        *,
+        on_outbox: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._engine = engine
+        self._lock = write_lock or WriteLock.for_dialect(engine.dialect.name)
+        self._on_outbox = on_outbox
+
+    def __call__(self) -> AbstractAsyncContextManager[SqlUnitOfWork]:
+        return self._open()
+
+    @asynccontextmanager
+    async def _open(self) -> AsyncIterator[SqlUnitOfWork]:
+        # An outage anywhere inside, its own statements included, is DatabaseUnavailable.
+        with unavailable_on_outage():
+            async with self._lock, self._engine.connect() as connection:
+                await connection.begin()
+                unit = SqlUnitOfWork(connection)
+                yield unit
+        if unit.wrote_outbox:
+            self._on_outbox()
