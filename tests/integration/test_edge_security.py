@@ -24,13 +24,13 @@ from appointment_api.rate_limits import Budgets, CallerBudget, RateLimits
 from domain.viewer import Role, Viewer
 from graphql_client import SECRET
 from infra.config import Settings
-from infra.db.demo_data import seed_demo_world
 from resolvers.context import Context, Services
 from resolvers.hardening import EdgePolicy, hardening_extensions
 from resolvers.rate_limit import OperationBudget
 from resolvers.schema import build_schema
+from world import World, hours_from
 
-SEEDED_AT = datetime(2030, 3, 4, 12, 0, tzinfo=UTC)
+NOW = datetime(2030, 3, 4, 12, 0, tzinfo=UTC)
 ADMIN = Viewer(subject="admin-1", role=Role.ADMIN)
 # Refusals are cheap: far below this even on a loaded machine.
 QUICK_SECONDS = 1.0
@@ -77,7 +77,7 @@ class Edge:
 @pytest.fixture
 async def edge(database_url: str) -> AsyncIterator[Edge]:
     settings = Settings(database_url=database_url, jwt_secret=SECRET)  # type: ignore[arg-type]
-    resources = build_resources(settings, clock=lambda: SEEDED_AT)
+    resources = build_resources(settings, clock=lambda: NOW)
     statements: list[str] = []
     event.listen(
         resources.engine.sync_engine,
@@ -167,7 +167,9 @@ async def test_abuse_is_refused_with_its_code_before_the_database(
 async def test_a_normal_query_reaches_the_database_and_reports_its_cost(
     edge: Edge, production: strawberry.Schema
 ) -> None:
-    await seed_demo_world(edge.resources.engine, now=SEEDED_AT)
+    world = World(edge.resources.engine, NOW)
+    psychologist, patient = await world.psychologist(), await world.patient()
+    await world.appointments(psychologist, patient, [hours_from(NOW, 72 + n) for n in range(6)])
     edge.statements.clear()
     result = await edge.run(production, "{ appointments(first: 5) { nodes { id status } } }")
     assert result.errors is None
