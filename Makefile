@@ -50,7 +50,7 @@ $(UV_STAMP):
 	touch $@
 
 $(VENV_STAMP): $(UV_STAMP) pyproject.toml uv.lock
-	$(UV) sync --frozen --python $(PYTHON)
+	$(UV) sync --frozen --compile-bytecode --python $(PYTHON)
 	touch $@
 
 system-packages:
