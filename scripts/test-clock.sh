@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Runs tests with the clock of every process they start (pytest, the API, the workers,
+# PostgreSQL, Redis, Node...) moved to other instants with libfaketime, to show that no
+# test depends on the date or hour it runs at. Nothing of the app is configured for it:
+# the preloaded library answers every process's time calls, and monotonic clocks are
+# left alone so timeouts keep their length.
+#
+# Usage: scripts/test-clock.sh PYTEST [pytest arguments...]
+#   CLOCK_INSTANTS="2027-03-14T05:30:00Z ..." picks the instants (UTC, ISO 8601).
+set -euo pipefail
+
+pytest=$1
+shift
+read -r -a instants <<<"${CLOCK_INSTANTS:-2026-12-05T23:10:00Z 2027-03-13T21:00:00Z 2027-12-31T23:40:00Z 2028-02-28T23:30:00Z}"
+
+library=$(dpkg -L libfaketime 2>/dev/null | grep '/libfaketime\.so\.1$' | head -n 1 || true)
+if [[ -z $library ]]; then
+    echo "test-clock: libfaketime is missing: scripts/ensure-system-packages.sh faketime" >&2
+    exit 1
+fi
+
+failed=()
+for instant in "${instants[@]}"; do
+    offset=$(($(date -u -d "$instant" +%s) - $(date -u +%s)))
+    echo "=== the clock at $instant (${offset} s from now): $pytest $*"
+    if LD_PRELOAD=$library FAKETIME="$(printf '%+d' "$offset")" FAKETIME_DONT_FAKE_MONOTONIC=1 \
+        "$pytest" "$@"; then
+        echo "=== $instant: passed"
+    else
+        echo "=== $instant: FAILED"
+        failed+=("$instant")
+    fi
+done
+
+if [[ ${#failed[@]} -gt 0 ]]; then
+    echo "test-clock: failed at ${failed[*]}" >&2
+    exit 1
+fi
+echo "test-clock: passed at ${instants[*]}"
