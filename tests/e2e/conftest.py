@@ -44,6 +44,11 @@ class LiveApi:
     def output_path(self) -> Path:
         return self.workdir / "server.log"
 
+    @property
+    def database_url(self) -> str:
+        """The server's SQLite database, where a test writes its own data."""
+        return self.env["DATABASE_URL"]
+
     def token(self, role: str, sub: str) -> str:
         """A JWT for `sub` with `role`, signed with the server's secret."""
         result = subprocess.run(
