@@ -109,7 +109,7 @@ def cmd_dev(_: argparse.Namespace) -> None:
         print(f"  {role:<13} {subject:<15} {_mint(settings, role, subject, timedelta(hours=12))}")
     variables = asyncio.run(_example_variables(settings))
     if variables:
-        print("The README's examples take these variables (GraphiQL opens with them, as patient):")
+        print("The README's examples take these variables (GraphiQL opens with them):")
         print(f"  {json.dumps(variables)}")
     sys.stdout.flush()
     _serve(settings)
