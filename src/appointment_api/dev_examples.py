@@ -4,6 +4,7 @@ that slot's day), and what GraphiQL opens with (an example operation, those vari
 a demo patient's token). Never wired in production (see bootstrap.py)."""
 
 import json
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import datetime, time, timedelta
 
@@ -46,8 +47,9 @@ TokenMinter = Callable[[str, Role, timedelta], str]
 
 async def example_variables(services: Services) -> dict[str, str]:
     """The README examples' variables: `psychologistId`, `startsAt` (a free slot of the demo
-    psychologist a week ahead, that the demo patient may book), `from`/`to` (its UTC day),
-    `idempotencyKey`. Empty when the database holds no such psychologist or slot."""
+    psychologist a week ahead, that the demo patient may book, on a day with another free
+    slot), `from`/`to` (its UTC day), `idempotencyKey`. Empty when the database holds no
+    such psychologist or slot."""
     now = services.clock()
     psychologist = await services.people.psychologist_by_subject(DEMO_PSYCHOLOGIST)
     if psychologist is None:
@@ -64,9 +66,12 @@ async def example_variables(services: Services) -> dict[str, str]:
         policy=services.policy,
         step_minutes=60,
     )
-    if not slots:
+    # A day with another free slot: once the example books one, the day still shows some.
+    days = Counter(slot.start.date() for slot in slots)
+    chosen = [slot.start for slot in slots if days[slot.start.date()] >= 2]
+    if not chosen:
         return {}
-    slot = slots[0].start
+    slot = chosen[0]
     day = datetime.combine(slot.date(), time(0), slot.tzinfo)
     return {
         "psychologistId": to_global_id("Psychologist", psychologist.id),

@@ -111,3 +111,31 @@ async def test_in_production_graphiql_opens_with_nothing_filled_in(
     assert "Bearer" not in page
     assert "FreeSlots" not in page
     assert "React.useState(parameters.headers)" in page
+
+
+BOOK = """
+mutation($psychologistId: ID!, $startsAt: DateTime!, $idempotencyKey: String) {
+  requestAppointment(input: {psychologistId: $psychologistId, scheduledAt: $startsAt,
+                             durationMinutes: 50, idempotencyKey: $idempotencyKey}) {
+    appointment { status } userErrors { code }
+  }
+}"""
+
+
+async def test_once_the_example_slot_is_booked_its_day_still_shows_free_slots(
+    database_url: str, tmp_path: Path
+) -> None:
+    assets = fetched_assets(tmp_path)
+    async with running_api(database_url, graphiql_assets_dir=assets) as api:
+        await api.world.psychologist(subject=DEMO_PSYCHOLOGIST)
+        await api.world.patient(subject=DEMO_PATIENT)
+        opened = editors(await graphiql_page(api))
+        booked = await api.query(BOOK, as_=("patient", DEMO_PATIENT), **opened["variables"])
+        after = await api.query(
+            opened["operation"], as_=("patient", DEMO_PATIENT), **opened["variables"]
+        )
+
+    assert booked["data"]["requestAppointment"]["userErrors"] == []
+    slots = [slot["startsAt"] for slot in after["data"]["psychologist"]["availableSlots"]]
+    assert slots
+    assert opened["variables"]["startsAt"] not in slots
