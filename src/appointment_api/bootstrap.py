@@ -241,6 +241,7 @@ def development_presets(
             subject=subject,
             role=role,
             ttl=ttl,
+            # Tokens are checked against the wall clock, whatever the app's clock says.
             now=system_clock(),
             issuer=settings.jwt_issuer,
             audience=settings.jwt_audience,
