@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs tests with the clock of every process they start (pytest, the API, the workers,
-# PostgreSQL, Redis, Node...) moved to other instants with libfaketime, to show that no
-# test depends on the date or hour it runs at. Nothing of the app is configured for it:
+# PostgreSQL, moto, Node, Chromium...) moved to other instants with libfaketime, to show
+# that no test depends on the date or hour it runs at. Redis keeps the real clock (its
+# allocator cannot start under libfaketime; the tests' RedisServer drops it). Nothing of the app is configured for it:
 # the preloaded library answers every process's time calls. The offset is the same for
 # every process and the clocks run at their usual rate; monotonic clocks move by the
 # same offset (leaving them alone makes Python's time.sleep fail with EINVAL).
