@@ -72,7 +72,8 @@ def served(database_url: str, tmp_path: Path) -> Iterator[Served]:
             return process.poll() is not None
 
     try:
-        wait_until(ready, timeout=30, what="the API to answer /healthz")
+        # A busy machine may take that long to start a Python process with the app's imports.
+        wait_until(ready, timeout=60, what="the API to answer /healthz")
         assert process.poll() is None, (tmp_path / "server.log").read_text()
         yield Served(base_url, env)
     finally:
