@@ -114,7 +114,7 @@ pytest: install system-packages assets js-packages
 CLOCK_TESTS ?= tests/integration tests/e2e tests/unit/test_demo_world.py
 test-clock: install system-packages assets js-packages
 	scripts/ensure-system-packages.sh faketime
-	scripts/test-clock.sh $(BIN)/pytest -p no:cacheprovider $(CLOCK_TESTS) $(PYTEST_ARGS)
+	scripts/test-clock.sh $(BIN)/python -p no:cacheprovider $(CLOCK_TESTS) $(PYTEST_ARGS)
 
 # One virtualenv per Python version under .venvs/, from the same uv.lock.
 test-pythons: install
