@@ -5,7 +5,6 @@ runs: not one SQL statement reaches PostgreSQL. A normal operation, run the same
 reach it (so the counting can fail), and reports its cost.
 """
 
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,7 +32,6 @@ from world import World, hours_from
 NOW = datetime(2030, 3, 4, 12, 0, tzinfo=UTC)
 ADMIN = Viewer(subject="admin-1", role=Role.ADMIN)
 # Refusals are cheap: far below this even on a loaded machine.
-QUICK_SECONDS = 1.0
 
 
 def hardened_schema(policy: EdgePolicy, budget: OperationBudget | None = None) -> strawberry.Schema:
@@ -156,9 +154,8 @@ async def test_abuse_is_refused_with_its_code_before_the_database(
     edge: Edge, production: strawberry.Schema, name: str
 ) -> None:
     query, code = ABUSE[name]
-    started = time.monotonic()
+    # How cheap a refusal is, bench/edge measures; here: refused, and no SQL ran.
     result = await edge.run(production, query)
-    assert time.monotonic() - started < QUICK_SECONDS
     assert codes(result)[:1] == [code], result.errors
     assert result.data is None
     assert edge.statements == []
