@@ -1,6 +1,6 @@
 # Everything a developer or CI needs, from a fresh clone:
 #   make run    the API with demo data and GraphiQL on http://127.0.0.1:8000 (HOST/PORT respected)
-#   make test   lint, type checks and every test (installs what the tests need)
+#   make test   lint, type checks and every test, in random order (installs what the tests need)
 # uv is bootstrapped from PyPI into .tools/, the project's virtualenv is .venv/.
 
 SHELL := bash
@@ -26,15 +26,19 @@ TYPED_SCRIPTS := scripts
 # uv must use the machine's Python, never download one.
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help install system-packages assets run stack stack-smoke test lint format typecheck pytest schema bench clean
+.PHONY: help install system-packages assets js-packages run stack stack-smoke test test-clock \
+	test-pythons lint format typecheck pytest schema bench clean
 
 help:
 	@echo "make run         serve the API locally (SQLite, demo data, GraphiQL)"
 	@echo "make stack       the full stack without Docker: PostgreSQL, Redis, SQS, 2 APIs, 2 workers"
 	@echo "make stack-smoke start the full stack, book through it, check CONFIRMED live, stop it"
 	@echo "make test        system packages + assets + lint + typecheck + all tests"
+	@echo "make test-clock  integration + e2e tests with every clock moved to other instants"
+	@echo "make test-pythons unit tests + a boot of the app on Python 3.11, 3.12 and 3.13"
 	@echo "make install     bootstrap uv into $(TOOLS)/ and sync $(VENV)/ from uv.lock"
 	@echo "make assets      fetch the self-hosted GraphiQL files"
+	@echo "make js-packages install the npm packages the tests drive (tests/js) into $(TOOLS)/js"
 	@echo "make lint        ruff check + ruff format --check"
 	@echo "make format      ruff format + ruff check --fix"
 	@echo "make typecheck   mypy (strict)"
@@ -50,7 +54,7 @@ $(UV_STAMP):
 	touch $@
 
 $(VENV_STAMP): $(UV_STAMP) pyproject.toml uv.lock
-	$(UV) sync --frozen --python $(PYTHON)
+	$(UV) sync --frozen --compile-bytecode --python $(PYTHON)
 	touch $@
 
 system-packages:
@@ -62,6 +66,11 @@ assets: $(ASSETS_STAMP)
 $(ASSETS_STAMP): uv.lock | $(VENV_STAMP)
 	scripts/ensure-system-packages.sh node
 	$(BIN)/python scripts/fetch_graphiql_assets.py
+
+# npm ci of tests/js/package-lock.json; a no-op while the lock file is unchanged.
+js-packages:
+	scripts/ensure-system-packages.sh node
+	scripts/install-js-packages.sh
 
 run: install assets
 	$(BIN)/appointment-api dev
@@ -76,7 +85,7 @@ stack-smoke: install
 	scripts/ensure-system-packages.sh postgres redis
 	$(BIN)/python scripts/stack.py smoke $(STACK_ARGS)
 
-test: install system-packages assets
+test: install system-packages assets js-packages
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -97,8 +106,19 @@ typecheck: install
 	$(BIN)/mypy $(TYPED_TESTS)
 	MYPYPATH=src:tests $(BIN)/mypy $(TYPED_SCRIPTS)
 
-pytest: install system-packages assets
+pytest: install system-packages assets js-packages
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The tests that start the app's processes, and the demo data's, run once per instant of
+# CLOCK_INSTANTS (scripts/test-clock.sh has the default ones) with libfaketime.
+CLOCK_TESTS ?= tests/integration tests/e2e tests/unit/test_demo_world.py
+test-clock: install system-packages assets js-packages
+	scripts/ensure-system-packages.sh faketime
+	scripts/test-clock.sh $(BIN)/python -p no:cacheprovider $(CLOCK_TESTS) $(PYTEST_ARGS)
+
+# One virtualenv per Python version under .venvs/, from the same uv.lock.
+test-pythons: install
+	scripts/test-pythons.sh $(UV) $(PYTHON_VERSIONS)
 
 schema: install
 	$(BIN)/appointment-api export-schema --output schema/schema.graphql
@@ -108,6 +128,6 @@ bench: install system-packages
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
-	rm -rf $(TOOLS) $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(TOOLS) $(VENV) .venvs .mypy_cache .ruff_cache .pytest_cache .hypothesis
 	rm -rf src/appointment_api/static/vendor
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

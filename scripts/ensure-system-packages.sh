@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs, from Debian's packages, the programs the test suite and `make assets`
-# run: PostgreSQL (with contrib, for btree_gist), Redis, Chromium and Node/npm.
+# run: PostgreSQL (with contrib, for btree_gist), Redis, Chromium and Node/npm; on
+# demand also libfaketime (`make test-clock`) and python3-venv. As root, or through
+# sudo; without either it names the packages to install and exits 1.
 # Idempotent: when everything is present it only checks and exits. It never
 # starts a system service: the test suite runs private instances on free ports.
 #
-# Usage: scripts/ensure-system-packages.sh [postgres] [redis] [chromium] [node] [venv]
+# Usage: scripts/ensure-system-packages.sh [postgres] [redis] [chromium] [node] [faketime] [venv]
 #        (no argument: postgres redis chromium node)
 set -euo pipefail
 
@@ -44,6 +46,9 @@ for component in "${components[@]}"; do
                 have node || missing+=(nodejs)
                 missing+=(npm)
             fi
+            ;;
+        faketime)
+            have faketime || missing+=(faketime)
             ;;
         venv)
             python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)

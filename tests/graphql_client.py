@@ -1,4 +1,5 @@
-"""An in-process client of the real ASGI app, seeded with the demo world."""
+"""An in-process client of the real ASGI app, on a clock the test sets and a database that
+starts empty: each test writes what it needs through `Api.world`."""
 
 import asyncio
 import socket
@@ -18,11 +19,12 @@ from appointment_api.bootstrap import Resources, build_resources, create_app
 from domain.viewer import Role
 from infra.auth import issue_token
 from infra.config import Settings
-from infra.db.demo_data import seed_demo_world
 from resolvers.node_ids import from_global_id
+from world import World
 
 SECRET = "integration-secret-0123456789abcdef0123"
-SEEDED_AT = datetime(2030, 3, 4, 12, 0, tzinfo=UTC)
+# What the app's clock shows unless a test sets another instant (a Monday, noon UTC).
+APP_NOW = datetime(2030, 3, 4, 12, 0, tzinfo=UTC)
 
 
 @dataclass
@@ -30,8 +32,15 @@ class Api:
     client: httpx.AsyncClient
     statements: list[str]
     resources: Resources
+    # Writes the test's own data, on the app's clock.
+    world: World
     # The app also served on a port, for websockets, when asked to (``listen=True``).
     server: "Served | None" = None
+
+    @property
+    def now(self) -> datetime:
+        """The app's clock."""
+        return self.world.now
 
     @property
     def ws_url(self) -> str:
@@ -80,13 +89,13 @@ class Api:
 
 @asynccontextmanager
 async def running_api(
-    database_url: str, *, listen: bool = False, **overrides: Any
+    database_url: str, *, listen: bool = False, now: datetime = APP_NOW, **overrides: Any
 ) -> AsyncIterator[Api]:
-    """The app on this database; ``listen`` also serves it on a free port (for websockets),
-    ``overrides`` replace default settings (e.g. ``redis_url``)."""
+    """The app on this database with its clock stopped at ``now``; ``listen`` also serves
+    it on a free port (for websockets), ``overrides`` replace default settings (e.g.
+    ``redis_url``)."""
     settings = Settings(database_url=database_url, jwt_secret=SECRET, **overrides)
-    resources = build_resources(settings, clock=lambda: SEEDED_AT)
-    await seed_demo_world(resources.engine, now=SEEDED_AT)
+    resources = build_resources(settings, clock=lambda: now)
     statements: list[str] = []
 
     def count(*args: Any) -> None:
@@ -102,7 +111,7 @@ async def running_api(
     async with app.router.lifespan_context(app), listening as server:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
-            yield Api(client, statements, resources, server)
+            yield Api(client, statements, resources, World(resources.engine, now), server)
 
 
 class _InProcessServer(uvicorn.Server):

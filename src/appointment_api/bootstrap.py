@@ -4,7 +4,7 @@ operator commands. The tests build through it too."""
 import asyncio
 import logging
 import random
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,8 +22,9 @@ from application.deciding import DecideAppointmentHandler, RejectFailedRequestHa
 from application.live_updates import LiveUpdates
 from application.requesting import RequestAppointmentsHandler
 from application.unit_of_work import Transactions
+from appointment_api.dev_examples import graphiql_presets
 from appointment_api.edge import edge_extensions, edge_rate_limits
-from appointment_api.graphiql import default_assets_dir
+from appointment_api.graphiql import GraphiQLPresets, default_assets_dir
 from appointment_api.graphql_view import AppointmentGraphQL
 from appointment_api.metrics import ApiMetrics
 from appointment_api.operation_metrics import operation_metrics
@@ -35,7 +36,8 @@ from appointment_api.tracing import (
 )
 from appointment_api.web_app import web_app
 from domain.rules import BookingPolicy
-from infra.auth import JwtVerifier
+from domain.viewer import Role
+from infra.auth import JwtVerifier, issue_token
 from infra.config import Settings
 from infra.db.appointment_reads import SqlAppointmentReads
 from infra.db.engine import create_engine
@@ -199,16 +201,18 @@ def create_app(
     assets_dir = settings.graphiql_assets_dir or default_assets_dir()
     rate_limits = edge_rate_limits(settings)
     metrics = ApiMetrics()
+    services = build_services(resources)
     graphql = AppointmentGraphQL(
         schema=build_schema(
             edge=edge_extensions(settings, rate_limits),
             observers=[*operation_tracing(tracer_provider), operation_metrics(metrics)],
         ),
-        services=build_services(resources),
+        services=services,
         assets_dir=assets_dir,
         graphiql=settings.graphiql_on,
         allowed_origins=settings.cors_origins,
         open_websockets=metrics.websockets,
+        graphiql_presets=development_presets(settings, services),
     )
 
     @asynccontextmanager
@@ -235,6 +239,30 @@ def create_app(
         backlog=backlog,
         lifespan=lifespan,
     )
+
+
+def development_presets(
+    settings: Settings, services: Services
+) -> Callable[[], Awaitable[GraphiQLPresets]] | None:
+    """In development, GraphiQL opens with an example, its variables and a demo token;
+    in production never, whatever else is enabled."""
+    secret = settings.effective_jwt_secret
+    if settings.is_production or secret is None:
+        return None
+
+    def mint(subject: str, role: Role, ttl: timedelta) -> str:
+        return issue_token(
+            secret=secret,
+            subject=subject,
+            role=role,
+            ttl=ttl,
+            # Tokens are checked against the wall clock, whatever the app's clock says.
+            now=system_clock(),
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+        )
+
+    return graphiql_presets(services, mint)
 
 
 def readiness_probes(resources: Resources) -> dict[str, Probe]:

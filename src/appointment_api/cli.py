@@ -2,6 +2,7 @@
 
 import argparse
 import asyncio
+import json
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -42,6 +43,17 @@ async def _seed_if_empty(settings: Settings) -> bool:
             return False
         await seed_demo_world(engine, now=datetime.now(UTC))
         return True
+
+
+async def _example_variables(settings: Settings) -> dict[str, str]:
+    from appointment_api.bootstrap import build_resources, build_services
+    from appointment_api.dev_examples import example_variables
+
+    resources = build_resources(settings)
+    try:
+        return await example_variables(build_services(resources))
+    finally:
+        await resources.close()
 
 
 def _mint(settings: Settings, role: str, subject: str, ttl: timedelta) -> str:
@@ -92,6 +104,10 @@ def cmd_dev(_: argparse.Namespace) -> None:
     print('Paste one of these as the header {"Authorization": "Bearer <token>"}:')
     for role, subject in DEMO_TOKENS:
         print(f"  {role:<13} {subject:<15} {_mint(settings, role, subject, timedelta(hours=12))}")
+    variables = asyncio.run(_example_variables(settings))
+    if variables:
+        print("The README's examples take these variables (GraphiQL opens with them):")
+        print(f"  {json.dumps(variables)}")
     sys.stdout.flush()
     _serve(settings)
 

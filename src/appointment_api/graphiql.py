@@ -12,6 +12,8 @@ import hashlib
 import html
 import json
 import os
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path, PurePosixPath
@@ -27,10 +29,23 @@ MANIFEST_NAME = ".complete"  # written last by the fetch script: its presence me
 
 # The template derives the websocket URL from the page's own URL unless told otherwise.
 _DEFAULT_SUBSCRIPTION_LINE = "const subscriptionUrl = httpUrlToWebSockeUrl(fetchURL);"
+# Where the template sets what its editors hold when the URL does not say.
+_EXAMPLE_QUERY = re.compile(r"const EXAMPLE_QUERY = `.*?`;", re.DOTALL)
+_EDITOR_STATE = r"React\.useState\(\s*parameters\.{name},?\s*\)"
 
 
 class GraphiQLTemplateError(RuntimeError):
     """Strawberry's GraphiQL template no longer looks the way this module expects."""
+
+
+@dataclass(frozen=True)
+class GraphiQLPresets:
+    """What the page's editors hold when it opens (a link's own ?q=, ?variables= and
+    ?headers= still win)."""
+
+    operation: str
+    variables: str  # JSON text
+    headers: str  # JSON text
 
 
 @dataclass(frozen=True)
@@ -104,13 +119,34 @@ def missing_assets_html(directory: Path) -> str:
     )
 
 
+def with_presets(page: str, presets: GraphiQLPresets) -> str:
+    """The page opening with `presets` in its query, variables and headers editors."""
+    example = f"const EXAMPLE_QUERY = {_js_string(presets.operation)};"
+    page, found = _EXAMPLE_QUERY.subn(_constant(example), page, count=1)
+    for name, value in (("variables", presets.variables), ("headers", presets.headers)):
+        state = f"React.useState(parameters.{name} || {_js_string(value)})"
+        pattern = _EDITOR_STATE.format(name=name)
+        page, replaced = re.subn(pattern, _constant(state), page, count=1)
+        found += replaced
+    if found != 3:
+        raise GraphiQLTemplateError("the GraphiQL template no longer sets its editors' contents")
+    return page
+
+
 def graphiql_response(
-    *, assets_dir: Path, assets_url: str, subscriptions_url: str | None = None
+    *,
+    assets_dir: Path,
+    assets_url: str,
+    subscriptions_url: str | None = None,
+    presets: GraphiQLPresets | None = None,
 ) -> HTMLResponse:
-    """The GraphiQL page when its assets are in place, a 503 saying how to get them if not."""
+    """The GraphiQL page when its assets are in place, a 503 saying how to get them if not.
+    With `presets`, the page opens with them in its editors."""
     if not assets_ready(assets_dir):
         return HTMLResponse(missing_assets_html(assets_dir), status_code=503)
     page = render_offline_graphiql(assets_url=assets_url, subscriptions_url=subscriptions_url)
+    if presets is not None:
+        page = with_presets(page, presets)
     policy = content_security_policy(page, subscriptions_url=subscriptions_url)
     return HTMLResponse(page, headers={"Content-Security-Policy": policy})
 
@@ -188,6 +224,16 @@ def _set_subscriptions_url(page: str, subscriptions_url: str) -> str:
     else:
         value = f"httpUrlToWebSockeUrl(new URL({literal}, fetchURL).toString())"
     return page.replace(_DEFAULT_SUBSCRIPTION_LINE, f"const subscriptionUrl = {value};")
+
+
+def _constant(text: str) -> Callable[[re.Match[str]], str]:
+    """A re.sub replacement that is `text` as it is (no backslash or group processing)."""
+    return lambda _: text
+
+
+def _js_string(text: str) -> str:
+    """A JavaScript string literal of `text` that cannot end the script it stands in."""
+    return json.dumps(text).replace("<", "\\u003c")
 
 
 def _websocket_origin(url: str | None) -> list[str]:

@@ -2,7 +2,7 @@
 
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.unset import UnsetType
 
 from appointment_api.edge import transport_refusal_code
-from appointment_api.graphiql import graphiql_response
+from appointment_api.graphiql import GraphiQLPresets, graphiql_response
 from domain.viewer import InvalidCredentials, Viewer
 from resolvers.context import Context, Services
 from resolvers.extensions import classify
@@ -55,12 +55,14 @@ class AppointmentGraphQL(GraphQL[Context, None]):
         assets_dir: Path,
         graphiql: bool,
         open_websockets: Gauge | None = None,
+        graphiql_presets: Callable[[], Awaitable[GraphiQLPresets]] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(graphql_ide="graphiql" if graphiql else None, **kwargs)
         self.services = services
         self.assets_dir = assets_dir
         self.open_websockets = open_websockets
+        self.graphiql_presets = graphiql_presets
         # slowapi (the flood guard) names each route by its endpoint's __name__.
         self.__name__ = "graphql"
 
@@ -127,7 +129,8 @@ class AppointmentGraphQL(GraphQL[Context, None]):
             return None
 
     async def render_graphql_ide(self, request: Request) -> Response:
-        return graphiql_response(assets_dir=self.assets_dir, assets_url=ASSETS_URL)
+        presets = await self.graphiql_presets() if self.graphiql_presets else None
+        return graphiql_response(assets_dir=self.assets_dir, assets_url=ASSETS_URL, presets=presets)
 
     async def process_result(
         self, request: Request, result: ExecutionResult

@@ -16,6 +16,7 @@ import httpx
 import pytest
 from stack import Database, Stack
 
+from domain.people import Patient, Psychologist
 from infra.config import Settings
 from support.processes import (
     STOP_TIMEOUT_SECONDS,
@@ -25,9 +26,11 @@ from support.processes import (
     wait_until,
 )
 from support.services import SqsServer
+from world import world_in
 
 STARTUP_TIMEOUT_SECONDS = 60.0  # migrations and demo data come first
 OUTPUT_TAIL_CHARS = 20_000
+STACK_PSYCHOLOGISTS = 5
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,11 @@ class LiveApi:
     @property
     def output_path(self) -> Path:
         return self.workdir / "server.log"
+
+    @property
+    def database_url(self) -> str:
+        """The server's SQLite database, where a test writes its own data."""
+        return self.env["DATABASE_URL"]
 
     def token(self, role: str, sub: str) -> str:
         """A JWT for `sub` with `role`, signed with the server's secret."""
@@ -170,9 +178,10 @@ def stack_database_url(database_url: str) -> str:
 
 @pytest.fixture
 def stack(stack_database_url: str, sqs_server: SqsServer, tmp_path: Path) -> Iterator[Stack]:
-    """Demo data in this test's own database, a queue pair of its own; no process yet."""
+    """This test's own database holding a few psychologists and a patient, a queue pair of
+    its own; no process yet."""
     database_url = stack_database_url
-    run_coroutine(lambda: _seed(database_url))
+    psychologists, patients = run_coroutine(lambda: _people(database_url))
     name = f"appointments-{uuid.uuid4().hex[:12]}"
     queue_url, dead_letter_url = run_coroutine(lambda: _create_queues(sqs_server, name))
     stack = Stack(
@@ -182,6 +191,8 @@ def stack(stack_database_url: str, sqs_server: SqsServer, tmp_path: Path) -> Ite
         queue_url=queue_url,
         dead_letter_url=dead_letter_url,
         jwt_secret=secrets.token_urlsafe(32),
+        psychologists=psychologists,
+        patients=patients,
     )
     try:
         yield stack
@@ -198,15 +209,11 @@ async def database(stack: Stack) -> AsyncIterator[Database]:
         await db.close()
 
 
-async def _seed(database_url: str) -> None:
-    from infra.db.demo_data import seed_demo_world
-    from infra.db.engine import create_engine
-
-    engine = create_engine(database_url)
-    try:
-        await seed_demo_world(engine, now=datetime.now(UTC))
-    finally:
-        await engine.dispose()
+async def _people(database_url: str) -> tuple[list[Psychologist], list[Patient]]:
+    """Psychologists keeping office hours in several time zones, and one patient."""
+    # The processes run on the wall clock: so does the data.
+    async with world_in(database_url, now=datetime.now(UTC)) as world:
+        return await world.psychologists(STACK_PSYCHOLOGISTS), await world.patients(1)
 
 
 async def _create_queues(sqs: SqsServer, name: str) -> tuple[str, str]:

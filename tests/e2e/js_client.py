@@ -1,46 +1,35 @@
-"""The real graphql-ws npm client, installed on first use into .tools/js-client (outside git,
-like the GraphiQL assets), with the subscribe script of tests/e2e/js beside it."""
+"""The npm packages the tests drive (tests/js/package.json, pinned by its lock file),
+installed into .tools/js/ (outside git, like the GraphiQL assets) by
+scripts/install-js-packages.sh, which `make test` runs first; a test run on its own
+installs them on first use. The scripts of tests/js/ are copied beside them."""
 
-import fcntl
-import shutil
 import subprocess
 from pathlib import Path
 
 from support.processes import ServiceError
 
-PACKAGES = ("graphql-ws@6.4.2", "ws@8.23.0", "graphql@16.15.0")
-INSTALL_DIR = Path(__file__).resolve().parents[2] / ".tools" / "js-client"
-SCRIPT = Path(__file__).parent / "js" / "subscribe.mjs"
+ROOT = Path(__file__).resolve().parents[2]
+INSTALL_SCRIPT = ROOT / "scripts" / "install-js-packages.sh"
+INSTALL_DIR = ROOT / ".tools" / "js"
+SOURCES = ROOT / "tests" / "js"
 NPM_TIMEOUT_SECONDS = 300
 
 
-def js_subscribe_script() -> Path:
-    """The script, next to a node_modules holding exactly PACKAGES."""
-    INSTALL_DIR.mkdir(parents=True, exist_ok=True)
-    stamp = INSTALL_DIR / ".installed"
-    wanted = "\n".join(PACKAGES)
-    # Several test runs may start at once: one installs, the others wait for it.
-    with (INSTALL_DIR / ".lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not stamp.exists() or stamp.read_text() != wanted:
-            _npm_install()
-            stamp.write_text(wanted)
-        target = INSTALL_DIR / SCRIPT.name
-        shutil.copyfile(SCRIPT, target)
-    return target
-
-
-def _npm_install() -> None:
-    npm = shutil.which("npm")
-    if npm is None:
-        raise ServiceError("npm not found: run scripts/ensure-system-packages.sh node")
-    command = [npm, "install", "--no-audit", "--no-fund", "--ignore-scripts", "--prefix"]
+def js_script(name: str) -> Path:
+    """`tests/js/<name>`, runnable: next to a node_modules holding exactly the lock file's
+    packages."""
     result = subprocess.run(
-        [*command, str(INSTALL_DIR), *PACKAGES],
+        [str(INSTALL_SCRIPT)],
         capture_output=True,
         text=True,
         timeout=NPM_TIMEOUT_SECONDS,
         check=False,
     )
     if result.returncode != 0:
-        raise ServiceError(f"npm install {' '.join(PACKAGES)} failed:\n{result.stderr[-2000:]}")
+        raise ServiceError(f"{INSTALL_SCRIPT.name} failed:\n{result.stderr[-2000:]}")
+    return INSTALL_DIR / name
+
+
+def js_subscribe_script() -> Path:
+    """The graphql-ws client's subscribe script (tests/js/subscribe.mjs)."""
+    return js_script("subscribe.mjs")

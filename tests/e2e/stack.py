@@ -22,6 +22,7 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from domain.people import Patient, Psychologist
 from domain.viewer import Role
 from infra.auth import issue_token
 from infra.config import Settings
@@ -144,6 +145,9 @@ class Stack:
     queue_url: str
     dead_letter_url: str
     jwt_secret: str
+    # What the test's database holds before any process runs.
+    psychologists: list[Psychologist] = field(default_factory=list)
+    patients: list[Patient] = field(default_factory=list)
     api: ChildProcess | None = None
     workers: list[ChildProcess] = field(default_factory=list)
     _port: int | None = None

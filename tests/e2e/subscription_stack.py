@@ -19,8 +19,6 @@ import httpx
 from domain.viewer import Role
 from infra.auth import issue_token
 from infra.config import Settings
-from infra.db.demo_data import seed_demo_world
-from infra.db.engine import create_engine
 from infra.queue.sqs_admin import create_queues
 from infra.queue.sqs_client import SqsEndpoint, sqs_client
 from support.processes import STOP_TIMEOUT_SECONDS, ServiceError, free_port, log_tail, wait_until
@@ -191,14 +189,6 @@ def _healthy(url: str) -> bool:
         return httpx.get(f"{url}/healthz", timeout=2).status_code == 200
     except httpx.TransportError:
         return False
-
-
-async def seed_database(database_url: str) -> None:
-    engine = create_engine(database_url)
-    try:
-        await seed_demo_world(engine, now=datetime.now(UTC))
-    finally:
-        await engine.dispose()
 
 
 async def create_test_queues(sqs: SqsServer) -> tuple[str, str]:

@@ -3,6 +3,7 @@ the token from the Headers editor (sent as the connection_init payload)."""
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -10,6 +11,9 @@ from urllib.parse import quote, urlencode
 import httpx
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, expect, sync_playwright
+
+from support.processes import run_coroutine
+from world import node_id, world_in
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -49,15 +53,19 @@ def graphql(base_url: str, token: str, query: str, **variables: Any) -> dict[str
     return data
 
 
+async def _pending(database_url: str) -> str:
+    """A PENDING appointment of this test's own, never queued: it stays PENDING."""
+    # The server runs on the wall clock: so does the data.
+    async with world_in(database_url, now=datetime.now(UTC)) as world:
+        psychologist, patient = await world.psychologist(), await world.patient()
+        return node_id(await world.appointment(psychologist, patient))
+
+
 def test_graphiql_runs_a_subscription_with_the_token_from_the_headers_pane(
     browser: Browser, live_api: Any
 ) -> None:
     token = live_api.token("admin", "admin-e2e")
-    pending = graphql(
-        live_api.base_url,
-        token,
-        "{ appointments(first: 1, filter: {status: [PENDING]}) { nodes { id } } }",
-    )["appointments"]["nodes"][0]["id"]
+    pending = run_coroutine(lambda: _pending(live_api.database_url))
 
     context = browser.new_context()
     page = context.new_page()

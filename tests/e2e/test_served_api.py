@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from support.processes import free_port, wait_until
+from support.processes import ServiceError, free_port, wait_until
 
 CLI = Path(sys.executable).parent / "appointment-api"
 SECRET = "e2e-served-secret-0123456789abcdef0123"
@@ -58,6 +58,8 @@ def served(database_url: str, tmp_path: Path) -> Iterator[Served]:
         "HOST": "127.0.0.1",
         "PORT": str(port),
         "APP_ENV": "development",
+        # SIGABRT then prints every thread's stack: where a server that never answers is.
+        "PYTHONFAULTHANDLER": "1",
     }
     _run(env, "migrate")
     assert "demo data created" in _run(env, "seed")
@@ -72,7 +74,14 @@ def served(database_url: str, tmp_path: Path) -> Iterator[Served]:
             return process.poll() is not None
 
     try:
-        wait_until(ready, timeout=30, what="the API to answer /healthz")
+        # A busy machine may take that long to start a Python process with the app's imports.
+        wait_until(ready, timeout=60, what="the API to answer /healthz")
+    except ServiceError:
+        process.send_signal(signal.SIGABRT)
+        process.wait(timeout=15)
+        log.close()
+        pytest.fail(f"serve never answered:\n{(tmp_path / 'server.log').read_text()}")
+    try:
         assert process.poll() is None, (tmp_path / "server.log").read_text()
         yield Served(base_url, env)
     finally:

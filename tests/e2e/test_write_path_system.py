@@ -44,6 +44,13 @@ query($id: ID!) {
 }"""
 
 
+def stack_patient(stack: Stack) -> str:
+    """The subject of the patient the stack's database holds."""
+    [patient] = stack.patients
+    assert patient.subject is not None
+    return patient.subject
+
+
 # --- concurrency -------------------------------------------------------------------------
 
 
@@ -306,7 +313,7 @@ async def test_a_batch_of_100_with_10_invalid_items_accepts_90_and_points_at_eac
         [before] = await database.rows("SELECT count(*) AS n FROM outbox")
 
         data = await api.call(
-            BATCH, stack.token("patient", "patient-1"), input={"appointments": items}
+            BATCH, stack.token("patient", stack_patient(stack)), input={"appointments": items}
         )
 
     payload = data["requestAppointments"]
@@ -334,7 +341,7 @@ async def test_the_same_request_twice_at_once_with_one_idempotency_key_makes_one
 ) -> None:
     async with served(stack) as api:
         slots = (await free_slots(api, stack))[:5]
-        token = stack.token("patient", "patient-1")
+        token = stack.token("patient", stack_patient(stack))
         keys = [f"twice-{uuid.uuid4().hex}" for _ in slots]
         calls = [
             api.call(REQUEST, token, input=item(slot, idempotencyKey=key))

@@ -5,7 +5,6 @@ runs: not one SQL statement reaches PostgreSQL. A normal operation, run the same
 reach it (so the counting can fail), and reports its cost.
 """
 
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,16 +23,15 @@ from appointment_api.rate_limits import Budgets, CallerBudget, RateLimits
 from domain.viewer import Role, Viewer
 from graphql_client import SECRET
 from infra.config import Settings
-from infra.db.demo_data import seed_demo_world
 from resolvers.context import Context, Services
 from resolvers.hardening import EdgePolicy, hardening_extensions
 from resolvers.rate_limit import OperationBudget
 from resolvers.schema import build_schema
+from world import World, hours_from
 
-SEEDED_AT = datetime(2030, 3, 4, 12, 0, tzinfo=UTC)
+NOW = datetime(2030, 3, 4, 12, 0, tzinfo=UTC)
 ADMIN = Viewer(subject="admin-1", role=Role.ADMIN)
 # Refusals are cheap: far below this even on a loaded machine.
-QUICK_SECONDS = 1.0
 
 
 def hardened_schema(policy: EdgePolicy, budget: OperationBudget | None = None) -> strawberry.Schema:
@@ -77,7 +75,7 @@ class Edge:
 @pytest.fixture
 async def edge(database_url: str) -> AsyncIterator[Edge]:
     settings = Settings(database_url=database_url, jwt_secret=SECRET)  # type: ignore[arg-type]
-    resources = build_resources(settings, clock=lambda: SEEDED_AT)
+    resources = build_resources(settings, clock=lambda: NOW)
     statements: list[str] = []
     event.listen(
         resources.engine.sync_engine,
@@ -156,9 +154,8 @@ async def test_abuse_is_refused_with_its_code_before_the_database(
     edge: Edge, production: strawberry.Schema, name: str
 ) -> None:
     query, code = ABUSE[name]
-    started = time.monotonic()
+    # How cheap a refusal is, bench/edge measures; here: refused, and no SQL ran.
     result = await edge.run(production, query)
-    assert time.monotonic() - started < QUICK_SECONDS
     assert codes(result)[:1] == [code], result.errors
     assert result.data is None
     assert edge.statements == []
@@ -167,7 +164,9 @@ async def test_abuse_is_refused_with_its_code_before_the_database(
 async def test_a_normal_query_reaches_the_database_and_reports_its_cost(
     edge: Edge, production: strawberry.Schema
 ) -> None:
-    await seed_demo_world(edge.resources.engine, now=SEEDED_AT)
+    world = World(edge.resources.engine, NOW)
+    psychologist, patient = await world.psychologist(), await world.patient()
+    await world.appointments(psychologist, patient, [hours_from(NOW, 72 + n) for n in range(6)])
     edge.statements.clear()
     result = await edge.run(production, "{ appointments(first: 5) { nodes { id status } } }")
     assert result.errors is None
@@ -216,7 +215,9 @@ async def test_development_keeps_suggestions_and_introspection(edge: Edge) -> No
 @pytest.fixture
 async def limits() -> AsyncIterator[RateLimits]:
     limits = RateLimits.in_memory(
-        Budgets.parse(queries="5/minute", mutations="5/minute", subscriptions="5/minute")
+        # Hour-long windows: a test that straddles the start of a window (they are aligned
+        # on the clock) still sees its earlier operations counted in full.
+        Budgets.parse(queries="5/hour", mutations="5/hour", subscriptions="5/hour")
     )
     try:
         yield limits
@@ -239,7 +240,7 @@ async def test_a_viewer_over_budget_is_refused_with_429_while_another_is_not(
     assert codes(refused) == ["RATE_LIMITED"]
     assert edge.statements == []
     retry_after = refused.errors[0].extensions["retryAfter"]  # type: ignore[index]
-    assert 1 <= retry_after <= 60
+    assert 1 <= retry_after <= 3600
     assert response.status_code == 429
     assert response.headers["Retry-After"] == str(retry_after)
     assert refused.extensions is not None

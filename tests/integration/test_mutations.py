@@ -2,14 +2,16 @@
 decided by the worker running in process on the in-process queue."""
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
-from graphql_client import SEEDED_AT, Api
+from domain.appointments import AppointmentStatus
+from domain.people import Psychologist
+from graphql_client import APP_NOW, Api
+from world import node_id
 
-PATIENT_1 = ("patient", "patient-1")
 REQUEST = """
 mutation($input: RequestAppointmentInput!) {
   requestAppointment(input: $input) {
@@ -30,29 +32,38 @@ mutation($input: CancelAppointmentInput!) {
   cancelAppointment(input: $input) { appointment { status cancellationReason version } userErrors { field code } }
 }"""
 SLOTS = """
-query($from: DateTime!, $to: DateTime!) {
-  psychologists(first: 10, filter: {active: true}) {
-    nodes { id availableSlots(from: $from, to: $to, durationMinutes: 50, stepMinutes: 60) { startsAt } }
+query($id: ID!, $from: DateTime!, $to: DateTime!) {
+  psychologist(id: $id) {
+    availableSlots(from: $from, to: $to, durationMinutes: 50, stepMinutes: 60) { startsAt }
   }
 }"""
 
 
-async def free_slots(api: Api, count: int) -> list[tuple[str, str]]:
-    """(psychologist id, start) pairs that are bookable, distinct and spread over psychologists."""
-    body = await api.query(
-        SLOTS,
-        **{
-            "from": (SEEDED_AT + timedelta(days=2)).isoformat(),
-            "to": (SEEDED_AT + timedelta(days=30)).isoformat(),
-        },
-    )
-    pairs = [
-        (node["id"], slot["startsAt"])
-        for node in body["data"]["psychologists"]["nodes"]
-        for slot in node["availableSlots"]
-    ]
+async def free_slots(api: Api, count: int, *psychologists: Psychologist) -> list[tuple[str, str]]:
+    """(psychologist id, start) pairs the API offers, distinct, of these psychologists (by
+    default two new ones keeping office hours)."""
+    chosen = list(psychologists) or await api.world.psychologists(2)
+    pairs = []
+    for psychologist in chosen:
+        body = await api.query(
+            SLOTS,
+            id=node_id(psychologist),
+            **{
+                "from": (api.now + timedelta(days=2)).isoformat(),
+                "to": (api.now + timedelta(days=30)).isoformat(),
+            },
+        )
+        slots = body["data"]["psychologist"]["availableSlots"]
+        pairs += [(node_id(psychologist), slot["startsAt"]) for slot in slots]
     assert len(pairs) >= count
     return pairs[:count]
+
+
+async def a_patient(api: Api) -> tuple[str, str]:
+    """A new patient of the database, as the viewer a token names."""
+    patient = await api.world.patient()
+    assert patient.subject is not None
+    return ("patient", patient.subject)
 
 
 def request(psychologist: str, start: str, **extra: Any) -> dict[str, Any]:
@@ -61,11 +72,15 @@ def request(psychologist: str, start: str, **extra: Any) -> dict[str, Any]:
 
 async def test_a_patient_request_is_pending_at_once_and_then_confirmed(api: Api) -> None:
     [(psychologist, start)] = await free_slots(api, 1)
-    body = await api.query(REQUEST, as_=PATIENT_1, input=request(psychologist, start))
+    patient = await api.world.patient()
+    assert patient.subject is not None
+    body = await api.query(
+        REQUEST, as_=("patient", patient.subject), input=request(psychologist, start)
+    )
     payload = body["data"]["requestAppointment"]
     assert payload["userErrors"] == []
     assert payload["appointment"]["status"] == "PENDING"
-    assert payload["appointment"]["patient"]["email"] == "patient1@mail.example"
+    assert payload["appointment"]["patient"]["email"] == patient.email
     assert payload["requestId"]
 
     appointment_id = payload["appointment"]["id"]
@@ -119,17 +134,17 @@ async def _errors(
         ({"durationMinutes": 10}, ["input", "durationMinutes"], "INVALID_INPUT"),
         ({"durationMinutes": 241}, ["input", "durationMinutes"], "INVALID_INPUT"),
         (
-            {"scheduledAt": (SEEDED_AT - timedelta(days=1)).isoformat()},
+            {"scheduledAt": (APP_NOW - timedelta(days=1)).isoformat()},
             ["input", "scheduledAt"],
             "IN_THE_PAST",
         ),
         (
-            {"scheduledAt": (SEEDED_AT + timedelta(hours=5)).isoformat()},
+            {"scheduledAt": (APP_NOW + timedelta(hours=5)).isoformat()},
             ["input", "scheduledAt"],
             "TOO_SOON",
         ),
         (
-            {"scheduledAt": (SEEDED_AT + timedelta(days=200)).isoformat()},
+            {"scheduledAt": (APP_NOW + timedelta(days=200)).isoformat()},
             ["input", "scheduledAt"],
             "TOO_FAR_AHEAD",
         ),
@@ -145,52 +160,58 @@ async def test_each_invalid_input_is_a_user_error_with_its_path(
     api: Api, change: dict[str, Any], field: list[str], code: str
 ) -> None:
     [(psychologist, start)] = await free_slots(api, 1)
-    errors = await _errors(api, PATIENT_1, {**request(psychologist, start), **change})
+    errors = await _errors(api, await a_patient(api), {**request(psychologist, start), **change})
     assert (field, code) in errors
 
 
 async def test_a_start_that_is_not_a_whole_minute_or_outside_hours_is_refused(api: Api) -> None:
-    [(psychologist, start)] = await free_slots(api, 1)
+    # Office hours in UTC: 03:00 UTC is the middle of the night.
+    [(psychologist, start)] = await free_slots(
+        api, 1, await api.world.psychologist(time_zone="UTC")
+    )
+    patient = await a_patient(api)
     seconds = start.replace(":00Z", ":30Z")
     assert (["input", "scheduledAt"], "INVALID_INPUT") in await _errors(
-        api, PATIENT_1, request(psychologist, seconds)
+        api, patient, request(psychologist, seconds)
     )
-    night = (SEEDED_AT + timedelta(days=3)).replace(hour=3).isoformat()
+    night = (api.now + timedelta(days=3)).replace(hour=3).isoformat()
     assert (["input", "scheduledAt"], "OUTSIDE_WORKING_HOURS") in await _errors(
-        api, PATIENT_1, request(psychologist, night)
+        api, patient, request(psychologist, night)
     )
 
 
 async def test_an_unknown_or_inactive_psychologist_is_refused(api: Api) -> None:
     [(_, start)] = await free_slots(api, 1)
-    inactive = await api.query("{ psychologists(filter: {active: false}) { nodes { id } } }")
-    inactive_id = inactive["data"]["psychologists"]["nodes"][0]["id"]
+    inactive_id = node_id(await api.world.psychologist(active=False))
     unknown = "UHN5Y2hvbG9naXN0OjAwMDAwMDAwLTAwMDAtMDAwMC0wMDAwLTAwMDAwMDAwMDAwMA"
+    patient = await a_patient(api)
     assert (["input", "psychologistId"], "NOT_FOUND") in await _errors(
-        api, PATIENT_1, request(unknown, start)
+        api, patient, request(unknown, start)
     )
     assert (["input", "psychologistId"], "PSYCHOLOGIST_UNAVAILABLE") in await _errors(
-        api, PATIENT_1, request(inactive_id, start)
+        api, patient, request(inactive_id, start)
     )
 
 
 async def test_a_time_overlapping_a_confirmed_session_is_slot_taken_at_once(api: Api) -> None:
-    confirmed = await api.query(
-        "query($from: DateTime) { appointments(first: 1, filter: {status: [CONFIRMED], "
-        "scheduledFrom: $from}) { nodes { scheduledAt psychologist { id } } } }",
-        **{"from": (SEEDED_AT + timedelta(days=2)).isoformat()},
-    )
-    [node] = confirmed["data"]["appointments"]["nodes"]
-    start = node["scheduledAt"].replace(":00:00Z", ":15:00Z")
+    psychologist, someone = await api.world.psychologist(), await api.world.patient()
+    [(_, start)] = await free_slots(api, 1, psychologist)
+    booked = datetime.fromisoformat(start)
+    await api.world.appointments(psychologist, someone, [booked], AppointmentStatus.CONFIRMED)
+    overlapping = (booked + timedelta(minutes=15)).isoformat()
     errors = await _errors(
-        api, PATIENT_1, request(node["psychologist"]["id"], start, durationMinutes=30)
+        api,
+        await a_patient(api),
+        request(node_id(psychologist), overlapping, durationMinutes=30),
     )
     assert errors == [(["input", "scheduledAt"], "SLOT_TAKEN")]
 
 
 async def test_psychologists_may_not_book_and_admins_must_name_the_patient(api: Api) -> None:
-    [(psychologist, start)] = await free_slots(api, 1)
-    assert await _errors(api, ("psychologist", "psychologist-1"), request(psychologist, start)) == [
+    doctor = await api.world.psychologist()
+    [(psychologist, start)] = await free_slots(api, 1, doctor)
+    assert doctor.subject is not None
+    assert await _errors(api, ("psychologist", doctor.subject), request(psychologist, start)) == [
         (["input"], "FORBIDDEN")
     ]
     assert (["input", "patient"], "INVALID_INPUT") in await _errors(
@@ -232,9 +253,10 @@ async def test_a_batch_of_100_with_10_invalid_items_accepts_90_in_one_transactio
             items.append(request(slots[0][0], slots[0][1], durationMinutes=5))
         else:
             items.append(request(*next(slot)))
+    patient = await a_patient(api)
     api.statements.clear()
 
-    body = await api.query(BATCH, as_=PATIENT_1, input={"appointments": items})
+    body = await api.query(BATCH, as_=patient, input={"appointments": items})
 
     payload = body["data"]["requestAppointments"]
     assert (payload["acceptedCount"], payload["failedCount"]) == (90, 10)
@@ -258,7 +280,9 @@ async def test_a_batch_of_100_with_10_invalid_items_accepts_90_in_one_transactio
 async def test_more_than_100_items_is_batch_too_large(api: Api) -> None:
     [(psychologist, start)] = await free_slots(api, 1)
     body = await api.query(
-        BATCH, as_=PATIENT_1, input={"appointments": [request(psychologist, start)] * 101}
+        BATCH,
+        as_=await a_patient(api),
+        input={"appointments": [request(psychologist, start)] * 101},
     )
     payload = body["data"]["requestAppointments"]
     assert payload["acceptedCount"] == 0
@@ -269,10 +293,11 @@ async def test_the_same_idempotency_key_returns_the_first_result_and_creates_not
     api: Api,
 ) -> None:
     [(psychologist, start), (_, other_start)] = await free_slots(api, 2)
+    patient = await a_patient(api)
     item = request(psychologist, start, idempotencyKey="key-1")
-    first = (await api.query(REQUEST, as_=PATIENT_1, input=item))["data"]["requestAppointment"]
-    again = (await api.query(REQUEST, as_=PATIENT_1, input=item))["data"]["requestAppointment"]
-    changed = (await api.query(REQUEST, as_=PATIENT_1, input={**item, "scheduledAt": other_start}))[
+    first = (await api.query(REQUEST, as_=patient, input=item))["data"]["requestAppointment"]
+    again = (await api.query(REQUEST, as_=patient, input=item))["data"]["requestAppointment"]
+    changed = (await api.query(REQUEST, as_=patient, input={**item, "scheduledAt": other_start}))[
         "data"
     ]["requestAppointment"]
     assert again["appointment"]["id"] == first["appointment"]["id"]
@@ -288,14 +313,13 @@ async def test_the_same_idempotency_key_returns_the_first_result_and_creates_not
 async def test_concurrent_requests_with_one_key_create_one_appointment(api: Api) -> None:
     [(psychologist, start)] = await free_slots(api, 1)
     item = request(psychologist, start, idempotencyKey="concurrent-key")
-    bodies = await asyncio.gather(
-        *(api.query(REQUEST, as_=PATIENT_1, input=item) for _ in range(10))
-    )
+    patient = await a_patient(api)
+    bodies = await asyncio.gather(*(api.query(REQUEST, as_=patient, input=item) for _ in range(10)))
     ids = {b["data"]["requestAppointment"]["appointment"]["id"] for b in bodies}
     assert len(ids) == 1
     mine = await api.query(
         "query($from: DateTime, $to: DateTime) { appointments(filter: {scheduledFrom: $from, scheduledTo: $to}) { totalCount } }",
-        as_=PATIENT_1,
+        as_=patient,
         **{"from": start, "to": start.replace(":00Z", ":01Z")},
     )
     assert mine["data"]["appointments"]["totalCount"] == 1
@@ -303,23 +327,22 @@ async def test_concurrent_requests_with_one_key_create_one_appointment(api: Api)
 
 async def test_a_patient_cancels_their_own_appointment_once(api: Api) -> None:
     [(psychologist, start)] = await free_slots(api, 1)
-    created = await api.query(REQUEST, as_=PATIENT_1, input=request(psychologist, start))
+    patient, other = await a_patient(api), await a_patient(api)
+    created = await api.query(REQUEST, as_=patient, input=request(psychologist, start))
     appointment_id = created["data"]["requestAppointment"]["appointment"]["id"]
     await api.wait_for_status(appointment_id, "CONFIRMED")
 
-    stranger = await api.query(
-        CANCEL, as_=("patient", "patient-2"), input={"appointmentId": appointment_id}
-    )
+    stranger = await api.query(CANCEL, as_=other, input={"appointmentId": appointment_id})
     assert stranger["data"]["cancelAppointment"]["userErrors"] == [
         {"field": ["input", "appointmentId"], "code": "NOT_FOUND"}
     ]
     done = await api.query(
-        CANCEL, as_=PATIENT_1, input={"appointmentId": appointment_id, "reason": "sick"}
+        CANCEL, as_=patient, input={"appointmentId": appointment_id, "reason": "sick"}
     )
     assert done["data"]["cancelAppointment"]["appointment"] == {
         "status": "CANCELLED",
         "cancellationReason": "sick",
         "version": 3,
     }
-    twice = await api.query(CANCEL, as_=PATIENT_1, input={"appointmentId": appointment_id})
+    twice = await api.query(CANCEL, as_=patient, input={"appointmentId": appointment_id})
     assert twice["data"]["cancelAppointment"]["userErrors"][0]["code"] == "INVALID_STATE"

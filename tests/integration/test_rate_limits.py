@@ -14,7 +14,9 @@ from domain.viewer import Role, Viewer
 from resolvers.rate_limit import OperationKind
 from support.services import RedisServer
 
-BUDGETS = Budgets.parse(queries="5/minute", mutations="2/minute", subscriptions="1/hour")
+# Hour-long windows: a test that straddles the start of a window (they are aligned on the
+# clock) still sees its earlier operations counted in full.
+BUDGETS = Budgets.parse(queries="5/hour", mutations="2/hour", subscriptions="1/hour")
 QUERY, MUTATION = OperationKind.QUERY, OperationKind.MUTATION
 
 
@@ -49,7 +51,7 @@ async def test_a_caller_over_budget_is_refused_while_another_is_not(
     assert (await memory_limits.charge(greedy, QUERY, 4)).allowed
     refused = await memory_limits.charge(greedy, QUERY, 2)
     assert not refused.allowed
-    assert 1 <= refused.retry_after <= 60
+    assert 1 <= refused.retry_after <= 3600
     assert refused.limit == 5
 
     other = await memory_limits.charge(modest, QUERY, 2)

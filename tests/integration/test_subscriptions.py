@@ -16,8 +16,9 @@ from websockets.exceptions import InvalidStatus
 from application.changes import StatusChange
 from appointment_api.bootstrap import build_services
 from domain.appointments import Appointment, StatusEvent
+from domain.people import Patient, Psychologist
 from domain.viewer import Role, Viewer
-from graphql_client import SEEDED_AT, Api, running_api
+from graphql_client import Api, running_api
 from infra.pubsub.memory_pubsub import InMemoryEventStream
 from infra.pubsub.status_events import ChannelStatusEvents
 from live_client import LEGACY_WS, PROTOCOLS, TRANSPORT_WS, LiveClient, Operation, live_client
@@ -27,16 +28,12 @@ from resolvers.event_cursors import decode_event_cursor, encode_event_cursor
 from resolvers.live_feeds import appointment_events_feed
 from resolvers.node_ids import expect_global_id
 from support.services import RedisServer
+from world import hours_from, node_id
 
 OPERATIONS = Path(__file__).parents[2] / "schema" / "subscriptions"
 APPOINTMENT_STATUS = (OPERATIONS / "appointment_status.graphql").read_text()
 APPOINTMENT_EVENTS = (OPERATIONS / "appointment_events.graphql").read_text()
 
-PATIENT_1 = ("patient", "patient-1")
-PATIENT_2 = ("patient", "patient-2")
-PSYCHOLOGIST_1 = ("psychologist", "psychologist-1")
-# Bookings come from several patients, as real traffic does.
-OTHER_PATIENTS = tuple(("patient", f"patient-{number}") for number in range(3, 21))
 ADMIN = ("admin", "admin-1")
 
 REQUEST = """
@@ -46,12 +43,6 @@ mutation($input: RequestAppointmentInput!) {
 CANCEL = """
 mutation($input: CancelAppointmentInput!) {
   cancelAppointment(input: $input) { appointment { status version } userErrors { code } }
-}"""
-OWN_APPOINTMENTS = """
-query($status: [AppointmentStatus!], $from: DateTime) {
-  appointments(first: 50, filter: {status: $status, scheduledFrom: $from}) {
-    nodes { id status version psychologist { id } }
-  }
 }"""
 SLOTS = """
 query($id: ID!, $from: DateTime!, $to: DateTime!) {
@@ -83,16 +74,18 @@ def connect(api: Api, who: tuple[str, str], protocol: str = TRANSPORT_WS) -> Any
     return live_client(api.ws_url, protocol=protocol, token=api.token(*who))
 
 
-async def future_appointments(api: Api, who: tuple[str, str], status: str) -> list[dict[str, Any]]:
-    body = await api.query(
-        OWN_APPOINTMENTS,
-        as_=who,
-        status=[status],
-        **{"from": (SEEDED_AT + timedelta(days=2)).isoformat()},
-    )
-    nodes: list[dict[str, Any]] = body["data"]["appointments"]["nodes"]
-    assert nodes, f"the demo world gives {who[1]} no future {status} appointment"
-    return nodes
+def as_(person: Patient | Psychologist) -> tuple[str, str]:
+    """The viewer (role, subject) a token for `person` names."""
+    assert person.subject is not None
+    return ("patient" if isinstance(person, Patient) else "psychologist", person.subject)
+
+
+async def pending(
+    api: Api, psychologist: Psychologist, patient: Patient, count: int = 1
+) -> list[str]:
+    """IDs of `count` PENDING appointments a week ahead, never queued: they stay PENDING."""
+    starts = [hours_from(api.now, 7 * 24 + hours) for hours in range(count)]
+    return [node_id(a) for a in await api.world.appointments(psychologist, patient, starts)]
 
 
 async def cancel(api: Api, who: tuple[str, str], appointment_id: str) -> dict[str, Any]:
@@ -102,22 +95,16 @@ async def cancel(api: Api, who: tuple[str, str], appointment_id: str) -> dict[st
     return payload
 
 
-async def psychologist_id(api: Api, subject: str) -> str:
-    body = await api.query("{ viewer { psychologist { id } } }", as_=("psychologist", subject))
-    found: str = body["data"]["viewer"]["psychologist"]["id"]
-    return found
-
-
 async def request_appointments(
-    api: Api, psychologist: str, count: int, patients: Sequence[tuple[str, str]] = OTHER_PATIENTS
+    api: Api, psychologist: Psychologist, count: int, patients: Sequence[Patient]
 ) -> list[str]:
     """Book ``count`` free slots with the psychologist, the patients taking turns; their IDs."""
     body = await api.query(
         SLOTS,
-        id=psychologist,
+        id=node_id(psychologist),
         **{
-            "from": (SEEDED_AT + timedelta(days=2)).isoformat(),
-            "to": (SEEDED_AT + timedelta(days=30)).isoformat(),
+            "from": (api.now + timedelta(days=2)).isoformat(),
+            "to": (api.now + timedelta(days=30)).isoformat(),
         },
     )
     starts = [slot["startsAt"] for slot in body["data"]["psychologist"]["availableSlots"]]
@@ -125,8 +112,12 @@ async def request_appointments(
     ids = []
     booking = itertools.cycle(patients)
     for start in starts[:count]:
-        item = {"psychologistId": psychologist, "scheduledAt": start, "durationMinutes": 50}
-        answer = await api.query(REQUEST, as_=next(booking), input=item)
+        item = {
+            "psychologistId": node_id(psychologist),
+            "scheduledAt": start,
+            "durationMinutes": 50,
+        }
+        answer = await api.query(REQUEST, as_=as_(next(booking)), input=item)
         payload = answer["data"]["requestAppointment"]
         assert payload["userErrors"] == [], payload
         ids.append(payload["appointment"]["id"])
@@ -149,27 +140,28 @@ async def events(operation: Operation, count: int) -> list[dict[str, Any]]:
 async def test_appointment_status_sends_the_current_state_then_every_change(
     live: Api, protocol: str
 ) -> None:
-    [pending, *_] = await future_appointments(live, PATIENT_1, "PENDING")
-    async with connect(live, PATIENT_1, protocol) as client:
-        watching = await client.subscribe(APPOINTMENT_STATUS, appointmentId=pending["id"])
+    patient = await live.world.patient()
+    [watched] = await pending(live, await live.world.psychologist(), patient)
+    async with connect(live, as_(patient), protocol) as client:
+        watching = await client.subscribe(APPOINTMENT_STATUS, appointmentId=watched)
         first = (await watching.next_data())["appointmentStatus"]
         assert (first["appointmentId"], first["status"], first["version"]) == (
-            pending["id"],
+            watched,
             "PENDING",
-            pending["version"],
+            1,
         )
         assert first["appointment"]["status"] == "PENDING"
 
-        await cancel(live, PATIENT_1, pending["id"])
+        await cancel(live, as_(patient), watched)
         change = (await watching.next_data())["appointmentStatus"]
         assert change["status"] == "CANCELLED"
         assert change["previousStatus"] == "PENDING"
-        assert change["version"] == pending["version"] + 1
+        assert change["version"] == 2
         assert change["cursor"] != first["cursor"]
         # Loaded again for this event, not remembered from the first one.
         assert change["appointment"]["status"] == "CANCELLED"
 
-        history = await live.query(HISTORY_AFTER, as_=PATIENT_1, id=pending["id"])
+        history = await live.query(HISTORY_AFTER, as_=as_(patient), id=watched)
         assert [e["cursor"] for e in history["data"]["appointment"]["history"]][-2:] == [
             first["cursor"],
             change["cursor"],
@@ -177,19 +169,21 @@ async def test_appointment_status_sends_the_current_state_then_every_change(
 
 
 async def test_another_patient_is_refused_and_their_connection_keeps_working(live: Api) -> None:
-    [theirs, *_] = await future_appointments(live, PATIENT_1, "PENDING")
-    [mine, *_] = await future_appointments(live, PATIENT_2, "PENDING")
-    async with connect(live, PATIENT_2) as client:
-        refused = await client.subscribe(APPOINTMENT_STATUS, appointmentId=theirs["id"])
+    psychologist = await live.world.psychologist()
+    someone, me = await live.world.patients(2)
+    [theirs] = await pending(live, psychologist, someone)
+    [mine] = await pending(live, psychologist, me)
+    async with connect(live, as_(me)) as client:
+        refused = await client.subscribe(APPOINTMENT_STATUS, appointmentId=theirs)
         assert await refused.error_codes() == ["FORBIDDEN"]
         assert (await refused.receive())[0] == "complete"
 
-        allowed = await client.subscribe(APPOINTMENT_STATUS, appointmentId=mine["id"])
-        assert (await allowed.next_data())["appointmentStatus"]["appointmentId"] == mine["id"]
+        allowed = await client.subscribe(APPOINTMENT_STATUS, appointmentId=mine)
+        assert (await allowed.next_data())["appointmentStatus"]["appointmentId"] == mine
 
 
 async def test_a_malformed_appointment_id_is_bad_user_input(live: Api) -> None:
-    async with connect(live, PATIENT_1) as client:
+    async with connect(live, as_(await live.world.patient())) as client:
         operation = await client.subscribe(APPOINTMENT_STATUS, appointmentId="not-an-id")
         assert await operation.error_codes() == ["BAD_USER_INPUT"]
 
@@ -215,54 +209,26 @@ async def live_events(api: Api, client: LiveClient, probe: str, **variables: Any
     return feed
 
 
-async def pending_of(api: Api, psychologist: str, *, excluding: set[str]) -> list[str]:
-    """Future PENDING appointments of the psychologist, but for the ones excluded."""
-    return [
-        node["id"]
-        for node in await future_appointments(api, ADMIN, "PENDING")
-        if node["psychologist"]["id"] == psychologist and node["id"] not in excluding
-    ]
-
-
-async def a_patient_with_two_pending(api: Api) -> tuple[tuple[str, str], list[str]]:
-    """A demo patient with at least two future PENDING appointments, and those."""
-    for who in [PATIENT_2, *OTHER_PATIENTS]:
-        body = await api.query(
-            OWN_APPOINTMENTS,
-            as_=who,
-            status=["PENDING"],
-            **{"from": (SEEDED_AT + timedelta(days=2)).isoformat()},
-        )
-        found = [node["id"] for node in body["data"]["appointments"]["nodes"]]
-        if len(found) >= 2:
-            return who, found
-    raise AssertionError("no demo patient has two future PENDING appointments")
-
-
 async def test_a_request_reaches_its_psychologist_and_admins_but_not_other_schedules(
     live: Api,
 ) -> None:
-    mine = await psychologist_id(live, "psychologist-1")
-    other = await psychologist_id(live, "psychologist-2")
-    third = await psychologist_id(live, "psychologist-3")
-    stranger_is, theirs = await a_patient_with_two_pending(live)
-    [own_probe, own_later, *_] = theirs
-    strangers = set(theirs)
+    mine, other, third = await live.world.psychologists(3)
+    regular, stranger_is, *booking = await live.world.patients(4)
+    own_probe, own_later = await pending(live, third, stranger_is, 2)
+    [probe_of_mine] = await pending(live, mine, regular)
+    probe_of_other, of_other = await pending(live, other, regular, 2)
+    [probe_of_third] = await pending(live, third, regular)
     async with (
-        connect(live, PSYCHOLOGIST_1) as doctor,
+        connect(live, as_(mine)) as doctor,
         connect(live, ADMIN) as admin,
-        connect(live, stranger_is) as stranger,
+        connect(live, as_(stranger_is)) as stranger,
     ):
         # Each probe is outside the scope of the feeds opened before it.
         not_theirs = await live_events(live, stranger, own_probe)
-        [probe, *_] = await pending_of(live, mine, excluding=strangers)
-        schedule = await live_events(live, doctor, probe)
-        [probe, of_other, *_] = await pending_of(live, other, excluding=strangers)
-        elsewhere = await live_events(live, admin, probe, psychologistId=other)
-        [probe, *_] = await pending_of(live, third, excluding=strangers)
-        everything = await live_events(live, admin, probe)
+        schedule = await live_events(live, doctor, probe_of_mine)
+        elsewhere = await live_events(live, admin, probe_of_other, psychologistId=node_id(other))
+        everything = await live_events(live, admin, probe_of_third)
 
-        booking = [who for who in OTHER_PATIENTS if who != stranger_is]
         [requested] = await request_appointments(live, mine, 1, booking)
         for feed in (schedule, everything):
             stored, decision = await events(feed, 2)
@@ -271,40 +237,41 @@ async def test_a_request_reaches_its_psychologist_and_admins_but_not_other_sched
             assert decision["appointmentId"] == requested
             assert (decision["previousStatus"], decision["version"]) == ("PENDING", 2)
 
-        # Nothing of psychologist-1's arrived on the others: their next event is the one
-        # that follows, on their own side.
+        # Nothing of the first psychologist's arrived on the others: their next event is
+        # the one that follows, on their own side.
         await cancel(live, ADMIN, of_other)
         [first_elsewhere] = await events(elsewhere, 1)
         assert first_elsewhere["appointmentId"] == of_other
 
-        await cancel(live, stranger_is, own_later)
+        await cancel(live, as_(stranger_is), own_later)
         [first_own] = await events(not_theirs, 1)
         assert first_own["appointmentId"] == own_later
 
 
 async def test_a_psychologist_may_not_follow_another_schedule(live: Api) -> None:
-    other = await psychologist_id(live, "psychologist-2")
-    async with connect(live, PSYCHOLOGIST_1) as client:
-        refused = await client.subscribe(APPOINTMENT_EVENTS, psychologistId=other)
+    mine, other = await live.world.psychologists(2)
+    async with connect(live, as_(mine)) as client:
+        refused = await client.subscribe(APPOINTMENT_EVENTS, psychologistId=node_id(other))
         assert await refused.error_codes() == ["FORBIDDEN"]
 
 
 async def test_resuming_after_a_cursor_replays_exactly_the_missed_changes_then_goes_live(
     live: Api,
 ) -> None:
-    mine = await psychologist_id(live, "psychologist-1")
-    [probe, before, later, *_] = await future_appointments(live, PSYCHOLOGIST_1, "PENDING")
-    async with connect(live, PSYCHOLOGIST_1) as client:
-        feed = await live_events(live, client, probe["id"])
-        await cancel(live, PSYCHOLOGIST_1, before["id"])
+    mine = await live.world.psychologist()
+    patients = await live.world.patients(3)
+    probe, before, later = await pending(live, mine, patients[0], 3)
+    async with connect(live, as_(mine)) as client:
+        feed = await live_events(live, client, probe)
+        await cancel(live, as_(mine), before)
         [seen] = await events(feed, 1)
-        assert seen["appointmentId"] == before["id"]
+        assert seen["appointmentId"] == before
     last_cursor = seen["cursor"]
 
-    missed = await request_appointments(live, mine, 10)  # 10 PENDING ...
+    missed = await request_appointments(live, mine, 10, patients)  # 10 PENDING ...
     await decided(live, missed)  # ... and 10 decisions, while disconnected
 
-    async with connect(live, PSYCHOLOGIST_1) as client:
+    async with connect(live, as_(mine)) as client:
         resumed = await client.subscribe(APPOINTMENT_EVENTS, after=last_cursor)
         replayed = await events(resumed, 20)
         keys = [(event["appointmentId"], event["version"]) for event in replayed]
@@ -313,9 +280,9 @@ async def test_resuming_after_a_cursor_replays_exactly_the_missed_changes_then_g
         assert cursors == sorted(cursors)
         assert cursors[0] > _sequence_of(last_cursor)
 
-        await cancel(live, PSYCHOLOGIST_1, later["id"])
+        await cancel(live, as_(mine), later)
         [live_one] = await events(resumed, 1)
-        assert (live_one["appointmentId"], live_one["status"]) == (later["id"], "CANCELLED")
+        assert (live_one["appointmentId"], live_one["status"]) == (later, "CANCELLED")
 
 
 def _sequence_of(cursor: str) -> int:
@@ -349,14 +316,15 @@ async def test_graphql_ws_refuses_a_connection_without_a_valid_token(live: Api) 
 
 
 async def test_a_token_expiring_ends_its_subscriptions_with_unauthenticated(live: Api) -> None:
-    [pending, *_] = await future_appointments(live, PATIENT_1, "PENDING")
-    token = live.token(*PATIENT_1, ttl=timedelta(seconds=2))
+    patient = await live.world.patient()
+    [watched] = await pending(live, await live.world.psychologist(), patient)
+    token = live.token(*as_(patient), ttl=timedelta(seconds=2))
     async with live_client(live.ws_url, token=token) as client:
-        watching = await client.subscribe(APPOINTMENT_STATUS, appointmentId=pending["id"])
+        watching = await client.subscribe(APPOINTMENT_STATUS, appointmentId=watched)
         assert (await watching.next_data())["appointmentStatus"]["status"] == "PENDING"
         assert await watching.error_codes(within=10) == ["UNAUTHENTICATED"]
 
-        again = await client.subscribe(APPOINTMENT_STATUS, appointmentId=pending["id"])
+        again = await client.subscribe(APPOINTMENT_STATUS, appointmentId=watched)
         assert await again.error_codes() == ["UNAUTHENTICATED"]
 
 
@@ -370,9 +338,11 @@ async def test_websockets_from_an_origin_outside_the_allow_list_are_refused(
                 pass
         assert refused.value.response.status_code == 403
 
-        [pending, *_] = await future_appointments(api, PATIENT_1, "PENDING")
-        async with live_client(api.ws_url, origin=allowed, token=api.token(*PATIENT_1)) as client:
-            watching = await client.subscribe(APPOINTMENT_STATUS, appointmentId=pending["id"])
+        patient = await api.world.patient()
+        [watched] = await pending(api, await api.world.psychologist(), patient)
+        token = api.token(*as_(patient))
+        async with live_client(api.ws_url, origin=allowed, token=token) as client:
+            watching = await client.subscribe(APPOINTMENT_STATUS, appointmentId=watched)
             assert (await watching.next_data())["appointmentStatus"]["status"] == "PENDING"
 
 
@@ -380,9 +350,10 @@ async def test_stopping_the_server_closes_websockets_with_service_restart(
     database_url: str,
 ) -> None:
     async with running_api(database_url, listen=True) as api:
-        [pending, *_] = await future_appointments(api, PATIENT_1, "PENDING")
-        async with connect(api, PATIENT_1) as client:
-            watching = await client.subscribe(APPOINTMENT_STATUS, appointmentId=pending["id"])
+        patient = await api.world.patient()
+        [watched] = await pending(api, await api.world.psychologist(), patient)
+        async with connect(api, as_(patient)) as client:
+            watching = await client.subscribe(APPOINTMENT_STATUS, appointmentId=watched)
             await watching.next_data()
             assert api.server is not None
             stopping = asyncio.create_task(api.server.stop())
@@ -396,24 +367,27 @@ async def test_stopping_the_server_closes_websockets_with_service_restart(
 async def test_while_redis_is_down_subscriptions_end_clearly_and_the_rest_works(
     redis_live: Api, redis_server: RedisServer
 ) -> None:
-    [watched, cancelled_meanwhile, *_] = await future_appointments(redis_live, PATIENT_1, "PENDING")
-    async with connect(redis_live, PATIENT_1) as client:
-        watching = await client.subscribe(APPOINTMENT_STATUS, appointmentId=watched["id"])
+    patient = await redis_live.world.patient()
+    watched, cancelled_meanwhile = await pending(
+        redis_live, await redis_live.world.psychologist(), patient, 2
+    )
+    async with connect(redis_live, as_(patient)) as client:
+        watching = await client.subscribe(APPOINTMENT_STATUS, appointmentId=watched)
         await watching.next_data()
         with redis_server.stopped():
             assert await watching.error_codes() == ["LIVE_UPDATES_INTERRUPTED"]
-            refused = await client.subscribe(APPOINTMENT_STATUS, appointmentId=watched["id"])
+            refused = await client.subscribe(APPOINTMENT_STATUS, appointmentId=watched)
             assert await refused.error_codes() == ["LIVE_UPDATES_INTERRUPTED"]
             # Reads and writes do not need Redis.
-            done = await cancel(redis_live, PATIENT_1, cancelled_meanwhile["id"])
+            done = await cancel(redis_live, as_(patient), cancelled_meanwhile)
             assert done["appointment"]["status"] == "CANCELLED"
 
         # Back: a new subscription starts from the truth, then follows live.
-        missed = await client.subscribe(APPOINTMENT_STATUS, appointmentId=cancelled_meanwhile["id"])
+        missed = await client.subscribe(APPOINTMENT_STATUS, appointmentId=cancelled_meanwhile)
         assert (await missed.next_data())["appointmentStatus"]["status"] == "CANCELLED"
-        again = await client.subscribe(APPOINTMENT_STATUS, appointmentId=watched["id"])
+        again = await client.subscribe(APPOINTMENT_STATUS, appointmentId=watched)
         assert (await again.next_data())["appointmentStatus"]["status"] == "PENDING"
-        await cancel(redis_live, PATIENT_1, watched["id"])
+        await cancel(redis_live, as_(patient), watched)
         assert (await again.next_data())["appointmentStatus"]["status"] == "CANCELLED"
 
 
@@ -443,8 +417,8 @@ async def test_a_subscriber_that_falls_behind_gets_what_fitted_then_is_told_to_r
     stream = _Announcing(InMemoryEventStream(buffer=2))
     services = replace(build_services(api.resources), event_stream=stream)
     context = Context(None, None, services, viewer=Viewer("admin-1", Role.ADMIN))
-    appointments = await future_appointments(api, ADMIN, "PENDING")
-    changes = [await _cancelled(api, appointment["id"]) for appointment in appointments[:4]]
+    appointments = await pending(api, await api.world.psychologist(), await api.world.patient(), 4)
+    changes = [await _cancelled(api, appointment) for appointment in appointments]
 
     feed = appointment_events_feed(context, None, None)
     first = asyncio.create_task(anext(feed))

@@ -25,10 +25,9 @@ from starlette.routing import Route
 from appointment_api.bootstrap import build_resources, create_app
 from appointment_api.tracing import ENDPOINT_VARIABLES, OperationTracing
 from domain.viewer import Role
-from graphql_client import SECRET, SEEDED_AT, running_api
+from graphql_client import APP_NOW, SECRET, running_api
 from infra.auth import issue_token
 from infra.config import Settings
-from infra.db.demo_data import seed_demo_world
 
 VIEWER = "query WhoAmI { viewer { subject role } }"
 TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
@@ -69,8 +68,7 @@ async def traced_api(database_url: str) -> AsyncIterator[Traced]:
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     settings = Settings(database_url=database_url, jwt_secret=SecretStr(SECRET))
-    resources = build_resources(settings, clock=lambda: SEEDED_AT)
-    await seed_demo_world(resources.engine, now=SEEDED_AT)
+    resources = build_resources(settings, clock=lambda: APP_NOW)
     app = create_app(settings, resources=resources, tracer_provider=provider)
     assert _traces(app)
     async with app.router.lifespan_context(app):

@@ -90,6 +90,10 @@ class ChildServer:
     def ready(self) -> bool:
         raise NotImplementedError
 
+    def environment(self) -> dict[str, str] | None:
+        """The server's environment; None: the tests' own."""
+        return None
+
     @property
     def log_path(self) -> Path:
         return self.workdir / f"{self.name}.log"
@@ -107,6 +111,7 @@ class ChildServer:
             self._process = subprocess.Popen(
                 self.command(),
                 cwd=self.workdir,
+                env=self.environment(),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,

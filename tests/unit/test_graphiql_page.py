@@ -13,6 +13,8 @@ from starlette.routing import Mount
 
 from appointment_api.graphiql import (
     MANIFEST_NAME,
+    GraphiQLPresets,
+    GraphiQLTemplateError,
     assets_ready,
     cdn_assets,
     content_security_policy,
@@ -23,6 +25,7 @@ from appointment_api.graphiql import (
     render_offline_graphiql,
     sri_digest,
     strawberry_graphiql_html,
+    with_presets,
 )
 
 ASSETS_URL = "/graphiql-assets"
@@ -148,6 +151,66 @@ def test_the_csp_lets_the_page_reach_a_subscriptions_host_of_its_own(tmp_path: P
     assert (
         "connect-src 'self' wss://ws.example.test;" in response.headers["content-security-policy"]
     )
+
+
+PRESETS = GraphiQLPresets(
+    operation="# Free slots </script><script>alert(1)</script>\nquery FreeSlots { __typename }\n",
+    variables='{\n  "from": "2030-01-01T00:00:00Z"\n}',
+    headers='{"Authorization": "Bearer header.payload.signature"}',
+)
+
+
+def inline_script(page: str) -> str:
+    return page.rsplit("<script>", 1)[1].split("</script>", 1)[0]
+
+
+def js_strings(script: str) -> list[str]:
+    """The double-quoted string literals of the script, decoded."""
+    return [json.loads(literal) for literal in re.findall(r'"(?:[^"\\]|\\.)*"', script)]
+
+
+def test_presets_fill_the_editors_unless_the_url_says_otherwise(page: str) -> None:
+    script = inline_script(with_presets(page, PRESETS))
+
+    assert "Welcome to GraphiQL" not in script
+    assert {PRESETS.operation, PRESETS.variables, PRESETS.headers} <= set(js_strings(script))
+    assert "React.useState(parameters.variables || " in script
+    assert "React.useState(parameters.headers || " in script
+    assert "parameters.q || EXAMPLE_QUERY" in script
+
+
+def test_presets_cannot_end_the_script_they_stand_in(page: str) -> None:
+    presented = with_presets(page, PRESETS)
+
+    assert presented.count("</script>") == page.count("</script>")
+    assert presented.count("<script") == page.count("<script")
+
+
+def test_without_presets_the_page_is_strawberrys_own(tmp_path: Path) -> None:
+    write_assets(tmp_path)
+
+    body = bytes(graphiql_response(assets_dir=tmp_path, assets_url=ASSETS_URL).body).decode()
+
+    assert "Welcome to GraphiQL" in body
+    assert "Bearer" not in body
+
+
+def test_the_page_with_presets_is_served_with_a_csp_that_allows_it(tmp_path: Path) -> None:
+    write_assets(tmp_path)
+
+    response = graphiql_response(assets_dir=tmp_path, assets_url=ASSETS_URL, presets=PRESETS)
+
+    page = bytes(response.body).decode()
+    assert "Bearer header.payload.signature" in page
+    digest = sri_digest(inline_script(page).encode(), "sha256")
+    assert f"'{digest}'" in response.headers["content-security-policy"]
+
+
+def test_a_template_without_its_editor_state_refuses_presets(page: str) -> None:
+    changed = page.replace("parameters.headers", "parameters.someOtherName")
+
+    with pytest.raises(GraphiQLTemplateError):
+        with_presets(changed, PRESETS)
 
 
 def test_without_assets_the_page_says_to_run_make_assets(tmp_path: Path) -> None:

@@ -154,6 +154,8 @@ def demo_appointments(
     count: int,
     now: datetime,
 ) -> tuple[list[Appointment], list[StatusEvent]]:
+    """`count` appointments from 45 days before `now` to 75 days after, none in the two days
+    around it; every patient has some, and none has two at once."""
     first_day = (now - timedelta(days=45)).date()
     candidates = [
         (psychologist, start)
@@ -164,16 +166,30 @@ def demo_appointments(
     chosen = rng.sample(candidates, count)
     made: list[Appointment] = []
     events: list[StatusEvent] = []
-    for psychologist, start in chosen:
+    # Every session starts on a whole UTC hour (the zones are whole hours from UTC) and is
+    # shorter than an hour: two of one patient overlap only when they start together.
+    booked: set[tuple[UUID, datetime]] = set()
+    for number, (psychologist, start) in enumerate(chosen):
         future = start > now
         status = rng.choice(FUTURE_STATUSES if future else PAST_STATUSES)
         created = min(start, now) - timedelta(days=rng.randint(3, 30), minutes=rng.randint(0, 600))
-        appointment, history = _with_history(
-            rng, psychologist, rng.choice(clients), start, status, created
-        )
+        patient = _free_patient(clients, number, start, booked)
+        booked.add((patient.id, start))
+        appointment, history = _with_history(rng, psychologist, patient, start, status, created)
         made.append(appointment)
         events.extend(history)
     return made, events
+
+
+def _free_patient(
+    clients: list[Patient], turn: int, start: datetime, booked: set[tuple[UUID, datetime]]
+) -> Patient:
+    """The patient whose turn it is, or the next one free at `start`."""
+    for offset in range(len(clients)):
+        patient = clients[(turn + offset) % len(clients)]
+        if (patient.id, start) not in booked:
+            return patient
+    raise ValueError(f"no demo patient is free at {start.isoformat()}")
 
 
 def _with_history(
