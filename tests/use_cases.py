@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from application.changes import StatusChange
 from appointment_api.bootstrap import UseCases, build_use_cases
 from builders import NOW
-from domain.rules import BookingPolicy
+from domain.policy import BookingPolicy
 
 
 class Clock:

@@ -13,8 +13,8 @@ from application.unit_of_work import Transactions
 from builders import NOW, a_patient, a_psychologist, an_appointment
 from domain.appointments import AppointmentStatus, AppointmentType, MeetingType
 from domain.people import Patient, Psychologist
+from domain.policy import BookingPolicy
 from domain.requests import AppointmentRequest, InputProblem, PatientProfile
-from domain.rules import BookingPolicy
 from domain.viewer import Role, Viewer
 
 START = NOW + timedelta(days=3)
