@@ -3,7 +3,7 @@ given dates, time off, and the booking settings that go with them."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -134,8 +134,9 @@ def _merged(ranges: Iterable[tuple[datetime, datetime]]) -> list[WallClockSpan]:
 
 
 def all_day(first: date, last: date, zone: ZoneInfo) -> Interval:
-    """From the local midnight that opens ``first`` to the one that closes ``last``."""
+    """From the local midnight that opens ``first`` to the one that closes ``last``, in UTC
+    (aware datetimes of one zone subtract by their wall clocks, which a DST day defeats)."""
     return Interval(
-        datetime.combine(first, time(0), zone),
-        datetime.combine(last + timedelta(days=1), time(0), zone),
+        datetime.combine(first, time(0), zone).astimezone(UTC),
+        datetime.combine(last + timedelta(days=1), time(0), zone).astimezone(UTC),
     )
