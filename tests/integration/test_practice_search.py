@@ -170,3 +170,23 @@ async def test_a_patient_edits_their_profile_and_others_read_it_only_as_scoping_
         "name": "Ana Prado",
         "timeZone": "Europe/Lisbon",
     }
+
+
+async def test_slots_of_a_page_of_psychologists_cost_the_same_statements_at_any_size(
+    api: Api,
+) -> None:
+    query = """
+    query($first: Int!, $from: DateTime!, $to: DateTime!) {
+      psychologists(first: $first) {
+        nodes { availableSlots(from: $from, to: $to, durationMinutes: 50) { startsAt } }
+      }
+    }"""
+    window = {"from": at("00:00"), "to": at("23:59")}
+
+    async def statements(first: int) -> int:
+        api.statements.clear()
+        body = await api.query(query, first=first, **window)
+        assert len(body["data"]["psychologists"]["nodes"]) == first
+        return len(api.statements)
+
+    assert await statements(2) == await statements(6)
