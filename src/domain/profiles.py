@@ -21,7 +21,6 @@ MAX_DURATIONS = 12
 MAX_SESSIONS_PER_DAY = 48
 MAX_NOTICE = timedelta(days=30)
 MAX_ADVANCE = timedelta(days=3650)
-MAX_REASON_LENGTH = 2000
 
 
 def known_time_zone(name: str) -> bool:

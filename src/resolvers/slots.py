@@ -57,7 +57,3 @@ async def free_slots(context: Context, psychologist_id: UUID, query: SlotQuery) 
     """Through the operation's loader: a page of psychologists asking for the same slots
     reads them all at once."""
     return await context.loaders.slots.load((psychologist_id, query))
-
-
-def local_iso(instant: datetime, zone: ZoneInfo) -> str:
-    return instant.astimezone(zone).isoformat()
