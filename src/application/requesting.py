@@ -97,6 +97,11 @@ class RequestAppointmentsHandler:
                 candidates[index] = checked
             else:
                 outcomes[index] = Outcome(None, tuple(checked))
+        # A key used before answers as it did then, whatever has happened to the schedule
+        # since (its own appointment may hold the slot now).
+        for index, replay in (await _replays(unit, candidates)).items():
+            del candidates[index]
+            outcomes[index] = replay
         for index, problems in (await _conflicts(unit, checks.calendars, candidates)).items():
             del candidates[index]
             outcomes[index] = Outcome(None, problems)
@@ -106,7 +111,7 @@ class RequestAppointmentsHandler:
     async def _store(
         self, unit: UnitOfWork, candidates: dict[int, Submission], now: datetime
     ) -> dict[int, Outcome]:
-        results = await _replays(unit, candidates)
+        results: dict[int, Outcome] = {}
         ready: dict[int, Submission] = {}
         patient_ids: dict[Who, UUID | None] = {}
         for index, submission in candidates.items():

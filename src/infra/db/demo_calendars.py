@@ -30,18 +30,19 @@ from infra.db.tables import (
 NAMESPACE = UUID("6d1c2a8e-8b1f-4c35-9a57-3f1f4e0b6c21")
 LANGUAGES = (("pt", "en"), ("en", "es"), ("pt", "es", "en"))
 BIO = "Clinical psychologist; {years} years of practice with adults and adolescents."
+# Chosen so that hour-long grids of 50-minute sessions stay bookable as before: a fee per
+# type, a daily limit no working day reaches, a buffer the hour's last 10 minutes absorb.
 SETTINGS = (
     BookingSettings(
-        buffer_after=timedelta(minutes=10),
-        durations=(50, 80),
         offerings=(
             Offering(AppointmentType.CONSULTATION, Decimal("150.00")),
             Offering(AppointmentType.THERAPY_SESSION, Decimal("180.00")),
+            Offering(AppointmentType.EMERGENCY, Decimal("220.00")),
             Offering(AppointmentType.FOLLOW_UP, Decimal("120.00")),
         ),
     ),
-    BookingSettings(min_notice=timedelta(hours=12), max_sessions_per_day=6),
-    BookingSettings(buffer_before=timedelta(minutes=15), buffer_after=timedelta(minutes=15)),
+    BookingSettings(max_sessions_per_day=8),
+    BookingSettings(buffer_before=timedelta(minutes=10)),
 )
 SEED_ADMIN = "admin-1"
 
