@@ -5,10 +5,10 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from application.changes import StatusChange
+from application.changes import Announcement, ScheduleChange, StatusChange
 from appointment_api.bootstrap import UseCases, build_use_cases
 from builders import NOW
-from domain.rules import BookingPolicy
+from domain.policy import BookingPolicy
 
 
 class Clock:
@@ -26,9 +26,13 @@ class Published:
 
     def __init__(self) -> None:
         self.changes: list[StatusChange] = []
+        self.schedules: list[ScheduleChange] = []
 
-    async def publish(self, change: StatusChange) -> None:
-        self.changes.append(change)
+    async def publish(self, change: Announcement) -> None:
+        if isinstance(change, StatusChange):
+            self.changes.append(change)
+        else:
+            self.schedules.append(change)
 
 
 def use_cases_on(

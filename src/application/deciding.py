@@ -2,6 +2,7 @@
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -10,12 +11,13 @@ from application.commands import DecideAppointment, RejectFailedRequest
 from application.unit_of_work import Transactions, UnitOfWork
 from domain.appointments import Appointment, AppointmentStatus, RejectionReason
 from domain.errors import SlotTaken
-from domain.rules import BookingPolicy, decide
+from domain.policy import BookingPolicy
+from domain.rules import decide
 from domain.schedule import Interval
 
 log = logging.getLogger("appointment_api.decisions")
-# Confirmed sessions this far around a request are enough to find every overlap.
-AROUND = timedelta(days=1)
+# Enough around a request to see every session its buffers or its local date may meet.
+AROUND = timedelta(days=2)
 
 
 class DecideAppointmentHandler:
@@ -57,22 +59,32 @@ class DecideAppointmentHandler:
     async def _decide(
         self, unit: UnitOfWork, command: DecideAppointment, now: datetime
     ) -> StatusChange | None:
+        seen = await unit.appointments.get(command.appointment_id, hold=False)
+        if seen is None or seen.status is not AppointmentStatus.PENDING:
+            return None
+        # Holding the psychologist serialises every decision on their schedule (and every
+        # change of their calendar), the patient every decision for that patient, which
+        # another psychologist's message group may bring at the same moment; then the
+        # request itself. Always in this order, so no two wait on each other.
+        around = Interval(seen.scheduled_at - AROUND, seen.ends_at + AROUND)
+        calendar = await unit.calendars.lock(seen.psychologist_id, around)
+        await unit.people.lock_patient(seen.patient_id)
         current = await _pending(unit, command.appointment_id)
         if current is None:
             return None
-        # Holding the psychologist serialises every decision on their schedule, and the
-        # patient every decision for that patient, which another psychologist's message
-        # group may bring at the same moment. Always in this order, so no two wait on
-        # each other.
-        psychologist = await unit.people.lock_psychologist(current.psychologist_id)
-        await unit.people.lock_patient(current.patient_id)
-        if psychologist is None:
+        if calendar is None:
             raise LookupError(f"appointment {current.id} names no known psychologist")
-        around = Interval(current.scheduled_at - AROUND, current.ends_at + AROUND)
+        # Held with the buffers in force now, which the database keeps apart from others'.
+        current = replace(
+            current,
+            buffer_before_minutes=calendar.settings.buffer_before // timedelta(minutes=1),
+            buffer_after_minutes=calendar.settings.buffer_after // timedelta(minutes=1),
+        )
         reason = decide(
-            psychologist=psychologist,
+            calendar=calendar,
             starts_at=current.scheduled_at,
             duration_minutes=current.duration_minutes,
+            appointment_type=current.appointment_type,
             now=now,
             policy=self._policy,
             psychologist_busy=await unit.appointments.psychologist_confirmed(

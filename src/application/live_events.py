@@ -89,3 +89,14 @@ def decode_event(message: bytes) -> PublishedEvent:
         )
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as error:
         raise UnreadableEvent(f"not a status event: {error}") from error
+
+
+def schedule_channel(psychologist_id: UUID) -> str:
+    """Where a psychologist's calendar changes are announced (hours, time off, settings)."""
+    return f"schedule:{psychologist_id}"
+
+
+def encode_schedule_change(psychologist_id: UUID, request_id: str | None) -> bytes:
+    return orjson.dumps(
+        {"kind": "schedule", "psychologist_id": str(psychologist_id), "request_id": request_id}
+    )

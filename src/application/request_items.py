@@ -3,7 +3,7 @@
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 import orjson
@@ -12,9 +12,10 @@ from application.commands import RequestItem
 from application.outcomes import Problem
 from application.unit_of_work import Idempotency
 from domain.appointments import Appointment, AppointmentStatus
-from domain.people import Psychologist
+from domain.calendar import Calendar
+from domain.policy import BookingPolicy
 from domain.requests import AppointmentRequest, InputProblem, PatientProfile, check_free_text
-from domain.rules import BookingPolicy, RuleCode, check_request
+from domain.rules import RuleCode, RuleViolation, check_request
 from domain.viewer import Role, Viewer
 
 # Rule codes the contract names as they are; the rest are plain invalid input.
@@ -28,7 +29,16 @@ USER_ERROR_FOR_RULE = {
     RuleCode.NOT_WHOLE_MINUTE: "INVALID_INPUT",
     RuleCode.INVALID_DURATION: "INVALID_INPUT",
     RuleCode.PATIENT_CONFLICT: "INVALID_INPUT",
+    # The contract's words for this code: "inactive or on time off".
+    RuleCode.TIME_OFF: "PSYCHOLOGIST_UNAVAILABLE",
+    RuleCode.DURATION_NOT_OFFERED: "DURATION_NOT_OFFERED",
+    RuleCode.APPOINTMENT_TYPE_NOT_OFFERED: "APPOINTMENT_TYPE_NOT_OFFERED",
+    RuleCode.DAILY_LIMIT_REACHED: "DAILY_LIMIT_REACHED",
 }
+
+
+def problem_of(violation: RuleViolation) -> Problem:
+    return Problem(USER_ERROR_FOR_RULE[violation.code], (violation.field,), violation.message)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +76,7 @@ class ItemChecks:
     """What checking an item needs beyond the item: who asks, when, and the rules."""
 
     viewer: Viewer
-    psychologists: dict[UUID, Psychologist]
+    calendars: dict[UUID, Calendar]
     now: datetime
     policy: BookingPolicy
     request_id: str
@@ -80,25 +90,26 @@ def check_item(item: RequestItem, checks: ItemChecks) -> Submission | list[Probl
     who = _who(checks.viewer, item.patient)
     if who is None:
         problems.append(Problem("INVALID_INPUT", ("patient",), "Staff must name the patient."))
-    psychologist = checks.psychologists.get(item.psychologist_id)
-    if psychologist is None:
+    calendar = checks.calendars.get(item.psychologist_id)
+    if calendar is None:
         problems.append(Problem("NOT_FOUND", ("psychologistId",), "No such psychologist."))
         return problems
-    duration = item.duration_minutes or psychologist.default_duration_minutes
+    duration = item.duration_minutes or calendar.psychologist.default_duration_minutes
     problems.extend(
-        Problem(USER_ERROR_FOR_RULE[v.code], (v.field,), v.message)
-        for v in check_request(
-            psychologist=psychologist,
+        problem_of(violation)
+        for violation in check_request(
+            calendar=calendar,
             starts_at=item.scheduled_at,
             duration_minutes=duration,
             now=checks.now,
             policy=checks.policy,
+            appointment_type=item.appointment_type,
         )
     )
     if problems or who is None:
         return problems
     return Submission(
-        appointment=_requested(item, psychologist, duration, checks),
+        appointment=_requested(item, calendar, duration, checks),
         patient=who,
         idempotency=(
             Idempotency(checks.viewer.subject, item.idempotency_key, fingerprint(item, duration))
@@ -109,8 +120,9 @@ def check_item(item: RequestItem, checks: ItemChecks) -> Submission | list[Probl
 
 
 def _requested(
-    item: AppointmentRequest, psychologist: Psychologist, duration: int, checks: ItemChecks
+    item: AppointmentRequest, calendar: Calendar, duration: int, checks: ItemChecks
 ) -> Appointment:
+    psychologist, settings = calendar.psychologist, calendar.settings
     return Appointment(
         id=checks.new_id(),
         patient_id=UUID(int=0),
@@ -119,13 +131,15 @@ def _requested(
         duration_minutes=duration,
         appointment_type=item.appointment_type,
         meeting_type=item.meeting_type,
-        consultation_fee=psychologist.consultation_fee,
+        consultation_fee=settings.fee_for(item.appointment_type, psychologist.consultation_fee),
         status=AppointmentStatus.PENDING,
         version=1,
         created_at=checks.now,
         updated_at=checks.now,
         notes=item.notes,
         request_id=checks.request_id,
+        buffer_before_minutes=settings.buffer_before // timedelta(minutes=1),
+        buffer_after_minutes=settings.buffer_after // timedelta(minutes=1),
     )
 
 

@@ -3,7 +3,7 @@ in one transaction (patient, appointment, first event, outbox row), the idempote
 enforced by a unique index in it."""
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from application.commands import RequestAppointments
@@ -15,17 +15,24 @@ from application.request_items import (
     Submission,
     Who,
     check_item,
+    problem_of,
 )
 from application.unit_of_work import NewAppointment, Transactions, UnitOfWork
+from domain.bookings import Bookings
+from domain.calendar import Calendar
 from domain.people import Patient
+from domain.policy import BookingPolicy
 from domain.requests import AppointmentRequest, PatientProfile
-from domain.rules import BookingPolicy
+from domain.rules import RuleCode, check_conflicts
+from domain.schedule import Interval
 from domain.viewer import Role
 
 MAX_BATCH = 100
 
 FORBIDDEN = Problem("FORBIDDEN", (), "Psychologists cannot request appointments.")
 BATCH_TOO_LARGE = Problem("BATCH_TOO_LARGE", (), f"A batch holds at most {MAX_BATCH} requests.")
+# Enough around a request to see every session its buffers or its local date may meet.
+AROUND = timedelta(days=2)
 SLOT_TAKEN = Problem(
     "SLOT_TAKEN", ("scheduledAt",), "The time overlaps a confirmed appointment of the psychologist."
 )
@@ -73,10 +80,10 @@ class RequestAppointmentsHandler:
     async def _request(
         self, unit: UnitOfWork, command: RequestAppointments, now: datetime
     ) -> list[Outcome]:
-        wanted = [i.psychologist_id for i in command.items if isinstance(i, AppointmentRequest)]
+        asked = [i for i in command.items if isinstance(i, AppointmentRequest)]
         checks = ItemChecks(
             viewer=command.viewer,
-            psychologists=await unit.people.psychologists(wanted) if wanted else {},
+            calendars=await _calendars(unit, asked),
             now=now,
             policy=self._policy,
             request_id=command.request_id,
@@ -90,20 +97,21 @@ class RequestAppointmentsHandler:
                 candidates[index] = checked
             else:
                 outcomes[index] = Outcome(None, tuple(checked))
-        taken = await unit.appointments.confirmed_overlaps(
-            [(s.appointment.psychologist_id, s.appointment.interval) for s in candidates.values()]
-        )
-        for position, index in enumerate(list(candidates)):
-            if position in taken:
-                del candidates[index]
-                outcomes[index] = Outcome.refused(SLOT_TAKEN)
+        # A key used before answers as it did then, whatever has happened to the schedule
+        # since (its own appointment may hold the slot now).
+        for index, replay in (await _replays(unit, candidates)).items():
+            del candidates[index]
+            outcomes[index] = replay
+        for index, problems in (await _conflicts(unit, checks.calendars, candidates)).items():
+            del candidates[index]
+            outcomes[index] = Outcome(None, problems)
         outcomes.update(await self._store(unit, candidates, now))
         return [outcomes[index] for index in range(len(command.items))]
 
     async def _store(
         self, unit: UnitOfWork, candidates: dict[int, Submission], now: datetime
     ) -> dict[int, Outcome]:
-        results = await _replays(unit, candidates)
+        results: dict[int, Outcome] = {}
         ready: dict[int, Submission] = {}
         patient_ids: dict[Who, UUID | None] = {}
         for index, submission in candidates.items():
@@ -162,6 +170,46 @@ class RequestAppointmentsHandler:
             email=profile.email,
             phone=profile.phone,
         )
+
+
+async def _calendars(unit: UnitOfWork, asked: list[AppointmentRequest]) -> dict[UUID, Calendar]:
+    if not asked:
+        return {}
+    around = Interval(
+        min(item.scheduled_at for item in asked) - AROUND,
+        max(item.scheduled_at for item in asked) + AROUND,
+    )
+    return await unit.calendars.calendars(list({i.psychologist_id for i in asked}), around)
+
+
+async def _conflicts(
+    unit: UnitOfWork, calendars: dict[UUID, Calendar], candidates: dict[int, Submission]
+) -> dict[int, tuple[Problem, ...]]:
+    """What CONFIRMED sessions already rule out, answered at once rather than queued."""
+    periods: dict[UUID, Interval] = {}
+    for submission in candidates.values():
+        wanted = submission.appointment
+        held = Interval(wanted.scheduled_at - AROUND, wanted.ends_at + AROUND)
+        known = periods.get(wanted.psychologist_id, held)
+        periods[wanted.psychologist_id] = Interval(
+            min(known.start, held.start), max(known.end, held.end)
+        )
+    booked = await unit.appointments.confirmed_bookings(periods)
+    found: dict[int, tuple[Problem, ...]] = {}
+    for index, submission in candidates.items():
+        wanted = submission.appointment
+        calendar = calendars[wanted.psychologist_id]
+        violations = check_conflicts(
+            calendar=calendar,
+            interval=wanted.interval,
+            psychologist_busy=Bookings(booked[wanted.psychologist_id], calendar.zone),
+            patient_busy=(),
+        )
+        if violations:
+            found[index] = tuple(
+                SLOT_TAKEN if v.code is RuleCode.SLOT_TAKEN else problem_of(v) for v in violations
+            )
+    return found
 
 
 async def _replays(unit: UnitOfWork, submissions: dict[int, Submission]) -> dict[int, Outcome]:

@@ -8,11 +8,13 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
-from application.changes import StatusChange
+from application.changes import Announcement, StatusChange
 from application.commands import ArchiveDeadLetter
 from application.live_updates import LiveUpdates, publish_committed
+from application.practice_ports import Audit, Calendars, Profiles
 from domain.appointments import Appointment, StatusEvent
-from domain.people import Patient, Psychologist
+from domain.bookings import Booked
+from domain.people import Patient
 from domain.schedule import Interval
 from domain.viewer import Viewer
 
@@ -56,10 +58,10 @@ class OutboxMessage:
 
 class Appointments(Protocol):
     async def get(
-        self, appointment_id: UUID, *, visible_to: Viewer | None = None
+        self, appointment_id: UUID, *, visible_to: Viewer | None = None, hold: bool = True
     ) -> Appointment | None:
-        """The appointment, locked until the unit of work ends; None when there is none
-        (or, given ``visible_to``, none that viewer may see)."""
+        """The appointment, held (unless not ``hold``) until the unit of work ends; None when
+        there is none (or, given ``visible_to``, none that viewer may see)."""
         ...
 
     async def add(self, new: Sequence[NewAppointment]) -> list[StatusChange]:
@@ -78,26 +80,25 @@ class Appointments(Protocol):
 
     async def keyed(self, keys: Sequence[IdempotencyKey]) -> dict[IdempotencyKey, Keyed]: ...
 
-    async def confirmed_overlaps(self, wanted: Sequence[tuple[UUID, Interval]]) -> set[int]:
-        """Indexes of ``wanted`` (psychologist, interval) that a CONFIRMED session overlaps."""
+    async def confirmed_bookings(self, wanted: Mapping[UUID, Interval]) -> dict[UUID, list[Booked]]:
+        """Each psychologist's CONFIRMED sessions whose held time meets their period."""
         ...
 
     async def psychologist_confirmed(
         self, psychologist_id: UUID, around: Interval, *, excluding: UUID
-    ) -> list[Interval]: ...
+    ) -> list[Booked]: ...
 
     async def patient_confirmed(
         self, patient_id: UUID, around: Interval, *, excluding: UUID
     ) -> list[Interval]: ...
 
-
-class People(Protocol):
-    async def psychologists(self, ids: Sequence[UUID]) -> dict[UUID, Psychologist]: ...
-
-    async def lock_psychologist(self, psychologist_id: UUID) -> Psychologist | None:
-        """The psychologist, whose schedule no other unit of work changes until this one ends."""
+    async def blocking_during(self, psychologist_id: UUID, period: Interval) -> list[Appointment]:
+        """The psychologist's PENDING and CONFIRMED sessions that meet ``period``, held until
+        the unit of work ends, by start."""
         ...
 
+
+class People(Protocol):
     async def lock_patient(self, patient_id: UUID) -> None: ...
 
     async def patient_id(
@@ -106,8 +107,8 @@ class People(Protocol):
         """The patient with this subject, or this email (any case)."""
         ...
 
-    async def add_patient(self, patient: Patient, *, at: datetime) -> None:
-        """Add a patient; nothing happens when the subject or email is already taken."""
+    async def add_patient(self, patient: Patient, *, at: datetime) -> bool:
+        """Add a patient; False (and nothing happens) when the subject or email is taken."""
         ...
 
 
@@ -137,10 +138,19 @@ class UnitOfWork(Protocol):
     @property
     def dead_letters(self) -> DeadLetters: ...
 
+    @property
+    def calendars(self) -> Calendars: ...
+
+    @property
+    def profiles(self) -> Profiles: ...
+
+    @property
+    def audit(self) -> Audit: ...
+
     async def commit(self) -> None: ...
 
-    def committed(self) -> Sequence[StatusChange]:
-        """The status changes stored in this unit of work, once it has committed."""
+    def committed(self) -> Sequence[Announcement]:
+        """What this unit of work changed, to announce live, once it has committed."""
         ...
 
 

@@ -16,12 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from uuid6 import uuid7
 
-from application.cancelling import CancelAppointmentHandler
-from application.dead_letters import ArchiveDeadLetterHandler
-from application.deciding import DecideAppointmentHandler, RejectFailedRequestHandler
+from application.free_slots import FreeSlots
 from application.live_updates import LiveUpdates
-from application.requesting import RequestAppointmentsHandler
 from application.unit_of_work import Transactions
+from application.use_cases import UseCases, use_cases
 from appointment_api.dev_examples import graphiql_presets
 from appointment_api.edge import edge_extensions, edge_rate_limits
 from appointment_api.graphiql import GraphiQLPresets, default_assets_dir
@@ -35,11 +33,12 @@ from appointment_api.tracing import (
     tracer_provider_from_environment,
 )
 from appointment_api.web_app import web_app
-from domain.rules import BookingPolicy
+from domain.policy import BookingPolicy
 from domain.viewer import Role
 from infra.auth import JwtVerifier, issue_token
 from infra.config import Settings
 from infra.db.appointment_reads import SqlAppointmentReads
+from infra.db.calendar_reads import SqlCalendarReads
 from infra.db.engine import create_engine
 from infra.db.event_history import SqlEventHistory
 from infra.db.outages import SqlProbe
@@ -78,17 +77,6 @@ def booking_policy(settings: Settings) -> BookingPolicy:
     )
 
 
-@dataclass(frozen=True)
-class UseCases:
-    """Every use case, built once; the resolvers and the worker call these same objects."""
-
-    request_appointments: RequestAppointmentsHandler
-    cancel_appointment: CancelAppointmentHandler
-    decide: DecideAppointmentHandler
-    reject_failed: RejectFailedRequestHandler
-    archive_dead_letter: ArchiveDeadLetterHandler
-
-
 def build_use_cases(
     engine: AsyncEngine,
     *,
@@ -101,16 +89,7 @@ def build_use_cases(
 ) -> UseCases:
     """``on_outbox`` runs after a commit that wrote outbox rows (it wakes an in-process relay)."""
     units = SqlUnitsOfWork(engine, write_lock, on_outbox=on_outbox)
-    transactions = Transactions(units, live)
-    return UseCases(
-        request_appointments=RequestAppointmentsHandler(
-            transactions=transactions, clock=clock, policy=policy, new_id=new_id
-        ),
-        cancel_appointment=CancelAppointmentHandler(transactions=transactions, clock=clock),
-        decide=DecideAppointmentHandler(transactions=transactions, clock=clock, policy=policy),
-        reject_failed=RejectFailedRequestHandler(transactions=transactions, clock=clock),
-        archive_dead_letter=ArchiveDeadLetterHandler(transactions=transactions, clock=clock),
-    )
+    return use_cases(Transactions(units, live), clock=clock, policy=policy, new_id=new_id)
 
 
 @dataclass
@@ -174,16 +153,21 @@ def build_resources(settings: Settings, *, clock: Clock = system_clock) -> Resou
 
 def build_services(resources: Resources) -> Services:
     engine, settings = resources.engine, resources.settings
+    appointments, calendars = SqlAppointmentReads(engine), SqlCalendarReads(engine)
+    policy = booking_policy(settings)
     return Services(
-        appointments=SqlAppointmentReads(engine),
+        appointments=appointments,
         people=SqlPeopleReads(engine),
         authenticator=JwtVerifier.from_settings(settings),
         clock=resources.clock,
-        policy=booking_policy(settings),
-        request_appointments=resources.use_cases.request_appointments,
-        cancel_appointment=resources.use_cases.cancel_appointment,
+        policy=policy,
+        use_cases=resources.use_cases,
         event_stream=resources.pubsub,
         event_history=SqlEventHistory(engine),
+        calendars=calendars,
+        free_slots=FreeSlots(
+            calendars=calendars, busy=appointments, clock=resources.clock, policy=policy
+        ),
     )
 
 

@@ -8,9 +8,9 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import datetime, time, timedelta
 
+from application.free_slots import SlotQuery
 from appointment_api.graphiql import GraphiQLPresets
 from domain.appointments import BLOCKING_STATUSES
-from domain.availability import available_slots
 from domain.listing import AppointmentFilter, AppointmentOrder, PageRequest
 from domain.schedule import Interval
 from domain.viewer import Role, Viewer
@@ -56,16 +56,16 @@ async def example_variables(services: Services) -> dict[str, str]:
         return {}
     start = datetime.combine((now + AHEAD).date(), time(0), now.tzinfo)
     window = Interval(start, start + SEARCH)
-    busy = await services.appointments.busy_intervals(psychologist.id, window)
-    slots = available_slots(
-        psychologist=psychologist,
-        window=window,
-        duration_minutes=SESSION_MINUTES,
-        busy=[*busy, *await _patient_busy(services, window)],
-        now=now,
-        policy=services.policy,
-        step_minutes=60,
+    free = await services.free_slots(
+        [psychologist.id],
+        SlotQuery(window=window, duration_minutes=SESSION_MINUTES, step_minutes=60),
     )
+    own = await _patient_busy(services, window)
+    slots = [
+        slot
+        for slot in free.get(psychologist.id, [])
+        if not any(slot.start < taken.end and taken.start < slot.end for taken in own)
+    ]
     # A day with another free slot: once the example books one, the day still shows some.
     days = Counter(slot.start.date() for slot in slots)
     chosen = [slot.start for slot in slots if days[slot.start.date()] >= 2]

@@ -39,6 +39,10 @@ class RejectionReason(StrEnum):
     TOO_SOON = "TOO_SOON"
     PSYCHOLOGIST_UNAVAILABLE = "PSYCHOLOGIST_UNAVAILABLE"
     PROCESSING_FAILED = "PROCESSING_FAILED"
+    TOO_FAR_AHEAD = "TOO_FAR_AHEAD"
+    DURATION_NOT_OFFERED = "DURATION_NOT_OFFERED"
+    APPOINTMENT_TYPE_NOT_OFFERED = "APPOINTMENT_TYPE_NOT_OFFERED"
+    DAILY_LIMIT_REACHED = "DAILY_LIMIT_REACHED"
 
 
 ALLOWED_TRANSITIONS: dict[AppointmentStatus, frozenset[AppointmentStatus]] = {
@@ -106,6 +110,10 @@ class Appointment:
     rejection_reason: RejectionReason | None = None
     cancellation_reason: str | None = None
     request_id: str | None = None
+    # The psychologist's buffers around the session, as the settings were when it was
+    # requested (and again when it was decided): with them it holds ``blocked``.
+    buffer_before_minutes: int = 0
+    buffer_after_minutes: int = 0
 
     @property
     def ends_at(self) -> datetime:
@@ -114,6 +122,13 @@ class Appointment:
     @property
     def interval(self) -> Interval:
         return Interval(self.scheduled_at, self.ends_at)
+
+    @property
+    def blocked(self) -> Interval:
+        return Interval(
+            self.scheduled_at - timedelta(minutes=self.buffer_before_minutes),
+            self.ends_at + timedelta(minutes=self.buffer_after_minutes),
+        )
 
     def transition(
         self,

@@ -1,53 +1,69 @@
-"""Free slots: the sessions a psychologist can still be booked for."""
+"""Free slots: the sessions a psychologist can still be booked for.
 
-from bisect import bisect_left
+The same rules as a request's and the worker's (``domain.rules``), applied to every
+candidate start: a slot offered here is one the decision accepts while nothing changes.
+"""
+
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
-from domain.people import Psychologist
-from domain.rules import BookingPolicy, within_working_hours
+from domain.appointments import AppointmentType
+from domain.bookings import Booked, Bookings
+from domain.calendar import Calendar
+from domain.policy import BookingPolicy
+from domain.rules import day_is_full
 from domain.schedule import Interval, instants_showing, wall_clock
 
 
 def available_slots(
     *,
-    psychologist: Psychologist,
+    calendar: Calendar,
     window: Interval,
     duration_minutes: int,
-    busy: Iterable[Interval],
+    busy: Iterable[Booked],
     now: datetime,
     policy: BookingPolicy,
     step_minutes: int = 15,
+    appointment_type: AppointmentType | None = None,
 ) -> list[Interval]:
     """Bookable sessions inside ``window``, sorted by start, in UTC.
 
     Candidates start on a ``step_minutes`` grid of local wall-clock times counted from
-    the start of each working-hours range. A grid time the clock skips (spring
+    the start of each range worked that day. A grid time the clock skips (spring
     forward) offers nothing; one it shows twice (fall back) offers both instants,
-    because the psychologist really is at work through both. A duration the policy
-    refuses has no slots.
+    because the psychologist really is at work through both. A duration (or a type)
+    the psychologist does not offer has no slots.
     """
     if step_minutes < 1:
         raise ValueError("step_minutes must be at least 1")
+    in_force = calendar.policy(policy)
     length = timedelta(minutes=duration_minutes)
-    bookable = _bookable_part(window, now, policy, length)
-    if not psychologist.active or not policy.allows_duration(duration_minutes) or bookable is None:
+    bookable = _bookable_part(window, now, in_force, length)
+    settings = calendar.settings
+    if (
+        bookable is None
+        or not calendar.psychologist.active
+        or not in_force.allows_duration(duration_minutes)
+        or not settings.offers_duration(duration_minutes)
+        or (appointment_type is not None and not settings.offers(appointment_type))
+    ):
         return []
-    taken = _BusyTimes(busy)
-    zone = ZoneInfo(psychologist.time_zone)
+    taken = Bookings(busy, calendar.zone)
     starts = {
         instant
-        for reading in _grid(psychologist, bookable, zone, timedelta(minutes=step_minutes))
-        for instant in instants_showing(reading, zone)
+        for reading in _grid(calendar, bookable, timedelta(minutes=step_minutes))
+        for instant in instants_showing(reading, calendar.zone)
     }
     sessions = (Interval(start, start + length) for start in sorted(starts))
     return [
         session
         for session in sessions
         if bookable.contains(session)
-        and not taken.overlaps(session)
-        and within_working_hours(psychologist, session)
+        and _whole_minute(session.start)
+        and not taken.overlaps(settings.blocked(session))
+        and not day_is_full(calendar, taken, session.start)
+        and not calendar.off_during(session)
+        and calendar.holds(session)
     ]
 
 
@@ -60,48 +76,24 @@ def _bookable_part(
     return Interval(start, end) if start < end else None
 
 
-def _grid(
-    psychologist: Psychologist, window: Interval, zone: ZoneInfo, step: timedelta
-) -> Iterator[datetime]:
-    """Naive local readings on each range's grid, for every local date ``window`` touches."""
-    for day in _local_dates(window, zone):
-        for hours in psychologist.working_hours:
-            if hours.weekday != day.weekday():
-                continue
-            reading = datetime.combine(day, hours.start)
-            closes = datetime.combine(day, hours.end)
-            while reading < closes:
+def _whole_minute(instant: datetime) -> bool:
+    return instant.second == 0 and instant.microsecond == 0
+
+
+def _grid(calendar: Calendar, window: Interval, step: timedelta) -> Iterator[datetime]:
+    """Naive local readings on each worked range's grid, for every local date ``window``
+    touches."""
+    for day in _local_dates(window, calendar):
+        for span in calendar.spans_on(day):
+            reading = span.start
+            while reading < span.end:
                 yield reading
                 reading += step
 
 
-def _local_dates(window: Interval, zone: ZoneInfo) -> Iterator[date]:
-    day = wall_clock(window.start, zone).date()
-    last = wall_clock(window.end, zone).date()
+def _local_dates(window: Interval, calendar: Calendar) -> Iterator[date]:
+    day = wall_clock(window.start, calendar.zone).date()
+    last = wall_clock(window.end, calendar.zone).date()
     while day <= last:
         yield day
         day += timedelta(days=1)
-
-
-class _BusyTimes:
-    """Busy intervals merged into disjoint, sorted ones, for overlap tests by bisection."""
-
-    def __init__(self, busy: Iterable[Interval]) -> None:
-        self._merged = _merge(busy)
-        self._starts = [interval.start for interval in self._merged]
-
-    def overlaps(self, interval: Interval) -> bool:
-        # Of disjoint sorted intervals, only the last one starting before ``interval``
-        # ends can reach into it.
-        last = bisect_left(self._starts, interval.end) - 1
-        return last >= 0 and self._merged[last].end > interval.start
-
-
-def _merge(busy: Iterable[Interval]) -> list[Interval]:
-    merged: list[Interval] = []
-    for interval in sorted(busy, key=lambda interval: interval.start):
-        if merged and interval.start <= merged[-1].end:
-            merged[-1] = Interval(merged[-1].start, max(merged[-1].end, interval.end))
-        else:
-            merged.append(interval)
-    return merged

@@ -48,9 +48,23 @@ class AppointmentFilter:
 
 @dataclass(frozen=True, slots=True)
 class PsychologistFilter:
+    """``specialty`` and ``specialties`` match any of them, in any case; ``language`` too."""
+
     specialty: str | None = None
     active: bool | None = None
     name_contains: str | None = None
+    specialties: tuple[str, ...] = ()
+    language: str | None = None
+
+    @property
+    def any_specialty(self) -> tuple[str, ...]:
+        named = (self.specialty,) if self.specialty else ()
+        return tuple(dict.fromkeys(s.casefold() for s in (*named, *self.specialties)))
+
+
+class PsychologistOrderField(StrEnum):
+    NAME = "NAME"
+    NEXT_AVAILABLE = "NEXT_AVAILABLE"
 
 
 @dataclass(frozen=True, slots=True)

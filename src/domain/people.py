@@ -19,6 +19,8 @@ class Psychologist:
     specialties: tuple[str, ...] = ()
     active: bool = True
     subject: str | None = None
+    languages: tuple[str, ...] = ()
+    bio: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,3 +30,5 @@ class Patient:
     email: str
     phone: str | None = None
     subject: str | None = None
+    # Where the patient reads the clock; None leaves it to each view.
+    time_zone: str | None = None

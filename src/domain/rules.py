@@ -1,44 +1,25 @@
-"""The booking rules: checked by the API for fast feedback, decided by the worker.
+"""The booking rules: checked by the API for fast feedback, decided by the worker, and the
+same ones that decide which slots are offered (``domain.availability``).
 
 Pure functions of their arguments; the clock comes in as ``now`` (aware, UTC).
 """
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
-from domain.appointments import RejectionReason
+from domain.appointments import AppointmentType, RejectionReason
+from domain.bookings import Booked, Bookings
+from domain.calendar import Calendar
 from domain.people import Psychologist
-from domain.schedule import Interval, WallClockSpan, WorkingHours, wall_clock, wall_clock_spans
+from domain.policy import BookingPolicy
+from domain.schedule import Interval
 
 SCHEDULED_AT = "scheduledAt"
 DURATION_MINUTES = "durationMinutes"
 PSYCHOLOGIST_ID = "psychologistId"
-
-
-@dataclass(frozen=True, slots=True)
-class BookingPolicy:
-    min_notice: timedelta = timedelta(hours=24)
-    max_advance: timedelta = timedelta(days=180)
-    min_duration_minutes: int = 15
-    max_duration_minutes: int = 240
-
-    def __post_init__(self) -> None:
-        if self.min_notice < timedelta(0) or self.max_advance < self.min_notice:
-            raise ValueError("booking policy needs 0 <= min_notice <= max_advance")
-        if not 1 <= self.min_duration_minutes <= self.max_duration_minutes:
-            raise ValueError("booking policy needs 1 <= min_duration <= max_duration")
-
-    def allows_duration(self, minutes: int) -> bool:
-        return self.min_duration_minutes <= minutes <= self.max_duration_minutes
-
-    def earliest_start(self, now: datetime) -> datetime:
-        return now + self.min_notice
-
-    def latest_start(self, now: datetime) -> datetime:
-        return now + self.max_advance
+APPOINTMENT_TYPE = "appointmentType"
 
 
 class RuleCode(StrEnum):
@@ -47,8 +28,12 @@ class RuleCode(StrEnum):
     TOO_FAR_AHEAD = "TOO_FAR_AHEAD"
     NOT_WHOLE_MINUTE = "NOT_WHOLE_MINUTE"
     INVALID_DURATION = "INVALID_DURATION"
+    DURATION_NOT_OFFERED = "DURATION_NOT_OFFERED"
+    APPOINTMENT_TYPE_NOT_OFFERED = "APPOINTMENT_TYPE_NOT_OFFERED"
     OUTSIDE_WORKING_HOURS = "OUTSIDE_WORKING_HOURS"
+    TIME_OFF = "TIME_OFF"
     SLOT_TAKEN = "SLOT_TAKEN"
+    DAILY_LIMIT_REACHED = "DAILY_LIMIT_REACHED"
     PATIENT_CONFLICT = "PATIENT_CONFLICT"
     PSYCHOLOGIST_UNAVAILABLE = "PSYCHOLOGIST_UNAVAILABLE"
 
@@ -61,88 +46,98 @@ class RuleViolation:
 
 
 def within_working_hours(psychologist: Psychologist, interval: Interval) -> bool:
-    """Whether one working-hours range of the local date the interval starts on holds it all.
-
-    Every wall-clock reading the interval passes through, in the psychologist's zone,
-    must fall inside that one range, so a session may not cross the end of a range
-    nor the end of the day, and across a DST change it is the local clock that counts.
-    """
-    zone = ZoneInfo(psychologist.time_zone)
-    day = wall_clock(interval.start, zone).date()
-    spans = wall_clock_spans(interval, zone)
-    return any(
-        _holds(hours, day, spans)
-        for hours in psychologist.working_hours
-        if hours.weekday == day.weekday()
-    )
-
-
-def _holds(hours: WorkingHours, day: date, spans: list[WallClockSpan]) -> bool:
-    opens, closes = datetime.combine(day, hours.start), datetime.combine(day, hours.end)
-    return all(opens <= span.start and span.end <= closes for span in spans)
+    """Whether the psychologist's weekly hours hold the interval (see ``Calendar.holds``)."""
+    return Calendar(psychologist).holds(interval)
 
 
 def check_request(
     *,
-    psychologist: Psychologist,
+    calendar: Calendar,
     starts_at: datetime,
     duration_minutes: int,
     now: datetime,
     policy: BookingPolicy,
+    appointment_type: AppointmentType | None = None,
 ) -> list[RuleViolation]:
     """Every rule the request breaks that needs no other appointment to decide.
 
-    At most one timing violation is reported: IN_THE_PAST, else TOO_SOON, else
-    TOO_FAR_AHEAD. Working hours are checked only for a valid duration.
+    ``policy`` is the practice's; the calendar's settings refine it. At most one timing
+    violation is reported: IN_THE_PAST, else TOO_SOON, else TOO_FAR_AHEAD. Working hours
+    and time off are checked only for a valid duration. Without ``appointment_type`` the
+    type is not checked (a listing of slots for any type).
     """
     _require_aware(starts_at=starts_at, now=now)
+    in_force = calendar.policy(policy)
+    valid_length = in_force.allows_duration(duration_minutes)
     found = [
-        _unavailable(psychologist),
-        _invalid_duration(duration_minutes, policy),
+        _unavailable(calendar.psychologist),
+        _invalid_duration(duration_minutes, in_force),
+        _duration_not_offered(calendar, duration_minutes) if valid_length else None,
+        _type_not_offered(calendar, appointment_type),
         _not_whole_minute(starts_at),
-        _badly_timed(starts_at, now, policy),
-        _outside_working_hours(psychologist, starts_at, duration_minutes, policy),
+        _badly_timed(starts_at, now, in_force),
     ]
+    if valid_length:
+        session = _session(starts_at, duration_minutes)
+        found += [_outside_working_hours(calendar, session), _on_time_off(calendar, session)]
     return [violation for violation in found if violation is not None]
 
 
 def check_conflicts(
     *,
+    calendar: Calendar,
     interval: Interval,
-    psychologist_busy: Iterable[Interval],
+    psychologist_busy: Iterable[Booked] | Bookings,
     patient_busy: Iterable[Interval],
 ) -> list[RuleViolation]:
-    """SLOT_TAKEN and PATIENT_CONFLICT, for busy intervals the interval overlaps."""
+    """SLOT_TAKEN when the session with its buffers meets another's held time,
+    DAILY_LIMIT_REACHED when its local date is full, PATIENT_CONFLICT when the patient
+    is busy then."""
+    booked = (
+        psychologist_busy
+        if isinstance(psychologist_busy, Bookings)
+        else Bookings(psychologist_busy, calendar.zone)
+    )
     found = []
-    if any(interval.overlaps(busy) for busy in psychologist_busy):
+    if booked.overlaps(calendar.settings.blocked(interval)):
         found.append(RuleViolation(RuleCode.SLOT_TAKEN, SCHEDULED_AT, _SLOT_TAKEN))
+    if day_is_full(calendar, booked, interval.start):
+        found.append(RuleViolation(RuleCode.DAILY_LIMIT_REACHED, SCHEDULED_AT, _DAY_FULL))
     if any(interval.overlaps(busy) for busy in patient_busy):
         found.append(RuleViolation(RuleCode.PATIENT_CONFLICT, SCHEDULED_AT, _PATIENT_CONFLICT))
     return found
 
 
+def day_is_full(calendar: Calendar, booked: Bookings, starts_at: datetime) -> bool:
+    limit = calendar.settings.max_sessions_per_day
+    return limit is not None and booked.on(calendar.local_date(starts_at)) >= limit
+
+
 def decide(
     *,
-    psychologist: Psychologist,
+    calendar: Calendar,
     starts_at: datetime,
     duration_minutes: int,
     now: datetime,
     policy: BookingPolicy,
-    psychologist_busy: Iterable[Interval],
+    psychologist_busy: Iterable[Booked] | Bookings,
     patient_busy: Iterable[Interval],
+    appointment_type: AppointmentType | None = None,
 ) -> RejectionReason | None:
     """The worker's verdict: None to confirm, else the first reason in ``DECISION_ORDER``."""
     found = check_request(
-        psychologist=psychologist,
+        calendar=calendar,
         starts_at=starts_at,
         duration_minutes=duration_minutes,
         now=now,
         policy=policy,
+        appointment_type=appointment_type,
     )
     # Every static reason comes before the conflict ones, and a request that breaks a
     # static rule may not even make an interval, so conflicts wait until those pass.
     if not found:
         found = check_conflicts(
+            calendar=calendar,
             interval=_session(starts_at, duration_minutes),
             psychologist_busy=psychologist_busy,
             patient_busy=patient_busy,
@@ -154,29 +149,38 @@ def decide(
 DECISION_ORDER = (
     RejectionReason.PSYCHOLOGIST_UNAVAILABLE,
     RejectionReason.TOO_SOON,
+    RejectionReason.TOO_FAR_AHEAD,
+    RejectionReason.DURATION_NOT_OFFERED,
+    RejectionReason.APPOINTMENT_TYPE_NOT_OFFERED,
     RejectionReason.OUTSIDE_WORKING_HOURS,
     RejectionReason.SLOT_TAKEN,
+    RejectionReason.DAILY_LIMIT_REACHED,
     RejectionReason.PATIENT_CONFLICT,
 )
 
 REJECTION_FOR: dict[RuleCode, RejectionReason] = {
     RuleCode.PSYCHOLOGIST_UNAVAILABLE: RejectionReason.PSYCHOLOGIST_UNAVAILABLE,
-    # The contract has no TOO_FAR_AHEAD reason. Time only moves forward, so this can
-    # newly fail in the worker only when the policy shrank after the request was
-    # accepted: the psychologist no longer takes bookings that far out.
-    RuleCode.TOO_FAR_AHEAD: RejectionReason.PSYCHOLOGIST_UNAVAILABLE,
+    # The contract's words for this reason: "inactive or on time off".
+    RuleCode.TIME_OFF: RejectionReason.PSYCHOLOGIST_UNAVAILABLE,
+    # Time only moves forward, so this can newly fail in the worker only when the
+    # psychologist shortened their advance after the request was accepted.
+    RuleCode.TOO_FAR_AHEAD: RejectionReason.TOO_FAR_AHEAD,
     RuleCode.IN_THE_PAST: RejectionReason.TOO_SOON,
     RuleCode.TOO_SOON: RejectionReason.TOO_SOON,
+    RuleCode.DURATION_NOT_OFFERED: RejectionReason.DURATION_NOT_OFFERED,
+    RuleCode.APPOINTMENT_TYPE_NOT_OFFERED: RejectionReason.APPOINTMENT_TYPE_NOT_OFFERED,
     # The API refuses these up front. Should one reach the worker, the session cannot
     # be placed on the psychologist's schedule as asked, which is what this reason says.
     RuleCode.INVALID_DURATION: RejectionReason.OUTSIDE_WORKING_HOURS,
     RuleCode.NOT_WHOLE_MINUTE: RejectionReason.OUTSIDE_WORKING_HOURS,
     RuleCode.OUTSIDE_WORKING_HOURS: RejectionReason.OUTSIDE_WORKING_HOURS,
     RuleCode.SLOT_TAKEN: RejectionReason.SLOT_TAKEN,
+    RuleCode.DAILY_LIMIT_REACHED: RejectionReason.DAILY_LIMIT_REACHED,
     RuleCode.PATIENT_CONFLICT: RejectionReason.PATIENT_CONFLICT,
 }
 
 _SLOT_TAKEN = "The psychologist already has an appointment at that time."
+_DAY_FULL = "The psychologist takes no more sessions that day."
 _PATIENT_CONFLICT = "The patient already has an appointment at that time."
 
 
@@ -198,6 +202,30 @@ def _invalid_duration(minutes: int, policy: BookingPolicy) -> RuleViolation | No
         DURATION_MINUTES,
         f"A session lasts from {policy.min_duration_minutes}"
         f" to {policy.max_duration_minutes} minutes.",
+    )
+
+
+def _duration_not_offered(calendar: Calendar, minutes: int) -> RuleViolation | None:
+    offered = calendar.settings.durations
+    if calendar.settings.offers_duration(minutes):
+        return None
+    listed = ", ".join(str(m) for m in sorted(offered))
+    return RuleViolation(
+        RuleCode.DURATION_NOT_OFFERED,
+        DURATION_MINUTES,
+        f"This psychologist offers sessions of {listed} minutes.",
+    )
+
+
+def _type_not_offered(
+    calendar: Calendar, appointment_type: AppointmentType | None
+) -> RuleViolation | None:
+    if appointment_type is None or calendar.settings.offers(appointment_type):
+        return None
+    return RuleViolation(
+        RuleCode.APPOINTMENT_TYPE_NOT_OFFERED,
+        APPOINTMENT_TYPE,
+        "This psychologist does not offer this type of appointment.",
     )
 
 
@@ -228,17 +256,21 @@ def _badly_timed(starts_at: datetime, now: datetime, policy: BookingPolicy) -> R
     return None
 
 
-def _outside_working_hours(
-    psychologist: Psychologist, starts_at: datetime, minutes: int, policy: BookingPolicy
-) -> RuleViolation | None:
-    if not policy.allows_duration(minutes):
-        return None
-    if within_working_hours(psychologist, _session(starts_at, minutes)):
+def _outside_working_hours(calendar: Calendar, session: Interval) -> RuleViolation | None:
+    if calendar.holds(session):
         return None
     return RuleViolation(
         RuleCode.OUTSIDE_WORKING_HOURS,
         SCHEDULED_AT,
         "The session is outside the psychologist's working hours.",
+    )
+
+
+def _on_time_off(calendar: Calendar, session: Interval) -> RuleViolation | None:
+    if not calendar.off_during(session):
+        return None
+    return RuleViolation(
+        RuleCode.TIME_OFF, SCHEDULED_AT, "The psychologist is not available at that time."
     )
 
 

@@ -5,13 +5,19 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from application.cancelling import CancelAppointmentHandler
 from application.event_stream import EventStream
-from application.requesting import RequestAppointmentsHandler
-from domain.rules import BookingPolicy
+from application.free_slots import FreeSlots
+from application.use_cases import UseCases
+from domain.policy import BookingPolicy
 from domain.viewer import Viewer
 from resolvers.errors import ClientError, ErrorCode, unauthenticated
-from resolvers.ports import AppointmentReads, Authenticator, EventHistory, PeopleReads
+from resolvers.ports import (
+    AppointmentReads,
+    Authenticator,
+    CalendarReads,
+    EventHistory,
+    PeopleReads,
+)
 
 if TYPE_CHECKING:
     from resolvers.loaders import Loaders
@@ -27,10 +33,11 @@ class Services:
     authenticator: Authenticator
     clock: Callable[[], datetime]
     policy: BookingPolicy
-    request_appointments: RequestAppointmentsHandler
-    cancel_appointment: CancelAppointmentHandler
+    use_cases: UseCases
     event_stream: EventStream
     event_history: EventHistory
+    calendars: CalendarReads
+    free_slots: FreeSlots
     max_slot_window_days: int = 31
 
 

@@ -81,10 +81,10 @@ async def appointment_status_feed(
 ) -> AsyncGenerator[StatusEvent, None]:
     """The appointment's newest event, then each newer one as it is published."""
     viewer = context.require_viewer()
-    deadline = _expiry_deadline(viewer)
+    deadline = expiry_deadline(viewer)
     key = expect_global_id(appointment_id, "Appointment", argument="appointmentId")
     services = context.services
-    async with _subscribed(services.event_stream, [appointment_channel(key)]) as messages:
+    async with subscribed(services.event_stream, [appointment_channel(key)]) as messages:
         current = await services.event_history.latest(viewer, key)
         if current is None:
             raise not_readable()
@@ -101,7 +101,7 @@ async def appointment_events_feed(
 ) -> AsyncGenerator[StatusEvent, None]:
     """Every visible event after the cursor from the history, then each new one live."""
     viewer = context.require_viewer()
-    deadline = _expiry_deadline(viewer)
+    deadline = expiry_deadline(viewer)
     wanted = (
         expect_global_id(psychologist_id, "Psychologist", argument="psychologistId")
         if psychologist_id is not None
@@ -109,7 +109,7 @@ async def appointment_events_feed(
     )
     channel, admits = await _scope(context, viewer, wanted)
     services = context.services
-    async with _subscribed(services.event_stream, [channel]) as messages:
+    async with subscribed(services.event_stream, [channel]) as messages:
         newer = NewerOnly()
         sequence = after
         while sequence is not None:
@@ -158,7 +158,7 @@ async def _scope(context: Context, viewer: Viewer, wanted: UUID | None) -> tuple
 
 
 @asynccontextmanager
-async def _subscribed(
+async def subscribed(
     stream: EventStream, channels: Sequence[str]
 ) -> AsyncIterator[AsyncIterator[bytes]]:
     """The port's subscription, with its failures told to the client in its own terms."""
@@ -194,7 +194,7 @@ async def _live(
         yield published
 
 
-def _expiry_deadline(viewer: Viewer) -> float | None:
+def expiry_deadline(viewer: Viewer) -> float | None:
     """The event loop's time at which the viewer's token expires."""
     if viewer.expires_at is None:
         return None

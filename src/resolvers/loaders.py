@@ -6,6 +6,9 @@ from uuid import UUID
 
 from strawberry.dataloader import DataLoader
 
+from application.free_slots import SlotQuery
+from domain.calendar import Calendar
+from domain.schedule import Interval
 from domain.viewer import Viewer
 from resolvers.context import Services
 from resolvers.types.entities import Appointment, AppointmentStatusEvent, Patient, Psychologist
@@ -42,7 +45,30 @@ class Loaders:
                 for key in keys
             ]
 
+        async def slots(keys: Sequence[tuple[UUID, SlotQuery]]) -> list[list[Interval]]:
+            # One read per distinct question, whatever the number of psychologists asked.
+            by_query: dict[SlotQuery, list[UUID]] = {}
+            for psychologist_id, query in keys:
+                by_query.setdefault(query, []).append(psychologist_id)
+            found: dict[tuple[UUID, SlotQuery], list[Interval]] = {}
+            for query, ids in by_query.items():
+                answered = await services.free_slots(ids, query)
+                found.update(((key, query), answered.get(key, [])) for key in ids)
+            return [found[key] for key in keys]
+
+        async def calendars(keys: Sequence[tuple[UUID, Interval]]) -> list[Calendar | None]:
+            by_window: dict[Interval, list[UUID]] = {}
+            for psychologist_id, window in keys:
+                by_window.setdefault(window, []).append(psychologist_id)
+            found: dict[tuple[UUID, Interval], Calendar] = {}
+            for window, ids in by_window.items():
+                read = await services.calendars.calendars(ids, window)
+                found.update(((key, window), calendar) for key, calendar in read.items())
+            return [found.get(key) for key in keys]
+
         self.psychologist: DataLoader[UUID, Psychologist | None] = DataLoader(psychologists)
         self.patient: DataLoader[UUID, Patient | None] = DataLoader(patients)
         self.appointment: DataLoader[UUID, Appointment | None] = DataLoader(appointments)
         self.history: DataLoader[UUID, list[AppointmentStatusEvent]] = DataLoader(histories)
+        self.slots: DataLoader[tuple[UUID, SlotQuery], list[Interval]] = DataLoader(slots)
+        self.calendar: DataLoader[tuple[UUID, Interval], Calendar | None] = DataLoader(calendars)

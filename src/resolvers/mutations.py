@@ -6,9 +6,11 @@ import strawberry
 from strawberry.types import Info
 
 from application.commands import CancelAppointment, RequestAppointments
+from resolvers.calendar_mutations import CalendarMutations
 from resolvers.context import Context
 from resolvers.errors import ClientError
 from resolvers.node_ids import expect_global_id
+from resolvers.people_mutations import PeopleMutations
 from resolvers.types.mutation_types import (
     BatchItemResult,
     CancelAppointmentInput,
@@ -24,7 +26,7 @@ from resolvers.types.mutation_types import (
 
 
 @strawberry.type(name="Mutation")
-class Mutation:
+class Mutation(PeopleMutations, CalendarMutations):
     @strawberry.mutation(
         description="Validate, persist as PENDING and queue for the worker. Answers at once; "
         "the decision arrives on the appointmentStatus subscription."
@@ -34,7 +36,7 @@ class Mutation:
     ) -> RequestAppointmentPayload:
         context = info.context
         viewer = context.require_viewer()
-        [outcome] = await context.services.request_appointments(
+        [outcome] = await context.services.use_cases.request_appointments(
             RequestAppointments(viewer, [input.parse()], context.request_id)
         )
         return RequestAppointmentPayload(
@@ -50,7 +52,7 @@ class Mutation:
         context = info.context
         viewer = context.require_viewer()
         items = [item.parse() for item in input.appointments]
-        outcomes = await context.services.request_appointments(
+        outcomes = await context.services.use_cases.request_appointments(
             RequestAppointments(viewer, items, context.request_id)
         )
         results = [
@@ -83,7 +85,7 @@ class Mutation:
             key = expect_global_id(input.appointment_id, "Appointment", argument="appointmentId")
         except ClientError as error:
             return _cancel_refused(UserErrorCode.INVALID_INPUT, error.message, "appointmentId")
-        outcome = await context.services.cancel_appointment(
+        outcome = await context.services.use_cases.cancel_appointment(
             CancelAppointment(viewer, key, input.reason, context.request_id)
         )
         return CancelAppointmentPayload(

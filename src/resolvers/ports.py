@@ -5,7 +5,10 @@ from collections.abc import Sequence
 from typing import Protocol
 from uuid import UUID
 
+from application.practice_ports import RecordedChange
 from domain.appointments import Appointment, StatusEvent
+from domain.bookings import Booked
+from domain.calendar import Calendar
 from domain.listing import (
     AppointmentFilter,
     AppointmentOrder,
@@ -33,13 +36,19 @@ class AppointmentReads(Protocol):
 
     async def histories(self, ids: Sequence[UUID]) -> dict[UUID, list[StatusEvent]]: ...
 
-    async def busy_intervals(self, psychologist_id: UUID, window: Interval) -> list[Interval]: ...
+    async def busy_intervals(
+        self, psychologist_ids: Sequence[UUID], window: Interval
+    ) -> dict[UUID, list[Booked]]: ...
 
 
 class PeopleReads(Protocol):
     async def psychologists_page(
         self, wanted: PsychologistFilter, page: PageRequest, *, with_total: bool
     ) -> Page[Psychologist]: ...
+
+    async def psychologists_matching(
+        self, wanted: PsychologistFilter, *, limit: int
+    ) -> list[Psychologist]: ...
 
     async def psychologists_by_ids(self, ids: Sequence[UUID]) -> dict[UUID, Psychologist]: ...
 
@@ -67,4 +76,16 @@ class EventHistory(Protocol):
         self, viewer: Viewer, sequence: int, *, psychologist_id: UUID | None, limit: int
     ) -> list[StatusEvent]:
         """Up to ``limit`` visible events with a greater sequence, in sequence order."""
+        ...
+
+
+class CalendarReads(Protocol):
+    async def calendars(self, ids: Sequence[UUID], around: Interval) -> dict[UUID, Calendar]:
+        """Calendars with the time off and extra hours that meet ``around``."""
+        ...
+
+    async def changes(
+        self, psychologist_id: UUID, *, before: int | None, limit: int
+    ) -> list[RecordedChange]:
+        """The schedule's audit, newest first."""
         ...

@@ -21,6 +21,7 @@ from resolvers.types.inputs import (
     AppointmentFilterInput,
     AppointmentOrderInput,
     PsychologistFilterInput,
+    PsychologistOrderInput,
 )
 from resolvers.types.node import Node
 
@@ -109,5 +110,8 @@ class Query:
         after: str | None = None,
         last: int | None = None,
         before: str | None = None,
+        order_by: PsychologistOrderInput | None = None,
     ) -> PsychologistConnection:
-        return await resolve_psychologist_connection(info, filter, first, after, last, before)
+        return await resolve_psychologist_connection(
+            info, filter, first, after, last, before, order_by
+        )

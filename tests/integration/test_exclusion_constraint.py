@@ -70,8 +70,8 @@ async def test_touching_sessions_may_both_be_confirmed(
     await _confirm(units, first)
     await _confirm(units, second)
 
-    page = await appointment_reads.busy_intervals(first.psychologist_id, first.interval)
-    assert len(page) == 1
+    busy = await appointment_reads.busy_intervals([first.psychologist_id], first.interval)
+    assert len(busy[first.psychologist_id]) == 1
 
 
 async def test_overlapping_pending_requests_are_allowed_until_one_is_confirmed(

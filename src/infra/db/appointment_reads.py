@@ -8,6 +8,7 @@ from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.appointments import BLOCKING_STATUSES, Appointment, StatusEvent
+from domain.bookings import Booked
 from domain.listing import (
     AppointmentFilter,
     AppointmentOrder,
@@ -104,14 +105,26 @@ class SqlAppointmentReads:
             histories[row["appointment_id"]].append(event_from_row(row))
         return histories
 
-    async def busy_intervals(self, psychologist_id: UUID, window: Interval) -> list[Interval]:
-        """Every PENDING or CONFIRMED session of the psychologist that meets the window."""
-        query = select(appointments.c.scheduled_at, appointments.c.ends_at).where(
-            appointments.c.psychologist_id == psychologist_id,
+    async def busy_intervals(
+        self, psychologist_ids: Sequence[UUID], window: Interval
+    ) -> dict[UUID, list[Booked]]:
+        """Every PENDING or CONFIRMED session of each psychologist whose held time (the
+        session with its buffers) meets the window, in one query whatever the number of
+        psychologists."""
+        query = select(
+            appointments.c.psychologist_id,
+            appointments.c.scheduled_at,
+            appointments.c.blocked_from,
+            appointments.c.blocked_until,
+        ).where(
+            appointments.c.psychologist_id.in_(list(psychologist_ids)),
             appointments.c.status.in_([s.value for s in BLOCKING_STATUSES]),
-            appointments.c.scheduled_at < window.end,
-            appointments.c.ends_at > window.start,
+            appointments.c.blocked_from < window.end,
+            appointments.c.blocked_until > window.start,
         )
         async with self._engine.connect() as connection:
             rows = (await connection.execute(query)).all()
-        return [Interval(start, end) for start, end in rows]
+        busy: dict[UUID, list[Booked]] = {key: [] for key in psychologist_ids}
+        for psychologist_id, start, held_from, held_until in rows:
+            busy[psychologist_id].append(Booked(start, Interval(held_from, held_until)))
+        return busy

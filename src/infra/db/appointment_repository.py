@@ -1,6 +1,6 @@
 """Appointments and their history inside a unit of work's transaction."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 from uuid import UUID
@@ -10,10 +10,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from application.changes import StatusChange
+from application.changes import Announcement, StatusChange
 from application.errors import StaleAppointment
 from application.unit_of_work import IdempotencyKey, Keyed, NewAppointment
-from domain.appointments import Appointment, AppointmentStatus, StatusEvent
+from domain.appointments import BLOCKING_STATUSES, Appointment, AppointmentStatus, StatusEvent
+from domain.bookings import Booked
 from domain.errors import SlotTaken
 from domain.schedule import Interval
 from domain.viewer import Viewer
@@ -39,17 +40,19 @@ class SqlAppointments:
     """The Appointments port. Every status change it stores is added to ``stored``, which
     the unit of work announces once it has committed."""
 
-    def __init__(self, connection: AsyncConnection, stored: list[StatusChange]) -> None:
+    def __init__(self, connection: AsyncConnection, stored: list[Announcement]) -> None:
         self._connection = connection
         self._stored = stored
 
     async def get(
-        self, appointment_id: UUID, *, visible_to: Viewer | None = None
+        self, appointment_id: UUID, *, visible_to: Viewer | None = None, hold: bool = True
     ) -> Appointment | None:
         query = select(appointments).where(appointments.c.id == appointment_id)
         if visible_to is not None:
             query = query.where(visible_appointments(visible_to))
-        row = (await self._connection.execute(query.with_for_update())).mappings().first()
+        if hold:
+            query = query.with_for_update()
+        row = (await self._connection.execute(query)).mappings().first()
         return None if row is None else appointment_from_row(row)
 
     async def add(self, new: Sequence[NewAppointment]) -> list[StatusChange]:
@@ -98,6 +101,8 @@ class SqlAppointments:
                     ),
                     cancellation_reason=changed.cancellation_reason,
                     updated_at=changed.updated_at,
+                    blocked_from=changed.blocked.start,
+                    blocked_until=changed.blocked.end,
                 )
             )
         except IntegrityError as error:
@@ -128,41 +133,69 @@ class SqlAppointments:
             for row in rows
         }
 
-    async def confirmed_overlaps(self, wanted: Sequence[tuple[UUID, Interval]]) -> set[int]:
+    async def confirmed_bookings(self, wanted: Mapping[UUID, Interval]) -> dict[UUID, list[Booked]]:
+        found: dict[UUID, list[Booked]] = {key: [] for key in wanted}
         if not wanted:
-            return set()
+            return found
         match = or_(
             *(
                 and_(
                     appointments.c.psychologist_id == psychologist_id,
-                    appointments.c.scheduled_at < interval.end,
-                    appointments.c.ends_at > interval.start,
+                    appointments.c.blocked_from < period.end,
+                    appointments.c.blocked_until > period.start,
                 )
-                for psychologist_id, interval in wanted
+                for psychologist_id, period in wanted.items()
             )
         )
         query = select(
-            appointments.c.psychologist_id, appointments.c.scheduled_at, appointments.c.ends_at
+            appointments.c.psychologist_id,
+            appointments.c.scheduled_at,
+            appointments.c.blocked_from,
+            appointments.c.blocked_until,
         ).where(appointments.c.status == AppointmentStatus.CONFIRMED.value, match)
-        taken = (await self._connection.execute(query)).all()
-        return {
-            index
-            for index, (psychologist_id, interval) in enumerate(wanted)
-            for other_id, start, end in taken
-            if other_id == psychologist_id and start < interval.end and interval.start < end
-        }
+        for psychologist_id, start, held_from, held_until in await self._rows(query):
+            found[psychologist_id].append(Booked(start, Interval(held_from, held_until)))
+        return found
 
     async def psychologist_confirmed(
         self, psychologist_id: UUID, around: Interval, *, excluding: UUID
-    ) -> list[Interval]:
-        return await self._confirmed(
-            appointments.c.psychologist_id == psychologist_id, around, excluding
+    ) -> list[Booked]:
+        query = select(
+            appointments.c.scheduled_at, appointments.c.blocked_from, appointments.c.blocked_until
+        ).where(
+            appointments.c.psychologist_id == psychologist_id,
+            appointments.c.status == AppointmentStatus.CONFIRMED.value,
+            appointments.c.id != excluding,
+            appointments.c.blocked_from < around.end,
+            appointments.c.blocked_until > around.start,
         )
+        return [
+            Booked(start, Interval(held_from, held_until))
+            for start, held_from, held_until in await self._rows(query)
+        ]
 
     async def patient_confirmed(
         self, patient_id: UUID, around: Interval, *, excluding: UUID
     ) -> list[Interval]:
         return await self._confirmed(appointments.c.patient_id == patient_id, around, excluding)
+
+    async def blocking_during(self, psychologist_id: UUID, period: Interval) -> list[Appointment]:
+        query = (
+            select(appointments)
+            .where(
+                appointments.c.psychologist_id == psychologist_id,
+                appointments.c.status.in_([s.value for s in BLOCKING_STATUSES]),
+                appointments.c.scheduled_at < period.end,
+                appointments.c.ends_at > period.start,
+            )
+            .order_by(appointments.c.scheduled_at, appointments.c.id)
+            .with_for_update()
+        )
+        rows = (await self._connection.execute(query)).mappings().all()
+        return [appointment_from_row(row) for row in rows]
+
+    async def _rows(self, query: Any) -> Sequence[Any]:
+        return (await self._connection.execute(query)).all()
 
     async def _confirmed(
         self, whose: ColumnElement[bool], around: Interval, excluding: UUID

@@ -20,6 +20,7 @@ from domain.appointments import (
 )
 from domain.people import Patient, Psychologist
 from domain.schedule import Weekday, WorkingHours
+from infra.db.demo_calendars import calendar_rows, seed_calendars, with_profiles, with_time_zones
 from infra.db.rows import appointment_to_row, event_to_row, patient_to_row, psychologist_to_row
 from infra.db.tables import appointment_events, appointments, patients, psychologists
 
@@ -271,6 +272,8 @@ async def seed_demo_world(
     people = demo_psychologists(rng, psychologist_count)
     clients = demo_patients(rng, patient_count)
     made, events = demo_appointments(rng, people, clients, appointment_count, now)
+    people, clients = with_profiles(people), with_time_zones(clients)
+    calendars = calendar_rows(people, made, now)
     async with engine.begin() as connection:
         await connection.execute(
             insert(psychologists), [psychologist_to_row(p, now) for p in people]
@@ -278,3 +281,4 @@ async def seed_demo_world(
         await connection.execute(insert(patients), [patient_to_row(p, now) for p in clients])
         await connection.execute(insert(appointments), [appointment_to_row(a) for a in made])
         await connection.execute(insert(appointment_events), [event_to_row(e) for e in events])
+        await seed_calendars(connection, calendars)

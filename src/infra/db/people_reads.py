@@ -17,11 +17,13 @@ from infra.db.scoping import visible_patients
 from infra.db.tables import patients, psychologists
 
 
-def _has_specialty(specialty: str, dialect: str) -> ColumnElement[bool]:
+def _lists_any(column: Any, wanted: Sequence[str], dialect: str) -> ColumnElement[bool]:
+    """Whether the JSON list in ``column`` holds any of ``wanted`` (lower case), in any case."""
     if dialect == "postgresql":
-        return type_coerce(psychologists.c.specialties, JSONB).contains([specialty])
-    listed = func.json_each(psychologists.c.specialties).table_valued("value")
-    return exists(select(listed.c.value).where(listed.c.value == specialty))
+        listed = func.jsonb_array_elements_text(type_coerce(column, JSONB)).table_valued("value")
+    else:
+        listed = func.json_each(column).table_valued("value")
+    return exists(select(listed.c.value).where(func.lower(listed.c.value).in_(list(wanted))))
 
 
 def _escape_like(text: str) -> str:
@@ -34,8 +36,14 @@ class SqlPeopleReads:
 
     def _psychologist_conditions(self, wanted: PsychologistFilter) -> list[ColumnElement[bool]]:
         conditions: list[ColumnElement[bool]] = []
-        if wanted.specialty:
-            conditions.append(_has_specialty(wanted.specialty, self._engine.dialect.name))
+        dialect = self._engine.dialect.name
+        if wanted.any_specialty:
+            conditions.append(
+                _lists_any(psychologists.c.specialties, wanted.any_specialty, dialect)
+            )
+        if wanted.language:
+            languages = [wanted.language.casefold()]
+            conditions.append(_lists_any(psychologists.c.languages, languages, dialect))
         if wanted.active is not None:
             conditions.append(psychologists.c.active.is_(wanted.active))
         if wanted.name_contains:
@@ -61,6 +69,18 @@ class SqlPeopleReads:
                 total = (await connection.execute(count)).scalar_one()
         kept, has_next, has_previous = trim(rows, page)
         return Page([psychologist_from_row(r) for r in kept], has_next, has_previous, total)
+
+    async def psychologists_matching(
+        self, wanted: PsychologistFilter, *, limit: int
+    ) -> list[Psychologist]:
+        """Up to ``limit`` of them, by name: the candidates of a search by free time."""
+        query = (
+            select(psychologists)
+            .where(and_(true(), *self._psychologist_conditions(wanted)))
+            .order_by(psychologists.c.name, psychologists.c.id)
+            .limit(limit)
+        )
+        return list((await self._psychologists(query)).values())
 
     async def psychologists_by_ids(self, ids: Sequence[UUID]) -> dict[UUID, Psychologist]:
         return await self._psychologists(select(psychologists).where(psychologists.c.id.in_(ids)))

@@ -1,16 +1,15 @@
-"""Psychologists and patients inside a unit of work's transaction."""
+"""Patients as a booking finds (or adds) them, inside a unit of work's transaction."""
 
-from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from domain.people import Patient, Psychologist
+from domain.people import Patient
 from infra.db.appointment_repository import insert_ignoring_conflicts
-from infra.db.rows import patient_to_row, psychologist_from_row
-from infra.db.tables import patients, psychologists
+from infra.db.rows import patient_to_row
+from infra.db.tables import patients
 
 
 class SqlPeople:
@@ -18,20 +17,6 @@ class SqlPeople:
 
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
-
-    async def psychologists(self, ids: Sequence[UUID]) -> dict[UUID, Psychologist]:
-        query = select(psychologists).where(psychologists.c.id.in_(ids))
-        rows = (await self._connection.execute(query)).mappings().all()
-        return {row["id"]: psychologist_from_row(row) for row in rows}
-
-    async def lock_psychologist(self, psychologist_id: UUID) -> Psychologist | None:
-        # FOR NO KEY UPDATE, not FOR UPDATE: a booking inserting appointments holds KEY
-        # SHARE locks on this row (its foreign key) and must not wait for, or deadlock
-        # with, a decision.
-        query = select(psychologists).where(psychologists.c.id == psychologist_id)
-        found = await self._connection.execute(query.with_for_update(key_share=True))
-        row = found.mappings().first()
-        return None if row is None else psychologist_from_row(row)
 
     async def lock_patient(self, patient_id: UUID) -> None:
         query = select(patients.c.id).where(patients.c.id == patient_id)
@@ -49,8 +34,10 @@ class SqlPeople:
         found: UUID | None = (await self._connection.execute(query)).scalar_one_or_none()
         return found
 
-    async def add_patient(self, patient: Patient, *, at: datetime) -> None:
+    async def add_patient(self, patient: Patient, *, at: datetime) -> bool:
         dialect = self._connection.dialect.name
-        await self._connection.execute(
-            insert_ignoring_conflicts(patients, dialect), [patient_to_row(patient, at)]
+        added = await self._connection.execute(
+            insert_ignoring_conflicts(patients, dialect).returning(patients.c.id),
+            [patient_to_row(patient, at)],
         )
+        return added.first() is not None

@@ -1,7 +1,8 @@
 """Mapping between table rows and domain objects, in both directions."""
 
 from collections.abc import Mapping
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 from domain.appointments import (
@@ -12,6 +13,7 @@ from domain.appointments import (
     RejectionReason,
     StatusEvent,
 )
+from domain.booking_settings import BookingSettings, Offering
 from domain.people import Patient, Psychologist
 from domain.schedule import Weekday, WorkingHours
 
@@ -52,7 +54,41 @@ def psychologist_from_row(row: Row) -> Psychologist:
         default_duration_minutes=row["default_duration_minutes"],
         consultation_fee=row["consultation_fee"],
         active=row["active"],
+        languages=tuple(row["languages"]),
+        bio=row["bio"],
     )
+
+
+def settings_from_row(row: Row) -> BookingSettings:
+    notice, advance = row["min_notice_minutes"], row["max_advance_days"]
+    return BookingSettings(
+        min_notice=None if notice is None else timedelta(minutes=notice),
+        max_advance=None if advance is None else timedelta(days=advance),
+        buffer_before=timedelta(minutes=row["buffer_before_minutes"]),
+        buffer_after=timedelta(minutes=row["buffer_after_minutes"]),
+        durations=tuple(row["session_durations"]),
+        offerings=tuple(
+            Offering(AppointmentType(item["type"]), Decimal(item["fee"]))
+            for item in row["offerings"]
+        ),
+        max_sessions_per_day=row["max_sessions_per_day"],
+    )
+
+
+def settings_to_row(settings: BookingSettings) -> dict[str, Any]:
+    return {
+        "min_notice_minutes": (
+            None if settings.min_notice is None else settings.min_notice // timedelta(minutes=1)
+        ),
+        "max_advance_days": None if settings.max_advance is None else settings.max_advance.days,
+        "buffer_before_minutes": settings.buffer_before // timedelta(minutes=1),
+        "buffer_after_minutes": settings.buffer_after // timedelta(minutes=1),
+        "session_durations": list(settings.durations),
+        "offerings": [
+            {"type": o.appointment_type.value, "fee": str(o.fee)} for o in settings.offerings
+        ],
+        "max_sessions_per_day": settings.max_sessions_per_day,
+    }
 
 
 def patient_from_row(row: Row) -> Patient:
@@ -62,6 +98,7 @@ def patient_from_row(row: Row) -> Patient:
         name=row["name"],
         email=row["email"],
         phone=row["phone"],
+        time_zone=row["time_zone"],
     )
 
 
@@ -86,6 +123,9 @@ def appointment_from_row(row: Row) -> Appointment:
         rejection_reason=RejectionReason(reason) if reason else None,
         cancellation_reason=row["cancellation_reason"],
         request_id=row["request_id"],
+        buffer_before_minutes=(row["scheduled_at"] - row["blocked_from"]) // timedelta(minutes=1),
+        buffer_after_minutes=(row["blocked_until"] - row["scheduled_at"]) // timedelta(minutes=1)
+        - row["duration_minutes"],
     )
 
 
@@ -115,6 +155,8 @@ def psychologist_to_row(psychologist: Psychologist, at: datetime) -> dict[str, A
         "default_duration_minutes": psychologist.default_duration_minutes,
         "consultation_fee": psychologist.consultation_fee,
         "active": psychologist.active,
+        "languages": list(psychologist.languages),
+        "bio": psychologist.bio,
         "created_at": at,
         "updated_at": at,
     }
@@ -127,6 +169,7 @@ def patient_to_row(patient: Patient, at: datetime) -> dict[str, Any]:
         "name": patient.name,
         "email": patient.email,
         "phone": patient.phone,
+        "time_zone": patient.time_zone,
         "created_at": at,
         "updated_at": at,
     }
@@ -155,6 +198,8 @@ def appointment_to_row(appointment: Appointment) -> dict[str, Any]:
         "request_id": appointment.request_id,
         "created_at": appointment.created_at,
         "updated_at": appointment.updated_at,
+        "blocked_from": appointment.blocked.start,
+        "blocked_until": appointment.blocked.end,
     }
 
 

@@ -5,6 +5,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -13,6 +14,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    Time,
     UniqueConstraint,
     Uuid,
     func,
@@ -56,7 +58,20 @@ psychologists = Table(
     Column("active", Boolean, nullable=False, server_default=text("true")),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    Column("bio", Text),
+    Column("languages", JsonDocument, nullable=False, server_default=text("'[]'")),
+    # Booking settings; NULL (or an empty list) leaves the practice's default.
+    Column("min_notice_minutes", Integer),
+    Column("max_advance_days", Integer),
+    Column("buffer_before_minutes", Integer, nullable=False, server_default=text("0")),
+    Column("buffer_after_minutes", Integer, nullable=False, server_default=text("0")),
+    Column("session_durations", JsonDocument, nullable=False, server_default=text("'[]'")),
+    Column("offerings", JsonDocument, nullable=False, server_default=text("'[]'")),
+    Column("max_sessions_per_day", Integer),
     CheckConstraint("default_duration_minutes BETWEEN 15 AND 240", name="duration"),
+    CheckConstraint("buffer_before_minutes BETWEEN 0 AND 240", name="buffer_before"),
+    CheckConstraint("buffer_after_minutes BETWEEN 0 AND 240", name="buffer_after"),
+    CheckConstraint("max_sessions_per_day >= 1", name="max_sessions_per_day"),
     Index("ix_psychologists_name_id", "name", "id"),
     Index("ix_psychologists_specialties", "specialties", postgresql_using="gin").ddl_if(
         dialect="postgresql"
@@ -73,6 +88,7 @@ patients = Table(
     Column("phone", String(16)),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    Column("time_zone", String(64)),
     Index("uq_patients_email_lower", func.lower(text("email")), unique=True),
 )
 
@@ -101,7 +117,13 @@ appointments = Table(
     Column("idempotency_fingerprint", String(64)),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    # The session with the psychologist's buffers: what the exclusion constraint keeps apart.
+    Column("blocked_from", UtcDateTime, nullable=False),
+    Column("blocked_until", UtcDateTime, nullable=False),
     CheckConstraint(_in("status", STATUSES), name="status"),
+    CheckConstraint(
+        "blocked_from <= scheduled_at AND blocked_until >= ends_at", name="blocked_holds_session"
+    ),
     CheckConstraint("duration_minutes BETWEEN 15 AND 240", name="duration"),
     CheckConstraint("ends_at > scheduled_at", name="ends_after_start"),
     CheckConstraint("version >= 1", name="version"),
@@ -120,6 +142,7 @@ appointments = Table(
     Index("ix_appointments_patient_created_at_id", "patient_id", "created_at", "id"),
     Index("ix_appointments_patient_updated_at_id", "patient_id", "updated_at", "id"),
     Index("ix_appointments_patient_status_id", "patient_id", "status", "id"),
+    Index("ix_appointments_psychologist_blocked", "psychologist_id", "blocked_from"),
 )
 
 appointment_events = Table(
@@ -180,4 +203,57 @@ dead_letters = Table(
         postgresql_where=text("redriven_at IS NULL"),
         sqlite_where=text("redriven_at IS NULL"),
     ),
+)
+
+
+# Weekly templates in force from a date on; the profile's working_hours apply before the first.
+weekly_hours = Table(
+    "weekly_hours",
+    metadata,
+    Column("psychologist_id", Uuid, ForeignKey("psychologists.id"), primary_key=True),
+    Column("effective_from", Date, primary_key=True),
+    Column("hours", JsonDocument, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+extra_hours = Table(
+    "extra_hours",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("psychologist_id", Uuid, ForeignKey("psychologists.id"), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("start_time", Time, nullable=False),
+    Column("end_time", Time, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    CheckConstraint("end_time > start_time", name="ends_after_start"),
+    Index("ix_extra_hours_psychologist_day", "psychologist_id", "day"),
+)
+
+time_off = Table(
+    "time_off",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("psychologist_id", Uuid, ForeignKey("psychologists.id"), nullable=False),
+    Column("starts_at", UtcDateTime, nullable=False),
+    Column("ends_at", UtcDateTime, nullable=False),
+    Column("all_day", Boolean, nullable=False),
+    Column("reason", Text),
+    Column("created_at", UtcDateTime, nullable=False),
+    CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+    Index("ix_time_off_psychologist_ends_at", "psychologist_id", "ends_at"),
+)
+
+# Who changed a schedule or its settings, when, in which request: readable by staff.
+schedule_changes = Table(
+    "schedule_changes",
+    metadata,
+    Column("id", Serial, primary_key=True, autoincrement=True),
+    Column("psychologist_id", Uuid, ForeignKey("psychologists.id"), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("actor_role", String(16), nullable=False),
+    Column("actor_subject", String(200), nullable=False),
+    Column("request_id", String(64)),
+    Column("occurred_at", UtcDateTime, nullable=False),
+    Column("details", JsonDocument, nullable=False),
+    Index("ix_schedule_changes_psychologist_id", "psychologist_id", "id"),
 )

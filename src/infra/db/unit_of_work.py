@@ -5,8 +5,9 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from application.changes import StatusChange
+from application.changes import Announcement, ScheduleChange
 from infra.db.appointment_repository import SqlAppointments
+from infra.db.calendar_repository import SqlAudit, SqlCalendars, SqlProfiles
 from infra.db.dead_letter_archive import DeadLetterRows
 from infra.db.outages import unavailable_on_outage
 from infra.db.outbox_store import OutboxRows
@@ -19,19 +20,33 @@ class SqlUnitOfWork:
 
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
-        self._stored: list[StatusChange] = []
+        self._announced: list[Announcement] = []
         self._committed = False
-        self.appointments = SqlAppointments(connection, self._stored)
+        self.appointments = SqlAppointments(connection, self._announced)
         self.people = SqlPeople(connection)
         self.outbox = OutboxRows(connection)
         self.dead_letters = DeadLetterRows(connection)
+        self.calendars = SqlCalendars(connection, self._announced)
+        self.profiles = SqlProfiles(connection, self._announced)
+        self.audit = SqlAudit(connection)
 
     async def commit(self) -> None:
         await self._connection.commit()
         self._committed = True
 
-    def committed(self) -> Sequence[StatusChange]:
-        return list(self._stored) if self._committed else []
+    def committed(self) -> Sequence[Announcement]:
+        if not self._committed:
+            return []
+        # One piece of news per psychologist whose calendar changed is enough.
+        seen: set[ScheduleChange] = set()
+        kept: list[Announcement] = []
+        for change in self._announced:
+            if isinstance(change, ScheduleChange):
+                if change in seen:
+                    continue
+                seen.add(change)
+            kept.append(change)
+        return kept
 
     @property
     def wrote_outbox(self) -> bool:

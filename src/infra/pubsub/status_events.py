@@ -1,10 +1,16 @@
-"""Publishing committed status events on the channels subscribers listen to."""
+"""Publishing committed changes on the channels subscribers listen to: status events, and
+the news that a psychologist's calendar changed."""
 
 import logging
 
-from application.changes import StatusChange
+from application.changes import Announcement, StatusChange
 from application.event_stream import EventStream, StreamInterrupted
-from application.live_events import channels_for, encode_event
+from application.live_events import (
+    channels_for,
+    encode_event,
+    encode_schedule_change,
+    schedule_channel,
+)
 
 log = logging.getLogger("appointment_api.pubsub")
 
@@ -21,7 +27,21 @@ class ChannelStatusEvents:
     def __init__(self, stream: EventStream) -> None:
         self._stream = stream
 
-    async def publish(self, change: StatusChange) -> None:
+    async def publish(self, change: Announcement) -> None:
+        if isinstance(change, StatusChange):
+            await self._status(change)
+            return
+        message = encode_schedule_change(change.psychologist_id, change.request_id)
+        try:
+            await self._stream.publish(schedule_channel(change.psychologist_id), message)
+        except StreamInterrupted as error:
+            log.warning(
+                "schedule change not published live: %s",
+                error,
+                extra={"request_id": change.request_id},
+            )
+
+    async def _status(self, change: StatusChange) -> None:
         appointment, event = change.appointment, change.event
         message = encode_event(appointment, event)
         for channel in channels_for(appointment):

@@ -13,6 +13,7 @@ from domain.listing import (
     AppointmentOrderField,
     Key,
     Page,
+    PsychologistOrderField,
     SortValue,
 )
 from domain.people import Psychologist as DomainPsychologist
@@ -25,12 +26,14 @@ from resolvers.pagination import (
     parse_datetime_key,
     parse_text_key,
 )
+from resolvers.psychologist_search import key_of, key_parser, ordering_of, page_of, search
 from resolvers.selection import selects
 from resolvers.types.entities import Appointment, Psychologist
 from resolvers.types.inputs import (
     AppointmentFilterInput,
     AppointmentOrderInput,
     PsychologistFilterInput,
+    PsychologistOrderInput,
 )
 from resolvers.types.node import PageInfo
 
@@ -171,21 +174,35 @@ async def resolve_psychologist_connection(
     after: str | None,
     last: int | None,
     before: str | None,
+    order_by: PsychologistOrderInput | None = None,
 ) -> PsychologistConnection:
-    info.context.require_viewer()
-    ordering = "psychologists:NAME:ASC"
+    viewer = info.context.require_viewer()
+    field = PsychologistOrderField(order_by.field) if order_by else PsychologistOrderField.NAME
+    ordering = ordering_of(field)
 
     def decode(cursor: str, argument: str) -> Key:
-        return decode_cursor(cursor, ordering, parse_text_key, argument=argument)
+        return decode_cursor(cursor, ordering, key_parser(field), argument=argument)  # type: ignore[arg-type]
 
     request = page_request(first=first, after=after, last=last, before=before, decode=decode)
     wanted = filter.to_domain() if filter else PsychologistFilterInput().to_domain()
-    page = await info.context.services.people.psychologists_page(
-        wanted, request, with_total=selects(info, "totalCount")
-    )
-    items: Sequence[DomainPsychologist] = page.items
-    nodes = [Psychologist.from_domain(item) for item in items]
-    cursors = [encode_cursor(ordering, (n.domain.name, n.domain.id)) for n in nodes]
+    if not viewer.is_admin:
+        # Deactivated psychologists are hidden from everyone's search but the admins'.
+        wanted = replace(wanted, active=True)
+    available = filter.available_between if filter else None
+    if available is None and field is PsychologistOrderField.NAME:
+        page = await info.context.services.people.psychologists_page(
+            wanted, request, with_total=selects(info, "totalCount")
+        )
+        items: Sequence[DomainPsychologist] = page.items
+        nodes = [Psychologist.from_domain(item) for item in items]
+        cursors = [encode_cursor(ordering, (n.domain.name, n.domain.id)) for n in nodes]
+    else:
+        found = page_of(await search(info.context, wanted, available, field), field, request)
+        page = Page(
+            [f.psychologist for f in found.items], found.has_next, found.has_previous, found.total
+        )
+        nodes = [Psychologist.from_domain(f.psychologist) for f in found.items]
+        cursors = [encode_cursor(ordering, key_of(f, field)) for f in found.items]
     return PsychologistConnection(
         edges=[PsychologistEdge(cursor=c, node=n) for c, n in zip(cursors, nodes, strict=True)],
         nodes=nodes,

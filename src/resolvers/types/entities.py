@@ -1,7 +1,7 @@
 """The entities of the contract: appointments, patients, psychologists and their history."""
 
 from collections.abc import Awaitable
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, Self, TypeVar, cast
 from uuid import UUID
@@ -13,15 +13,14 @@ import resolvers.types.enums  # noqa: F401 - registers the enums with strawberry
 from domain import appointments as domain_appointments
 from domain import people, schedule
 from domain.appointments import AppointmentStatus, AppointmentType, MeetingType, RejectionReason
-from domain.availability import available_slots
 from domain.listing import AppointmentFilter
-from domain.schedule import Interval, Weekday
+from domain.schedule import Weekday
 from resolvers.context import Context
-from resolvers.errors import bad_user_input
 from resolvers.event_cursors import encode_event_cursor
 from resolvers.node_ids import to_global_id
 from resolvers.types.inputs import AppointmentFilterInput, AppointmentOrderInput
 from resolvers.types.node import Node
+from resolvers.types.psychologist_calendar import PsychologistCalendar
 
 if TYPE_CHECKING:
     from resolvers.types.connections import AppointmentConnection
@@ -56,12 +55,6 @@ class WorkingHoursType:
             start_time=hours.start.isoformat("minutes"),
             end_time=hours.end.isoformat("minutes"),
         )
-
-
-@strawberry.type(name="TimeSlot")
-class TimeSlot:
-    starts_at: datetime
-    ends_at: datetime
 
 
 @strawberry.type(name="AppointmentStatusEvent")
@@ -126,12 +119,11 @@ async def _appointments_of(
 
 
 @strawberry.type(name="Psychologist")
-class Psychologist(Node):
+class Psychologist(Node, PsychologistCalendar):
     name: str
     email: str
     specialties: list[str]
     time_zone: str = strawberry.field(description="IANA time zone name, e.g. America/Sao_Paulo.")
-    working_hours: list[WorkingHoursType]
     default_duration_minutes: int
     consultation_fee: Decimal
     active: bool
@@ -145,56 +137,11 @@ class Psychologist(Node):
             email=psychologist.email,
             specialties=list(psychologist.specialties),
             time_zone=psychologist.time_zone,
-            working_hours=[WorkingHoursType.from_domain(h) for h in psychologist.working_hours],
             default_duration_minutes=psychologist.default_duration_minutes,
             consultation_fee=psychologist.consultation_fee,
             active=psychologist.active,
             domain=psychologist,
         )
-
-    @strawberry.field(
-        description="Bookable start times: inside working hours, past the minimum notice, "
-        "not overlapping any PENDING or CONFIRMED appointment."
-    )
-    async def available_slots(
-        self,
-        info: Info[Context, None],
-        from_: Annotated[datetime, strawberry.argument(name="from")],
-        to: datetime,
-        duration_minutes: int | None = None,
-        step_minutes: Annotated[
-            int | None,
-            strawberry.argument(description="Spacing of candidate start times; default 15."),
-        ] = None,
-    ) -> list[TimeSlot]:
-        services = info.context.services
-        duration = duration_minutes or self.domain.default_duration_minutes
-        step = step_minutes or 15
-        policy = services.policy
-        if not policy.min_duration_minutes <= duration <= policy.max_duration_minutes:
-            raise bad_user_input(
-                "durationMinutes must be between 15 and 240.", argument="durationMinutes"
-            )
-        if not 5 <= step <= 240:
-            raise bad_user_input("stepMinutes must be between 5 and 240.", argument="stepMinutes")
-        if to <= from_:
-            raise bad_user_input("to must be after from.", argument="to")
-        if to - from_ > timedelta(days=services.max_slot_window_days):
-            raise bad_user_input(
-                f"The window may span at most {services.max_slot_window_days} days.", argument="to"
-            )
-        window = Interval(from_, to)
-        busy = await services.appointments.busy_intervals(self.domain.id, window)
-        slots = available_slots(
-            psychologist=self.domain,
-            window=window,
-            duration_minutes=duration,
-            busy=busy,
-            now=services.clock(),
-            policy=policy,
-            step_minutes=step,
-        )
-        return [TimeSlot(starts_at=slot.start, ends_at=slot.end) for slot in slots]
 
     @strawberry.field(
         description="Only what the viewer may see: a patient sees only their own appointments here."
@@ -218,6 +165,9 @@ class Patient(Node):
     name: str
     email: str
     phone: str | None = strawberry.field(description="E.164, e.g. +5511999999999.")
+    time_zone: str | None = strawberry.field(
+        description="The IANA zone the patient reads the clock in, when they chose one."
+    )
     domain: strawberry.Private[people.Patient]
 
     @classmethod
@@ -227,6 +177,7 @@ class Patient(Node):
             name=patient.name,
             email=patient.email,
             phone=patient.phone,
+            time_zone=patient.time_zone,
             domain=patient,
         )
 

@@ -12,3 +12,6 @@ Weekday = strawberry.enum(schedule.Weekday, name="Weekday")
 Role = strawberry.enum(viewer.Role, name="Role")
 AppointmentOrderField = strawberry.enum(listing.AppointmentOrderField, name="AppointmentOrderField")
 OrderDirection = strawberry.enum(listing.OrderDirection, name="OrderDirection")
+PsychologistOrderField = strawberry.enum(
+    listing.PsychologistOrderField, name="PsychologistOrderField"
+)

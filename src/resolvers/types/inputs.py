@@ -55,13 +55,48 @@ class AppointmentOrderInput:
         )
 
 
-@strawberry.input(name="PsychologistFilter")
+@strawberry.input(
+    name="AvailableBetween",
+    description="Only psychologists with at least one free slot of this length in the window.",
+)
+class AvailableBetweenInput:
+    from_: datetime = strawberry.field(name="from")
+    to: datetime
+    duration_minutes: int | None = strawberry.field(
+        default=None, description="Default: each psychologist's own default length."
+    )
+
+
+@strawberry.input(
+    name="PsychologistFilter",
+    description="Inactive psychologists are found by admins only.",
+)
 class PsychologistFilterInput:
-    specialty: str | None = None
+    specialty: str | None = strawberry.field(default=None, description="Any case.")
     active: bool | None = None
     name_contains: str | None = strawberry.field(
         default=None, description="Case-insensitive substring of the name."
     )
+    specialties: list[str] | None = strawberry.field(
+        default=None, description="Any of these, in any case."
+    )
+    language: str | None = strawberry.field(default=None, description="Any case.")
+    available_between: AvailableBetweenInput | None = None
 
     def to_domain(self) -> listing.PsychologistFilter:
-        return listing.PsychologistFilter(self.specialty, self.active, self.name_contains)
+        return listing.PsychologistFilter(
+            self.specialty,
+            self.active,
+            self.name_contains,
+            specialties=tuple(self.specialties or ()),
+            language=self.language,
+        )
+
+
+@strawberry.input(name="PsychologistOrder")
+class PsychologistOrderInput:
+    field: listing.PsychologistOrderField = strawberry.field(
+        default=listing.PsychologistOrderField.NAME,
+        description="NEXT_AVAILABLE: by the first free slot in filter.availableBetween, "
+        "which it needs.",
+    )

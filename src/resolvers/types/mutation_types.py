@@ -29,6 +29,11 @@ class UserErrorCode(Enum):
     INVALID_STATE = "INVALID_STATE"
     BATCH_TOO_LARGE = "BATCH_TOO_LARGE"
     IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+    DURATION_NOT_OFFERED = "DURATION_NOT_OFFERED"
+    APPOINTMENT_TYPE_NOT_OFFERED = "APPOINTMENT_TYPE_NOT_OFFERED"
+    DAILY_LIMIT_REACHED = "DAILY_LIMIT_REACHED"
+    # The time off would cover booked sessions: they are listed in the payload's conflicts.
+    TIME_OFF_CONFLICTS = "TIME_OFF_CONFLICTS"
 
 
 @strawberry.type(

@@ -2,17 +2,21 @@
 copy of it and write it back on commit, and a LiveUpdates that records what it was told."""
 
 import copy
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from uuid import UUID
 
-from application.changes import StatusChange
+from application.changes import Announcement, ScheduleChange, StatusChange
 from application.commands import ArchiveDeadLetter
 from application.errors import StaleAppointment
+from application.practice_ports import AuditEntry
 from application.unit_of_work import IdempotencyKey, Keyed, NewAppointment, OutboxMessage
-from domain.appointments import Appointment, AppointmentStatus, StatusEvent
+from domain.appointments import BLOCKING_STATUSES, Appointment, AppointmentStatus, StatusEvent
+from domain.booking_settings import BookingSettings
+from domain.bookings import Booked
+from domain.calendar import Calendar, ExtraHours, TimeOff, WeeklyHours
 from domain.errors import SlotTaken
 from domain.people import Patient, Psychologist
 from domain.schedule import Interval
@@ -28,6 +32,25 @@ class Tables:
     events: list[StatusEvent] = field(default_factory=list)
     outbox: list[OutboxMessage] = field(default_factory=list)
     dead_letters: dict[str, tuple[ArchiveDeadLetter, datetime]] = field(default_factory=dict)
+    weekly: dict[UUID, list[WeeklyHours]] = field(default_factory=dict)
+    extra_hours: dict[UUID, list[ExtraHours]] = field(default_factory=dict)
+    time_off: dict[UUID, list[TimeOff]] = field(default_factory=dict)
+    settings: dict[UUID, BookingSettings] = field(default_factory=dict)
+    audit: list[AuditEntry] = field(default_factory=list)
+
+    def calendar(self, psychologist_id: UUID) -> Calendar | None:
+        psychologist = self.psychologists.get(psychologist_id)
+        if psychologist is None:
+            return None
+        return Calendar(
+            psychologist,
+            changes=tuple(
+                sorted(self.weekly.get(psychologist_id, []), key=lambda w: w.effective_from)
+            ),
+            extra_hours=tuple(self.extra_hours.get(psychologist_id, [])),
+            time_off=tuple(self.time_off.get(psychologist_id, [])),
+            settings=self.settings.get(psychologist_id, BookingSettings()),
+        )
 
 
 class FakeAppointments:
@@ -39,12 +62,13 @@ class FakeAppointments:
         return self._unit.tables
 
     async def get(
-        self, appointment_id: UUID, *, visible_to: Viewer | None = None
+        self, appointment_id: UUID, *, visible_to: Viewer | None = None, hold: bool = True
     ) -> Appointment | None:
         found = self._tables.appointments.get(appointment_id)
         if found is None or (visible_to is not None and not self._visible(found, visible_to)):
             return None
-        self._unit.locks.append(("appointment", appointment_id))
+        if hold:
+            self._unit.locks.append(("appointment", appointment_id))
         return found
 
     def _visible(self, appointment: Appointment, viewer: Viewer) -> bool:
@@ -100,27 +124,39 @@ class FakeAppointments:
                 found[key] = Keyed(self._tables.appointments[appointment_id], fingerprint)
         return found
 
-    async def confirmed_overlaps(self, wanted: Sequence[tuple[UUID, Interval]]) -> set[int]:
+    async def confirmed_bookings(self, wanted: Mapping[UUID, Interval]) -> dict[UUID, list[Booked]]:
         return {
-            index
-            for index, (psychologist_id, interval) in enumerate(wanted)
-            if any(
-                other.interval.overlaps(interval)
-                for other in self._confirmed(psychologist_id, None, None)
-            )
+            key: [
+                Booked(a.scheduled_at, a.blocked)
+                for a in self._confirmed(key, None, None)
+                if a.blocked.overlaps(period)
+            ]
+            for key, period in wanted.items()
         }
 
     async def psychologist_confirmed(
         self, psychologist_id: UUID, around: Interval, *, excluding: UUID
-    ) -> list[Interval]:
+    ) -> list[Booked]:
         found = self._confirmed(psychologist_id, None, excluding)
-        return [a.interval for a in found if a.interval.overlaps(around)]
+        return [Booked(a.scheduled_at, a.blocked) for a in found if a.blocked.overlaps(around)]
 
     async def patient_confirmed(
         self, patient_id: UUID, around: Interval, *, excluding: UUID
     ) -> list[Interval]:
         found = self._confirmed(None, patient_id, excluding)
         return [a.interval for a in found if a.interval.overlaps(around)]
+
+    async def blocking_during(self, psychologist_id: UUID, period: Interval) -> list[Appointment]:
+        found = [
+            a
+            for a in self._tables.appointments.values()
+            if a.psychologist_id == psychologist_id
+            and a.status in BLOCKING_STATUSES
+            and a.interval.overlaps(period)
+        ]
+        for appointment in found:
+            self._unit.locks.append(("appointment", appointment.id))
+        return sorted(found, key=lambda a: (a.scheduled_at, a.id))
 
     def _confirmed(
         self, psychologist_id: UUID | None, patient_id: UUID | None, excluding: UUID | None
@@ -139,14 +175,6 @@ class FakePeople:
     def __init__(self, unit: "FakeUnitOfWork") -> None:
         self._unit = unit
 
-    async def psychologists(self, ids: Sequence[UUID]) -> dict[UUID, Psychologist]:
-        known = self._unit.tables.psychologists
-        return {key: known[key] for key in ids if key in known}
-
-    async def lock_psychologist(self, psychologist_id: UUID) -> Psychologist | None:
-        self._unit.locks.append(("psychologist", psychologist_id))
-        return self._unit.tables.psychologists.get(psychologist_id)
-
     async def lock_patient(self, patient_id: UUID) -> None:
         self._unit.locks.append(("patient", patient_id))
 
@@ -160,12 +188,119 @@ class FakePeople:
                 return patient.id
         return None
 
-    async def add_patient(self, patient: Patient, *, at: datetime) -> None:
+    async def add_patient(self, patient: Patient, *, at: datetime) -> bool:
         taken = await self.patient_id(email=patient.email)
         if taken is None and patient.subject is not None:
             taken = await self.patient_id(subject=patient.subject)
         if taken is None:
             self._unit.tables.patients[patient.id] = patient
+        return taken is None
+
+
+class FakeCalendars:
+    def __init__(self, unit: "FakeUnitOfWork") -> None:
+        self._unit = unit
+
+    @property
+    def _tables(self) -> Tables:
+        return self._unit.tables
+
+    async def calendars(self, ids: list[UUID], around: Interval) -> dict[UUID, Calendar]:
+        found = {key: self._tables.calendar(key) for key in ids}
+        return {key: calendar for key, calendar in found.items() if calendar is not None}
+
+    async def lock(self, psychologist_id: UUID, around: Interval) -> Calendar | None:
+        self._unit.locks.append(("psychologist", psychologist_id))
+        return self._tables.calendar(psychologist_id)
+
+    async def set_weekly_hours(
+        self, psychologist_id: UUID, weekly: WeeklyHours, *, at: datetime
+    ) -> None:
+        kept = [
+            w
+            for w in self._tables.weekly.get(psychologist_id, [])
+            if w.effective_from != weekly.effective_from
+        ]
+        self._tables.weekly[psychologist_id] = [*kept, weekly]
+        self._unit.announce(psychologist_id)
+
+    async def add_extra_hours(
+        self, psychologist_id: UUID, extra: ExtraHours, *, at: datetime
+    ) -> None:
+        self._tables.extra_hours.setdefault(psychologist_id, []).append(extra)
+        self._unit.announce(psychologist_id)
+
+    async def remove_extra_hours(self, psychologist_id: UUID, extra_id: UUID) -> ExtraHours | None:
+        listed = self._tables.extra_hours.get(psychologist_id, [])
+        found = next((e for e in listed if e.id == extra_id), None)
+        if found is not None:
+            listed.remove(found)
+            self._unit.announce(psychologist_id)
+        return found
+
+    async def add_time_off(self, psychologist_id: UUID, off: TimeOff, *, at: datetime) -> None:
+        self._tables.time_off.setdefault(psychologist_id, []).append(off)
+        self._unit.announce(psychologist_id)
+
+    async def remove_time_off(self, psychologist_id: UUID, off_id: UUID) -> TimeOff | None:
+        listed = self._tables.time_off.get(psychologist_id, [])
+        found = next((o for o in listed if o.id == off_id), None)
+        if found is not None:
+            listed.remove(found)
+            self._unit.announce(psychologist_id)
+        return found
+
+    async def set_settings(
+        self, psychologist_id: UUID, settings: BookingSettings, *, at: datetime
+    ) -> None:
+        self._tables.settings[psychologist_id] = settings
+        self._unit.announce(psychologist_id)
+
+
+class FakeProfiles:
+    def __init__(self, unit: "FakeUnitOfWork") -> None:
+        self._unit = unit
+
+    async def psychologist(self, psychologist_id: UUID) -> Psychologist | None:
+        self._unit.locks.append(("psychologist", psychologist_id))
+        return self._unit.tables.psychologists.get(psychologist_id)
+
+    async def add_psychologist(self, psychologist: Psychologist, *, at: datetime) -> bool:
+        if self._taken(psychologist):
+            return False
+        self._unit.tables.psychologists[psychologist.id] = psychologist
+        return True
+
+    async def update_psychologist(self, psychologist: Psychologist, *, at: datetime) -> bool:
+        if self._taken(psychologist):
+            return False
+        self._unit.tables.psychologists[psychologist.id] = psychologist
+        self._unit.announce(psychologist.id)
+        return True
+
+    def _taken(self, psychologist: Psychologist) -> bool:
+        return any(
+            other.id != psychologist.id
+            and (
+                other.email.lower() == psychologist.email.lower()
+                or (psychologist.subject is not None and other.subject == psychologist.subject)
+            )
+            for other in self._unit.tables.psychologists.values()
+        )
+
+    async def patient(self, patient_id: UUID) -> Patient | None:
+        return self._unit.tables.patients.get(patient_id)
+
+    async def update_patient(self, patient: Patient, *, at: datetime) -> None:
+        self._unit.tables.patients[patient.id] = patient
+
+
+class FakeAudit:
+    def __init__(self, unit: "FakeUnitOfWork") -> None:
+        self._unit = unit
+
+    async def record(self, entry: AuditEntry) -> None:
+        self._unit.tables.audit.append(entry)
 
 
 class FakeOutbox:
@@ -188,7 +323,7 @@ class FakeUnitOfWork:
     def __init__(self, database: "FakeDatabase") -> None:
         self._database = database
         self.tables = copy.deepcopy(database.tables)
-        self.stored: list[StatusChange] = []
+        self.stored: list[Announcement] = []
         self.locks: list[tuple[str, UUID]] = []
         self.committed_once = False
         self.refuses_confirmations = database.refuse_confirmations
@@ -196,13 +331,21 @@ class FakeUnitOfWork:
         self.people = FakePeople(self)
         self.outbox = FakeOutbox(self)
         self.dead_letters = FakeDeadLetters(self)
+        self.calendars = FakeCalendars(self)
+        self.profiles = FakeProfiles(self)
+        self.audit = FakeAudit(self)
+
+    def announce(self, psychologist_id: UUID) -> None:
+        change = ScheduleChange(psychologist_id)
+        if change not in self.stored:
+            self.stored.append(change)
 
     async def commit(self) -> None:
         self._database.tables = self.tables
         self._database.commits += 1
         self.committed_once = True
 
-    def committed(self) -> Sequence[StatusChange]:
+    def committed(self) -> Sequence[Announcement]:
         return list(self.stored) if self.committed_once else []
 
 
@@ -229,8 +372,12 @@ class Published:
     def __init__(self, database: FakeDatabase) -> None:
         self._database = database
         self.changes: list[StatusChange] = []
+        self.schedules: list[ScheduleChange] = []
         self.commits_seen: list[int] = []
 
-    async def publish(self, change: StatusChange) -> None:
-        self.changes.append(change)
+    async def publish(self, change: Announcement) -> None:
+        if isinstance(change, StatusChange):
+            self.changes.append(change)
+        else:
+            self.schedules.append(change)
         self.commits_seen.append(self._database.commits)

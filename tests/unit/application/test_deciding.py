@@ -10,7 +10,7 @@ from application.deciding import DecideAppointmentHandler, RejectFailedRequestHa
 from application.unit_of_work import Transactions
 from builders import NOW, a_patient, a_psychologist, an_appointment
 from domain.appointments import Appointment, AppointmentStatus, RejectionReason
-from domain.rules import BookingPolicy
+from domain.policy import BookingPolicy
 
 
 @pytest.fixture
@@ -52,7 +52,7 @@ async def test_a_pending_request_that_breaks_no_rule_is_confirmed_and_published_
     assert published.commits_seen == [1]
 
 
-async def test_it_holds_the_request_then_the_schedule_then_the_patient(
+async def test_it_holds_the_schedule_then_the_patient_then_the_request(
     database: FakeDatabase, decide: DecideAppointmentHandler
 ) -> None:
     appointment = requested(database)
@@ -60,10 +60,11 @@ async def test_it_holds_the_request_then_the_schedule_then_the_patient(
     await decide(DecideAppointment(appointment.id, None))
 
     [unit] = database.units
+    # The order a time off holds them in too (schedule, then sessions): no deadlock.
     assert unit.locks == [
-        ("appointment", appointment.id),
         ("psychologist", appointment.psychologist_id),
         ("patient", appointment.patient_id),
+        ("appointment", appointment.id),
     ]
 
 

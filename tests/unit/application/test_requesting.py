@@ -1,5 +1,6 @@
 """The request use case with fakes of its ports: what it stores, refuses and publishes."""
 
+from dataclasses import replace
 from datetime import timedelta
 from uuid import uuid4
 
@@ -13,8 +14,8 @@ from application.unit_of_work import Transactions
 from builders import NOW, a_patient, a_psychologist, an_appointment
 from domain.appointments import AppointmentStatus, AppointmentType, MeetingType
 from domain.people import Patient, Psychologist
+from domain.policy import BookingPolicy
 from domain.requests import AppointmentRequest, InputProblem, PatientProfile
-from domain.rules import BookingPolicy
 from domain.viewer import Role, Viewer
 
 START = NOW + timedelta(days=3)
@@ -213,3 +214,24 @@ async def test_psychologists_and_oversized_batches_are_refused_item_by_item(
     assert len(too_many) == MAX_BATCH + 1
     assert database.units == []
     assert published.changes == []
+
+
+async def test_a_key_used_again_answers_as_before_even_once_its_slot_is_confirmed(
+    database: FakeDatabase, request_appointments: RequestAppointmentsHandler
+) -> None:
+    psychologist, patient = known(database)
+    keyed = item(psychologist, idempotency_key="key-1")
+    [first] = await request_appointments(as_patient(patient, keyed))
+    assert first.appointment is not None
+    confirmed = replace(first.appointment, status=AppointmentStatus.CONFIRMED, version=2)
+    database.tables.appointments[confirmed.id] = confirmed
+
+    [again] = await request_appointments(as_patient(patient, keyed))
+    [other] = await request_appointments(
+        as_patient(patient, item(psychologist, idempotency_key="key-1", notes="other"))
+    )
+
+    assert again.problems == ()
+    assert again.appointment is not None
+    assert again.appointment.id == first.appointment.id
+    assert [p.code for p in other.problems] == ["IDEMPOTENCY_KEY_REUSED"]

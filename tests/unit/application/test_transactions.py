@@ -75,4 +75,4 @@ async def test_a_publisher_that_fails_does_not_undo_or_fail_a_committed_change(
             await unit.commit()
 
     assert database.tables.appointments[change.appointment.id] == change.appointment
-    assert "could not publish a status event" in caplog.text
+    assert "could not publish a committed change" in caplog.text

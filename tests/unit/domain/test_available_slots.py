@@ -6,8 +6,10 @@ from uuid import uuid4
 import pytest
 
 from domain.availability import available_slots
+from domain.bookings import Booked
+from domain.calendar import Calendar
 from domain.people import Psychologist
-from domain.rules import BookingPolicy
+from domain.policy import BookingPolicy
 from domain.schedule import Interval, Weekday, WorkingHours
 
 LONG_AGO = datetime(2026, 1, 1, tzinfo=UTC)
@@ -50,10 +52,10 @@ def starts(
     policy: BookingPolicy = POLICY,
 ) -> list[datetime]:
     slots = available_slots(
-        psychologist=doctor,
+        calendar=Calendar(doctor),
         window=within,
         duration_minutes=duration_minutes,
-        busy=busy,
+        busy=[Booked.session(interval) for interval in busy],
         now=now,
         policy=policy,
         step_minutes=step_minutes,

@@ -16,8 +16,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.availability import available_slots
+from domain.bookings import Booked
+from domain.calendar import Calendar
 from domain.people import Psychologist
-from domain.rules import BookingPolicy
+from domain.policy import BookingPolicy
 from domain.schedule import Interval, Weekday, WorkingHours
 
 MINUTE = timedelta(minutes=1)
@@ -58,10 +60,10 @@ class Scenario:
 
     def slots(self) -> list[Interval]:
         return available_slots(
-            psychologist=self.psychologist,
+            calendar=Calendar(self.psychologist),
             window=self.window,
             duration_minutes=self.duration_minutes,
-            busy=self.busy,
+            busy=[Booked.session(interval) for interval in self.busy],
             now=self.now,
             policy=self.policy,
             step_minutes=self.step_minutes,

@@ -5,6 +5,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from domain.bookings import Booked
+from domain.calendar import Calendar
 from domain.people import Psychologist
 from domain.rules import (
     BookingPolicy,
@@ -54,12 +56,16 @@ def violations(
     policy: BookingPolicy = POLICY,
 ) -> list[RuleViolation]:
     return check_request(
-        psychologist=psychologist(active=active),
+        calendar=Calendar(psychologist(active=active)),
         starts_at=starts_at,
         duration_minutes=duration_minutes,
         now=now,
         policy=policy,
     )
+
+
+def held(sessions: list[Interval]) -> list[Booked]:
+    return [Booked.session(interval) for interval in sessions]
 
 
 def codes(found: list[RuleViolation]) -> list[RuleCode]:
@@ -209,13 +215,19 @@ def test_touching_intervals_do_not_conflict() -> None:
 
     assert (
         check_conflicts(
-            interval=session("2026-05-12T11:00", 60), psychologist_busy=busy, patient_busy=busy
+            calendar=Calendar(psychologist()),
+            interval=session("2026-05-12T11:00", 60),
+            psychologist_busy=held(busy),
+            patient_busy=busy,
         )
         == []
     )
     assert (
         check_conflicts(
-            interval=session("2026-05-12T09:00", 60), psychologist_busy=busy, patient_busy=busy
+            calendar=Calendar(psychologist()),
+            interval=session("2026-05-12T09:00", 60),
+            psychologist_busy=held(busy),
+            patient_busy=busy,
         )
         == []
     )
@@ -223,8 +235,9 @@ def test_touching_intervals_do_not_conflict() -> None:
 
 def test_a_10_30_session_collides_with_a_10_00_to_11_00_one() -> None:
     [violation] = check_conflicts(
+        calendar=Calendar(psychologist()),
         interval=session("2026-05-12T10:30", 60),
-        psychologist_busy=[session("2026-05-12T10:00", 60)],
+        psychologist_busy=held([session("2026-05-12T10:00", 60)]),
         patient_busy=[],
     )
 
@@ -234,8 +247,9 @@ def test_a_10_30_session_collides_with_a_10_00_to_11_00_one() -> None:
 
 def test_a_patient_cannot_be_in_two_sessions_at_once() -> None:
     [violation] = check_conflicts(
+        calendar=Calendar(psychologist()),
         interval=session("2026-05-12T10:00", 50),
-        psychologist_busy=[session("2026-05-12T11:00", 60)],
+        psychologist_busy=held([session("2026-05-12T11:00", 60)]),
         patient_busy=[session("2026-05-12T10:45", 60)],
     )
 
@@ -247,7 +261,10 @@ def test_both_conflicts_are_reported_together() -> None:
     busy = [session("2026-05-12T09:00", 240)]
 
     found = check_conflicts(
-        interval=session("2026-05-12T10:00", 50), psychologist_busy=busy, patient_busy=busy
+        calendar=Calendar(psychologist()),
+        interval=session("2026-05-12T10:00", 50),
+        psychologist_busy=held(busy),
+        patient_busy=busy,
     )
 
     assert codes(found) == [RuleCode.SLOT_TAKEN, RuleCode.PATIENT_CONFLICT]
@@ -260,6 +277,9 @@ def test_busy_times_in_another_zone_are_compared_as_instants() -> None:
 
     assert codes(
         check_conflicts(
-            interval=session("2026-05-12T10:00", 50), psychologist_busy=[in_utc], patient_busy=[]
+            calendar=Calendar(psychologist()),
+            interval=session("2026-05-12T10:00", 50),
+            psychologist_busy=held([in_utc]),
+            patient_busy=[],
         )
     ) == [RuleCode.SLOT_TAKEN]

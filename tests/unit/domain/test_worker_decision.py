@@ -7,8 +7,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from domain.appointments import RejectionReason
+from domain.bookings import Booked
+from domain.calendar import Calendar
 from domain.people import Psychologist
-from domain.rules import BookingPolicy, decide
+from domain.policy import BookingPolicy
+from domain.rules import decide
 from domain.schedule import Interval, Weekday, WorkingHours
 
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
@@ -52,12 +55,12 @@ def verdict(
     policy: BookingPolicy | None = None,
 ) -> RejectionReason | None:
     return decide(
-        psychologist=psychologist(active=active),
+        calendar=Calendar(psychologist(active=active)),
         starts_at=starts_at,
         duration_minutes=duration_minutes,
         now=NOW,
         policy=policy or BookingPolicy(),
-        psychologist_busy=psychologist_busy,
+        psychologist_busy=[Booked.session(interval) for interval in psychologist_busy],
         patient_busy=patient_busy,
     )
 
@@ -106,10 +109,10 @@ def test_each_broken_rule_rejects_with_its_reason(
     assert verdict(**case) is expected  # type: ignore[arg-type]
 
 
-def test_too_far_ahead_rejects_as_psychologist_unavailable() -> None:
+def test_too_far_ahead_rejects_with_its_own_reason() -> None:
     policy = BookingPolicy(max_advance=timedelta(days=7))
 
-    assert verdict(FINE, policy=policy) is RejectionReason.PSYCHOLOGIST_UNAVAILABLE
+    assert verdict(FINE, policy=policy) is RejectionReason.TOO_FAR_AHEAD
 
 
 def test_an_unavailable_psychologist_comes_before_every_other_reason() -> None:

@@ -32,10 +32,11 @@ def services() -> Services:
         authenticator=UNUSED,
         clock=UNUSED,
         policy=UNUSED,
-        request_appointments=UNUSED,
-        cancel_appointment=UNUSED,
+        use_cases=UNUSED,
         event_stream=InMemoryEventStream(),
         event_history=BrokenHistory(),
+        calendars=UNUSED,
+        free_slots=UNUSED,
     )
 
 

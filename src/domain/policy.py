@@ -1,0 +1,27 @@
+"""The practice's booking window and session lengths, the defaults every psychologist starts from."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class BookingPolicy:
+    min_notice: timedelta = timedelta(hours=24)
+    max_advance: timedelta = timedelta(days=180)
+    min_duration_minutes: int = 15
+    max_duration_minutes: int = 240
+
+    def __post_init__(self) -> None:
+        if self.min_notice < timedelta(0) or self.max_advance < self.min_notice:
+            raise ValueError("booking policy needs 0 <= min_notice <= max_advance")
+        if not 1 <= self.min_duration_minutes <= self.max_duration_minutes:
+            raise ValueError("booking policy needs 1 <= min_duration <= max_duration")
+
+    def allows_duration(self, minutes: int) -> bool:
+        return self.min_duration_minutes <= minutes <= self.max_duration_minutes
+
+    def earliest_start(self, now: datetime) -> datetime:
+        return now + self.min_notice
+
+    def latest_start(self, now: datetime) -> datetime:
+        return now + self.max_advance
