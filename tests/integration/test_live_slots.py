@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from practice_api import patient, psychologist
 
-from graphql_client import SEEDED_AT, Api, running_api
+from graphql_client import APP_NOW, Api, running_api
 from live_client import live_client
 
-DAY = (SEEDED_AT + timedelta(days=7)).date()
+DAY = (APP_NOW + timedelta(days=7)).date()
 WATCH = """
 subscription($id: ID!, $from: DateTime!, $to: DateTime!) {
   availableSlots(psychologistId: $id, from: $from, to: $to, durationMinutes: 60, stepMinutes: 60,

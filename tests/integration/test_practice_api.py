@@ -6,9 +6,9 @@ from typing import Any
 
 from practice_api import ADMIN, patient, psychologist, user_errors
 
-from graphql_client import SEEDED_AT, Api
+from graphql_client import APP_NOW, Api
 
-DAY = (SEEDED_AT + timedelta(days=7)).date()  # Monday 11 March 2030
+DAY = (APP_NOW + timedelta(days=7)).date()  # Monday 11 March 2030
 SET_HOURS = """
 mutation($input: SetWeeklyHoursInput!) {
   setWeeklyHours(input: $input) { weeklyHours { effectiveFrom hours { weekday startTime } }

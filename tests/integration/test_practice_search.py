@@ -6,9 +6,9 @@ from typing import Any
 
 from practice_api import EVERY_DAY, patient, psychologist, user_errors
 
-from graphql_client import SEEDED_AT, Api
+from graphql_client import APP_NOW, Api
 
-DAY = (SEEDED_AT + timedelta(days=7)).date()
+DAY = (APP_NOW + timedelta(days=7)).date()
 SEARCH = """
 query($filter: PsychologistFilter, $order: PsychologistOrder, $first: Int, $after: String) {
   psychologists(filter: $filter, orderBy: $order, first: $first, after: $after) {
@@ -182,6 +182,8 @@ async def test_slots_of_a_page_of_psychologists_cost_the_same_statements_at_any_
       }
     }"""
     window = {"from": at("00:00"), "to": at("23:59")}
+    for _ in range(6):
+        await psychologist(api)
 
     async def statements(first: int) -> int:
         api.statements.clear()
