@@ -12,6 +12,11 @@ from support.processes import ChildServer, ServiceError
 DUMMY_AWS_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
 
+def real_clock_environment() -> dict[str, str]:
+    """The tests' environment without libfaketime (`make test-clock` preloads it)."""
+    return {k: v for k, v in os.environ.items() if k not in {"LD_PRELOAD", "FAKETIME"}}
+
+
 class RedisServer(ChildServer):
     """redis-server with no persistence, logging to workdir/redis.log."""
 
@@ -33,7 +38,7 @@ class RedisServer(ChildServer):
     def environment(self) -> dict[str, str]:
         # Redis's allocator cannot start under libfaketime (`make test-clock` preloads it):
         # Redis keeps the real clock. The app never reads it: events carry their own times.
-        return {k: v for k, v in os.environ.items() if k not in {"LD_PRELOAD", "FAKETIME"}}
+        return real_clock_environment()
 
     def ready(self) -> bool:
         try:
@@ -71,6 +76,13 @@ class SqsServer(ChildServer):
         if executable is None:
             return [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)]
         return [executable, "-H", "127.0.0.1", "-p", str(self.port)]
+
+    def environment(self) -> dict[str, str]:
+        # SQS is a service with a clock of its own, and moto's long polls wait on a thread
+        # condition whose monotonic deadline libfaketime moves but never reaches: under
+        # `make test-clock` a 2 s wait would last until the next message. Its times are all
+        # relative (visibility, delays, retention), so the real clock changes nothing else.
+        return real_clock_environment()
 
     def ready(self) -> bool:
         try:
