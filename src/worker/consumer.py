@@ -8,8 +8,9 @@ from collections.abc import Callable
 from datetime import datetime
 
 from application.changes import StatusChange
-from application.commands import DecideAppointment, RejectFailedRequest
+from application.commands import RejectFailedRequest
 from application.errors import DatabaseUnavailable
+from application.queued_work import WorkerCommand
 from worker import outcomes
 from worker.backoff import full_jitter
 from worker.messages import REQUEST_ID_ATTRIBUTE, UnreadableMessage, read_command
@@ -118,7 +119,7 @@ class Consumer:
             self._observed(decision)
         await self._delete(message)
 
-    async def _after_failure(self, message: ReceivedMessage, command: DecideAppointment) -> None:
+    async def _after_failure(self, message: ReceivedMessage, command: WorkerCommand) -> None:
         decision = None
         request_id = command.request_id
         if message.receive_count >= self._queue.max_receive_count:
