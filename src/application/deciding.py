@@ -101,7 +101,8 @@ class DecideAppointmentHandler:
         )
         if reason is None and calendar.session_policy.requires_confirmation:
             # The rules pass: the time is held until the psychologist answers, or expires.
-            until = now + calendar.session_policy.confirmation_timeout
+            # Never past the start: an answer after it would come too late to matter.
+            until = min(now + calendar.session_policy.confirmation_timeout, current.scheduled_at)
             changed, event = hold(
                 current, until=until, at=now, request_id=command.request_id, actor=SYSTEM
             )
