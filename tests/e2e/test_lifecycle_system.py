@@ -198,7 +198,7 @@ async def test_a_weekly_series_of_ten_is_seen_session_by_session_on_appointment_
 
     async with live_client(a.ws_url, token=system.token(*as_(patient))) as client:
         events = await client.subscribe(EVENTS, psychologistId=node_id(doctor))
-        made = await call(
+        answer = await call(
             b,
             system,
             as_(patient),
@@ -211,7 +211,8 @@ async def test_a_weekly_series_of_ten_is_seen_session_by_session_on_appointment_
                 "durationMinutes": 50,
                 "idempotencyKey": f"series-{doctor.id}",
             },
-        )["requestAppointmentSeries"]
+        )
+        made = answer["requestAppointmentSeries"]
         assert made["userErrors"] == [], made
         ids = {occurrence["id"] for occurrence in made["series"]["occurrences"]}
         assert len(ids) == 10
