@@ -53,7 +53,7 @@ async def cancel(
 ) -> Outcome:
     """Within ``unit``: cancel one appointment the viewer may see, checking its state while
     it is held. A patient's cancellation inside the psychologist's window is late, and
-    costs the fee the policy sets; staff's never is."""
+    costs the fee the policy sets (for time kept for them); staff's never is."""
     current = await unit.appointments.get(appointment_id, visible_to=viewer)
     if current is None:
         return Outcome.refused(NOT_FOUND)
@@ -62,7 +62,8 @@ async def cancel(
         return Outcome.refused(Problem("INVALID_STATE", ("appointmentId",), problem))
     late = False
     fee = None
-    if viewer.role is Role.PATIENT:
+    # Late only for time kept for the patient: a confirmed session, or one held for an answer.
+    if viewer.role is Role.PATIENT and current.holds_slot:
         policy = (await calendar_of(unit, current, lock=False)).session_policy
         late = policy.is_late(current, now=at)
         fee = policy.late_fee(current) if late else None

@@ -44,7 +44,9 @@ class AppointmentReads(Protocol):
 
 
 class LifecycleReads(Protocol):
-    async def series(self, viewer: Viewer, series_id: UUID) -> Series | None: ...
+    async def series_by_ids(self, viewer: Viewer, ids: Sequence[UUID]) -> dict[UUID, Series]:
+        """The series among ``ids`` the viewer may see."""
+        ...
 
     async def occurrences(self, viewer: Viewer, series_id: UUID) -> list[Appointment]:
         """The series' appointments the viewer may see, in order."""

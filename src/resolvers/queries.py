@@ -126,6 +126,5 @@ class Query:
 
 
 async def _series(info: Info[Context, None], key: UUID) -> AppointmentSeries | None:
-    viewer = info.context.require_viewer()
-    found = await info.context.services.lifecycle.series(viewer, key)
-    return None if found is None else AppointmentSeries.from_domain(found)
+    found: AppointmentSeries | None = await info.context.loaders.series.load(key)
+    return found

@@ -473,3 +473,29 @@ async def test_a_meeting_link_is_read_only_by_the_parties_and_staff(api: Api) ->
         "admin": {"meetingUrl": "https://meet.jit.si/session-abc"},
         "stranger": None,
     }
+
+
+async def test_payments_and_series_of_a_page_take_the_same_statements_whatever_its_size(
+    api: Api,
+) -> None:
+    doctor, patient, _ = await people(api)
+    query = (
+        "query($p: ID!) { appointments(first: 50, filter: {patientId: $p}) "
+        "{ nodes { payments { amount } series { id } } } }"
+    )
+
+    async def statements_for(count: int, first_day: int) -> int:
+        await api.world.appointments(
+            doctor,
+            patient,
+            [at(first_day + day, 10) for day in range(count)],
+            status=AppointmentStatus.CONFIRMED,
+        )
+        api.statements.clear()
+        body = await api.query(query, p=node_id(patient))
+        assert "errors" not in body, body
+        return len(api.statements)
+
+    few = await statements_for(2, 10)
+    many = await statements_for(6, 20)
+    assert few == many

@@ -20,13 +20,13 @@ class SqlLifecycleReads:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
-    async def series(self, viewer: Viewer, series_id: UUID) -> Series | None:
+    async def series_by_ids(self, viewer: Viewer, ids: Sequence[UUID]) -> dict[UUID, Series]:
         query = select(appointment_series).where(
-            appointment_series.c.id == series_id, visible_series(viewer)
+            appointment_series.c.id.in_(list(ids)), visible_series(viewer)
         )
         async with self._engine.connect() as connection:
-            row = (await connection.execute(query)).mappings().first()
-        return None if row is None else series_from_row(row)
+            rows = (await connection.execute(query)).mappings().all()
+        return {row["id"]: series_from_row(row) for row in rows}
 
     async def occurrences(self, viewer: Viewer, series_id: UUID) -> list[Appointment]:
         query = (

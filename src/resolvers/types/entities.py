@@ -314,14 +314,14 @@ class Appointment(Node):
     async def series(self, info: Info[Context, None]) -> "AppointmentSeries | None":
         if self.domain.series_id is None:
             return None
-        viewer = info.context.require_viewer()
-        found = await info.context.services.lifecycle.series(viewer, self.domain.series_id)
-        return None if found is None else AppointmentSeries.from_domain(found)
+        found: AppointmentSeries | None = await info.context.loaders.series.load(
+            self.domain.series_id
+        )
+        return found
 
     @strawberry.field(description="Payments and refunds recorded, oldest first.")
-    async def payments(self, info: Info[Context, None]) -> list[PaymentType]:
-        found = await info.context.services.lifecycle.payments([self.domain.id])
-        return [PaymentType.from_domain(p) for p in found[self.domain.id]]
+    def payments(self, info: Info[Context, None]) -> list[PaymentType]:
+        return deferred(info.context.loaders.payments.load(self.domain.id), list)
 
 
 @strawberry.type(
