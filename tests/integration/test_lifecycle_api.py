@@ -499,3 +499,98 @@ async def test_payments_and_series_of_a_page_take_the_same_statements_whatever_i
     few = await statements_for(2, 10)
     many = await statements_for(6, 20)
     assert few == many
+
+
+async def test_the_other_refusals_each_have_their_code_and_field(api: Api) -> None:
+    doctor, patient, _ = await people(api)
+    other = await api.world.psychologist(time_zone="UTC")
+    held = await api.world.appointment(
+        doctor,
+        patient,
+        starts_at=at(2, 10),
+        awaiting_confirmation_until=api.now + timedelta(hours=1),
+    )
+    confirmed = await api.world.appointment(
+        doctor, patient, status=AppointmentStatus.CONFIRMED, starts_at=at(3, 10)
+    )
+    series_input = {
+        "psychologistId": node_id(doctor),
+        "firstScheduledAt": at(4, 10).isoformat(),
+        "occurrences": 2,
+        "idempotencyKey": "same-key",
+    }
+    made = payload(
+        await api.query(SERIES, as_=as_(patient), input=series_input), "requestAppointmentSeries"
+    )
+    series_id = made["series"]["id"]
+    pay = {"appointmentId": node_id(confirmed), "method": "CASH", "reference": "cash-1"}
+
+    cases: list[tuple[str, str, tuple[str, str], dict[str, Any]]] = [
+        (CONFIRM, "confirmAppointment", as_(other), {"appointmentId": node_id(held)}),
+        (CONFIRM, "confirmAppointment", ADMIN, {"appointmentId": "not-an-id"}),
+        (
+            DECLINE,
+            "declineAppointment",
+            as_(other),
+            {"appointmentId": node_id(held), "reason": "no"},
+        ),
+        (
+            RESCHEDULE,
+            "rescheduleAppointment",
+            as_(patient),
+            {"appointmentId": node_id(confirmed), "scheduledAt": at(3, 10).isoformat()},
+        ),
+        (
+            RESCHEDULE,
+            "rescheduleAppointment",
+            ADMIN,
+            {"appointmentId": node_id(doctor), "scheduledAt": at(3, 14).isoformat()},
+        ),
+        (POLICY, "setSessionPolicy", ADMIN, {"psychologistId": "bad"}),
+        (
+            SERIES,
+            "requestAppointmentSeries",
+            as_(patient),
+            {**series_input, "occurrences": 3},
+        ),
+        (
+            SERIES,
+            "requestAppointmentSeries",
+            as_(patient),
+            {**series_input, "idempotencyKey": None, "firstScheduledAt": at(4, 20).isoformat()},
+        ),
+        (
+            SERIES,
+            "requestAppointmentSeries",
+            as_(patient),
+            {**series_input, "psychologistId": "nope", "idempotencyKey": None},
+        ),
+        (
+            CANCEL_SERIES,
+            "cancelAppointmentSeries",
+            as_(patient),
+            {"seriesId": series_id, "fromAppointmentId": node_id(confirmed)},
+        ),
+        (CANCEL_SERIES, "cancelAppointmentSeries", as_(patient), {"seriesId": node_id(confirmed)}),
+        (PAY, "recordPayment", as_(other), {**pay, "amount": "10.00"}),
+        (PAY, "recordPayment", ADMIN, {**pay, "amount": "10.00", "kind": "REFUND"}),
+    ]
+    found = []
+    for query, field, viewer, input in cases:
+        found.append(user_errors(await api.query(query, as_=viewer, input=input), field))
+
+    assert found == [
+        [("NOT_FOUND", ["input", "appointmentId"])],
+        [("INVALID_INPUT", ["input", "appointmentId"])],
+        [("NOT_FOUND", ["input", "appointmentId"])],
+        [("INVALID_INPUT", ["input", "scheduledAt"])],
+        [("INVALID_INPUT", ["input", "appointmentId"])],
+        [("INVALID_INPUT", ["input", "psychologistId"])],
+        [("IDEMPOTENCY_KEY_REUSED", ["input", "idempotencyKey"])],
+        [("INVALID_INPUT", ["input", "occurrences"])],
+        [("INVALID_INPUT", ["input", "psychologistId"])],
+        [("NOT_FOUND", ["input", "fromAppointmentId"])],
+        [("INVALID_INPUT", ["input", "seriesId"])],
+        [("NOT_FOUND", ["input", "appointmentId"])],
+        [("INVALID_INPUT", ["input", "amount"])],
+    ]
