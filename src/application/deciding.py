@@ -135,6 +135,7 @@ class RejectFailedRequestHandler:
                 RejectionReason.PROCESSING_FAILED,
                 self._clock(),
                 command.request_id,
+                new_time=command.new_time,
             )
             await unit.commit()
         return change
@@ -146,13 +147,19 @@ async def reject_if_pending(
     reason: RejectionReason,
     at: datetime,
     request_id: str | None,
+    *,
+    new_time: datetime | None = None,
 ) -> StatusChange | None:
-    """Within ``unit``: REJECTED with ``reason`` when still PENDING (held or not); a new
-    time still asked for is refused instead when the appointment is CONFIRMED."""
+    """Within ``unit``: REJECTED with ``reason`` when still PENDING (held or not). With
+    ``new_time``, only that new time is refused, if it is still the one asked for."""
     current = await unit.appointments.get(appointment_id)
     if current is None:
         return None
-    if current.status is AppointmentStatus.PENDING:
+    if new_time is not None:
+        if current.reschedule_to != new_time:
+            return None
+        changed, event = keep_time(current, reason, at=at, request_id=request_id, actor=SYSTEM)
+    elif current.status is AppointmentStatus.PENDING:
         changed, event = current.transition(
             AppointmentStatus.REJECTED,
             at=at,
@@ -160,8 +167,6 @@ async def reject_if_pending(
             request_id=request_id,
             actor=SYSTEM,
         )
-    elif current.reschedule_to is not None:
-        changed, event = keep_time(current, reason, at=at, request_id=request_id, actor=SYSTEM)
     else:
         return None
     return await unit.appointments.record(changed, event)

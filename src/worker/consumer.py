@@ -10,6 +10,7 @@ from datetime import datetime
 from application.changes import StatusChange
 from application.commands import RejectFailedRequest
 from application.errors import DatabaseUnavailable
+from application.lifecycle_commands import DecideReschedule
 from application.queued_work import WorkerCommand
 from worker import outcomes
 from worker.backoff import full_jitter
@@ -126,7 +127,11 @@ class Consumer:
             # The last delivery: no appointment may stay PENDING forever.
             try:
                 decision = await self._reject_failed(
-                    RejectFailedRequest(command.appointment_id, request_id)
+                    RejectFailedRequest(
+                        command.appointment_id,
+                        request_id,
+                        new_time=command.to if isinstance(command, DecideReschedule) else None,
+                    )
                 )
             except DatabaseUnavailable as error:
                 # The dead-letter sweeper rejects it once the database is back.

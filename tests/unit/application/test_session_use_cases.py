@@ -1,12 +1,13 @@
 """The use cases of a session's life on in-memory fakes of the ports: what each stores,
 queues and announces, and what it refuses."""
 
+from dataclasses import replace
 from datetime import timedelta
 
 from application_fakes import FakeDatabase, Published
 from practice_world import practice
 
-from application.commands import DecideAppointment
+from application.commands import DecideAppointment, RejectFailedRequest
 from application.lifecycle_commands import (
     AnswerRequest,
     ExpireConfirmation,
@@ -128,3 +129,25 @@ async def test_a_refused_outcome_changes_nothing_and_commits_nothing(
     assert [p.code for p in outcome.problems] == ["NOT_STARTED"]
     assert database.commits == commits
     assert database.tables.appointments[session.id] == session
+
+
+async def test_a_new_time_that_could_not_be_decided_is_refused_and_the_session_stays(
+    database: FakeDatabase, transactions: Transactions
+) -> None:
+    world, _, session = seeded(database, transactions, status=AppointmentStatus.CONFIRMED)
+    to = session.scheduled_at + timedelta(days=1)
+    database.tables.appointments[session.id] = replace(session, reschedule_to=to)
+
+    other_time = await world.cases.reject_failed(
+        RejectFailedRequest(session.id, "req", new_time=to + timedelta(hours=1))
+    )
+    refused = await world.cases.reject_failed(RejectFailedRequest(session.id, "req", new_time=to))
+
+    assert other_time is None
+    assert refused is not None
+    assert refused.event.kind is EventKind.RESCHEDULE_REJECTED
+    assert refused.event.reason == RejectionReason.PROCESSING_FAILED.value
+    assert (refused.appointment.status, refused.appointment.reschedule_to) == (
+        AppointmentStatus.CONFIRMED,
+        None,
+    )
