@@ -184,6 +184,9 @@ def _with_history(
         rejection_reason=RejectionReason(reason) if status is AppointmentStatus.REJECTED else None,
         cancellation_reason=reason if status is AppointmentStatus.CANCELLED else None,
         is_paid=status is AppointmentStatus.COMPLETED,
+        amount_paid=draft.consultation_fee
+        if status is AppointmentStatus.COMPLETED
+        else draft.amount_paid,
         request_id=request_id,
     )
     return appointment, events

@@ -2,6 +2,7 @@
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from domain.requests import AppointmentRequest, InputProblem
@@ -30,10 +31,12 @@ class DecideAppointment:
 
 @dataclass(frozen=True, slots=True)
 class RejectFailedRequest:
-    """Reject a PENDING request that could not be decided (PROCESSING_FAILED)."""
+    """Reject a PENDING request that could not be decided (PROCESSING_FAILED); with
+    ``new_time``, refuse only that new time, which is what could not be decided."""
 
     appointment_id: UUID
     request_id: str | None
+    new_time: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,3 +60,5 @@ class ArchiveDeadLetter:
     receive_count: int
     appointment_id: UUID | None
     reason: str
+    # Set when the letter asked for a new time: only that is refused.
+    new_time: datetime | None = None

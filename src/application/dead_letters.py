@@ -30,6 +30,7 @@ class ArchiveDeadLetterHandler:
                     RejectionReason.PROCESSING_FAILED,
                     now,
                     letter.request_id,
+                    new_time=letter.new_time,
                 )
             await unit.commit()
         return change

@@ -8,9 +8,12 @@ from uuid import UUID
 
 from application.changes import StatusChange
 from application.commands import DecideAppointment, RejectFailedRequest
+from application.meeting_links import MeetingLinks, with_meeting_link
+from application.queue_messages import expiry_due
 from application.unit_of_work import Transactions, UnitOfWork
-from domain.appointments import Appointment, AppointmentStatus, RejectionReason
+from domain.appointments import SYSTEM, Appointment, AppointmentStatus, RejectionReason
 from domain.errors import SlotTaken
+from domain.lifecycle import hold, keep_time
 from domain.policy import BookingPolicy
 from domain.rules import decide
 from domain.schedule import Interval
@@ -31,10 +34,12 @@ class DecideAppointmentHandler:
         transactions: Transactions,
         clock: Callable[[], datetime],
         policy: BookingPolicy,
+        meetings: MeetingLinks,
     ) -> None:
         self._transactions = transactions
         self._clock = clock
         self._policy = policy
+        self._meetings = meetings
 
     async def __call__(self, command: DecideAppointment) -> StatusChange | None:
         now = self._clock()
@@ -60,7 +65,7 @@ class DecideAppointmentHandler:
         self, unit: UnitOfWork, command: DecideAppointment, now: datetime
     ) -> StatusChange | None:
         seen = await unit.appointments.get(command.appointment_id, hold=False)
-        if seen is None or seen.status is not AppointmentStatus.PENDING:
+        if seen is None or not _undecided(seen):
             return None
         # Holding the psychologist serialises every decision on their schedule (and every
         # change of their calendar), the patient every decision for that patient, which
@@ -94,14 +99,24 @@ class DecideAppointmentHandler:
                 current.patient_id, around, excluding=current.id
             ),
         )
+        if reason is None and calendar.session_policy.requires_confirmation:
+            # The rules pass: the time is held until the psychologist answers, or expires.
+            # Never past the start: an answer after it would come too late to matter.
+            until = min(now + calendar.session_policy.confirmation_timeout, current.scheduled_at)
+            changed, event = hold(
+                current, until=until, at=now, request_id=command.request_id, actor=SYSTEM
+            )
+            await unit.outbox.add([expiry_due(changed, until, command.request_id)], at=now)
+            return await unit.appointments.record(changed, event)
         target = AppointmentStatus.REJECTED if reason else AppointmentStatus.CONFIRMED
         changed, event = current.transition(
             target,
             at=now,
             reason=reason.value if reason else None,
             request_id=command.request_id,
+            actor=SYSTEM,
         )
-        return await unit.appointments.record(changed, event)
+        return await unit.appointments.record(with_meeting_link(changed, self._meetings), event)
 
 
 class RejectFailedRequestHandler:
@@ -120,6 +135,7 @@ class RejectFailedRequestHandler:
                 RejectionReason.PROCESSING_FAILED,
                 self._clock(),
                 command.request_id,
+                new_time=command.new_time,
             )
             await unit.commit()
         return change
@@ -131,14 +147,28 @@ async def reject_if_pending(
     reason: RejectionReason,
     at: datetime,
     request_id: str | None,
+    *,
+    new_time: datetime | None = None,
 ) -> StatusChange | None:
-    """Within ``unit``: REJECTED with ``reason`` when still PENDING."""
-    current = await _pending(unit, appointment_id)
+    """Within ``unit``: REJECTED with ``reason`` when still PENDING (held or not). With
+    ``new_time``, only that new time is refused, if it is still the one asked for."""
+    current = await unit.appointments.get(appointment_id)
     if current is None:
         return None
-    changed, event = current.transition(
-        AppointmentStatus.REJECTED, at=at, reason=reason.value, request_id=request_id
-    )
+    if new_time is not None:
+        if current.reschedule_to != new_time:
+            return None
+        changed, event = keep_time(current, reason, at=at, request_id=request_id, actor=SYSTEM)
+    elif current.status is AppointmentStatus.PENDING:
+        changed, event = current.transition(
+            AppointmentStatus.REJECTED,
+            at=at,
+            reason=reason.value,
+            request_id=request_id,
+            actor=SYSTEM,
+        )
+    else:
+        return None
     return await unit.appointments.record(changed, event)
 
 
@@ -157,5 +187,14 @@ def _logged(change: StatusChange | None) -> None:
 
 
 async def _pending(unit: UnitOfWork, appointment_id: UUID) -> Appointment | None:
+    """The request, held, while it still waits for the worker's decision."""
     current = await unit.appointments.get(appointment_id)
-    return current if current is not None and current.status is AppointmentStatus.PENDING else None
+    return current if current is not None and _undecided(current) else None
+
+
+def _undecided(appointment: Appointment) -> bool:
+    # A held request passed the rules already: the psychologist decides it now.
+    return (
+        appointment.status is AppointmentStatus.PENDING
+        and appointment.awaiting_confirmation_until is None
+    )

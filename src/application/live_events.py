@@ -11,7 +11,14 @@ from uuid import UUID
 
 import orjson
 
-from domain.appointments import Appointment, AppointmentStatus, StatusEvent
+from domain.appointments import (
+    Actor,
+    ActorRole,
+    Appointment,
+    AppointmentStatus,
+    EventKind,
+    StatusEvent,
+)
 
 EVERY_EVENT_CHANNEL = "appointments"
 
@@ -64,8 +71,22 @@ def encode_event(appointment: Appointment, event: StatusEvent) -> bytes:
             "request_id": event.request_id,
             "occurred_at": event.occurred_at.isoformat(),
             "sequence": event.sequence,
+            "kind": event.kind.value,
+            "actor_role": event.actor.role.value if event.actor else None,
+            "actor_subject": event.actor.subject if event.actor else None,
+            "note": event.note,
+            "previous_scheduled_at": _instant(event.previous_scheduled_at),
+            "scheduled_at": _instant(event.scheduled_at),
         }
     )
+
+
+def _instant(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def _read_instant(value: Any) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
 
 
 def decode_event(message: bytes) -> PublishedEvent:
@@ -81,6 +102,16 @@ def decode_event(message: bytes) -> PublishedEvent:
             reason=document["reason"],
             request_id=document["request_id"],
             sequence=int(document["sequence"]) if document["sequence"] is not None else None,
+            # Events published before these were carried say nothing of them.
+            kind=EventKind(document.get("kind", EventKind.STATUS_CHANGED.value)),
+            actor=(
+                Actor(ActorRole(document["actor_role"]), document["actor_subject"])
+                if document.get("actor_role")
+                else None
+            ),
+            note=document.get("note"),
+            previous_scheduled_at=_read_instant(document.get("previous_scheduled_at")),
+            scheduled_at=_read_instant(document.get("scheduled_at")),
         )
         return PublishedEvent(
             event=event,

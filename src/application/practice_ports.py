@@ -9,6 +9,7 @@ from uuid import UUID
 
 from domain.booking_settings import BookingSettings
 from domain.calendar import Calendar, ExtraHours, TimeOff, WeeklyHours
+from domain.lifecycle import SessionPolicy
 from domain.people import Patient, Psychologist
 from domain.schedule import Interval
 from domain.viewer import Role
@@ -45,6 +46,10 @@ class Calendars(Protocol):
 
     async def set_settings(
         self, psychologist_id: UUID, settings: BookingSettings, *, at: datetime
+    ) -> None: ...
+
+    async def set_session_policy(
+        self, psychologist_id: UUID, policy: SessionPolicy, *, at: datetime
     ) -> None: ...
 
 

@@ -17,7 +17,9 @@ from application.request_items import (
     check_item,
     problem_of,
 )
+from application.session_base import actor_of
 from application.unit_of_work import NewAppointment, Transactions, UnitOfWork
+from domain.appointments import Actor
 from domain.bookings import Bookings
 from domain.calendar import Calendar
 from domain.people import Patient
@@ -102,14 +104,14 @@ class RequestAppointmentsHandler:
         for index, replay in (await _replays(unit, candidates)).items():
             del candidates[index]
             outcomes[index] = replay
-        for index, problems in (await _conflicts(unit, checks.calendars, candidates)).items():
+        for index, problems in (await conflicts(unit, checks.calendars, candidates)).items():
             del candidates[index]
             outcomes[index] = Outcome(None, problems)
-        outcomes.update(await self._store(unit, candidates, now))
+        outcomes.update(await self._store(unit, candidates, now, actor_of(command.viewer)))
         return [outcomes[index] for index in range(len(command.items))]
 
     async def _store(
-        self, unit: UnitOfWork, candidates: dict[int, Submission], now: datetime
+        self, unit: UnitOfWork, candidates: dict[int, Submission], now: datetime, actor: Actor
     ) -> dict[int, Outcome]:
         results: dict[int, Outcome] = {}
         ready: dict[int, Submission] = {}
@@ -128,7 +130,7 @@ class RequestAppointmentsHandler:
                 ready[index] = submission.for_patient(patient_id)
         stored = await unit.appointments.add(
             [
-                NewAppointment(s.appointment, s.appointment.opening_event(), s.idempotency)
+                NewAppointment(s.appointment, s.appointment.opening_event(actor), s.idempotency)
                 for s in ready.values()
             ]
         )
@@ -148,28 +150,37 @@ class RequestAppointmentsHandler:
         return results
 
     async def _patient_id(self, unit: UnitOfWork, who: Who, now: datetime) -> UUID | None:
-        """The patient's id, adding them when new (another request may add them meanwhile)."""
-        people = unit.people
-        if isinstance(who, PatientBySubject):
-            found = await people.patient_id(subject=who.subject)
-            if found is not None or who.profile is None:
-                return found
-            await people.add_patient(self._new_patient(who.profile, who.subject), at=now)
-            return await people.patient_id(subject=who.subject)
-        found = await people.patient_id(email=who.profile.email)
-        if found is None:
-            await people.add_patient(self._new_patient(who.profile, None), at=now)
-            found = await people.patient_id(email=who.profile.email)
-        return found
+        return await patient_id_for(unit, who, now, self._new_id)
 
-    def _new_patient(self, profile: PatientProfile, subject: str | None) -> Patient:
-        return Patient(
-            id=self._new_id(),
-            subject=subject,
-            name=profile.name.strip(),
-            email=profile.email,
-            phone=profile.phone,
-        )
+
+async def patient_id_for(
+    unit: UnitOfWork, who: Who, now: datetime, new_id: Callable[[], UUID]
+) -> UUID | None:
+    """The patient's id, adding them when new (another request may add them meanwhile)."""
+    people = unit.people
+    if isinstance(who, PatientBySubject):
+        found = await people.patient_id(subject=who.subject)
+        if found is not None or who.profile is None:
+            return found
+        await people.add_patient(_new_patient(who.profile, who.subject, new_id), at=now)
+        return await people.patient_id(subject=who.subject)
+    found = await people.patient_id(email=who.profile.email)
+    if found is None:
+        await people.add_patient(_new_patient(who.profile, None, new_id), at=now)
+        found = await people.patient_id(email=who.profile.email)
+    return found
+
+
+def _new_patient(
+    profile: PatientProfile, subject: str | None, new_id: Callable[[], UUID]
+) -> Patient:
+    return Patient(
+        id=new_id(),
+        subject=subject,
+        name=profile.name.strip(),
+        email=profile.email,
+        phone=profile.phone,
+    )
 
 
 async def _calendars(unit: UnitOfWork, asked: list[AppointmentRequest]) -> dict[UUID, Calendar]:
@@ -182,7 +193,7 @@ async def _calendars(unit: UnitOfWork, asked: list[AppointmentRequest]) -> dict[
     return await unit.calendars.calendars(list({i.psychologist_id for i in asked}), around)
 
 
-async def _conflicts(
+async def conflicts(
     unit: UnitOfWork, calendars: dict[UUID, Calendar], candidates: dict[int, Submission]
 ) -> dict[int, tuple[Problem, ...]]:
     """What CONFIRMED sessions already rule out, answered at once rather than queued."""

@@ -14,8 +14,10 @@ from application.live_updates import LiveUpdates, publish_committed
 from application.practice_ports import Audit, Calendars, Profiles
 from domain.appointments import Appointment, StatusEvent
 from domain.bookings import Booked
+from domain.payments import Payment, PaymentKind
 from domain.people import Patient
 from domain.schedule import Interval
+from domain.series import Series
 from domain.viewer import Viewer
 
 # (scope, key): the caller's subject and the key they chose.
@@ -54,6 +56,8 @@ class OutboxMessage:
     group: str
     payload: Mapping[str, str | None]
     request_id: str | None
+    # Not sent before this instant (a deadline to check), else at once.
+    available_at: datetime | None = None
 
 
 class Appointments(Protocol):
@@ -98,6 +102,30 @@ class Appointments(Protocol):
         ...
 
 
+class SeriesStore(Protocol):
+    async def add(self, series: Series, idempotency: Idempotency | None) -> bool:
+        """Store a new series; False (and nothing stored) when its key is already taken."""
+        ...
+
+    async def keyed(self, scope: str, key: str) -> tuple[Series, str | None] | None:
+        """The series stored earlier under this key, with what was asked then."""
+        ...
+
+    async def get(self, series_id: UUID, *, visible_to: Viewer) -> Series | None: ...
+
+    async def occurrences(self, series_id: UUID) -> list[Appointment]:
+        """Its appointments, held until the unit of work ends, in order."""
+        ...
+
+
+class Payments(Protocol):
+    async def add(self, payment: Payment) -> None: ...
+
+    async def find(
+        self, appointment_id: UUID, kind: PaymentKind, reference: str
+    ) -> Payment | None: ...
+
+
 class People(Protocol):
     async def lock_patient(self, patient_id: UUID) -> None: ...
 
@@ -137,6 +165,12 @@ class UnitOfWork(Protocol):
 
     @property
     def dead_letters(self) -> DeadLetters: ...
+
+    @property
+    def series(self) -> SeriesStore: ...
+
+    @property
+    def payments(self) -> Payments: ...
 
     @property
     def calendars(self) -> Calendars: ...

@@ -18,6 +18,7 @@ from uuid6 import uuid7
 
 from application.free_slots import FreeSlots
 from application.live_updates import LiveUpdates
+from application.meeting_links import MeetingLinks
 from application.unit_of_work import Transactions
 from application.use_cases import UseCases, use_cases
 from appointment_api.dev_examples import graphiql_presets
@@ -36,17 +37,19 @@ from appointment_api.web_app import web_app
 from domain.policy import BookingPolicy
 from domain.viewer import Role
 from infra.auth import JwtVerifier, issue_token
-from infra.config import Settings
+from infra.config import DEFAULT_MEETING_BASE_URL, Settings
 from infra.db.appointment_reads import SqlAppointmentReads
 from infra.db.calendar_reads import SqlCalendarReads
 from infra.db.engine import create_engine
 from infra.db.event_history import SqlEventHistory
+from infra.db.lifecycle_reads import SqlLifecycleReads
 from infra.db.outages import SqlProbe
 from infra.db.outbox_backlog import OutboxBacklog, outbox_backlog
 from infra.db.outbox_store import SqlOutbox
 from infra.db.people_reads import SqlPeopleReads
 from infra.db.unit_of_work import SqlUnitsOfWork
 from infra.db.write_lock import WriteLock
+from infra.meetings.room_links import RoomLinks
 from infra.pubsub.memory_pubsub import InMemoryEventStream
 from infra.pubsub.redis_pubsub import RedisEventStream
 from infra.pubsub.status_events import ChannelStatusEvents
@@ -86,10 +89,18 @@ def build_use_cases(
     write_lock: WriteLock | None = None,
     on_outbox: Callable[[], None] = lambda: None,
     new_id: Callable[[], UUID] = uuid7,
+    meetings: MeetingLinks | None = None,
 ) -> UseCases:
-    """``on_outbox`` runs after a commit that wrote outbox rows (it wakes an in-process relay)."""
+    """``on_outbox`` runs after a commit that wrote outbox rows (it wakes an in-process relay);
+    ``meetings`` makes video calls' links (by default, rooms on the default base URL)."""
     units = SqlUnitsOfWork(engine, write_lock, on_outbox=on_outbox)
-    return use_cases(Transactions(units, live), clock=clock, policy=policy, new_id=new_id)
+    return use_cases(
+        Transactions(units, live),
+        clock=clock,
+        policy=policy,
+        new_id=new_id,
+        meetings=meetings or RoomLinks(DEFAULT_MEETING_BASE_URL),
+    )
 
 
 @dataclass
@@ -145,6 +156,7 @@ def build_resources(settings: Settings, *, clock: Clock = system_clock) -> Resou
             live=ChannelStatusEvents(pubsub),
             write_lock=write_lock,
             on_outbox=outbox_signal.set,
+            meetings=RoomLinks(settings.meeting_base_url),
         ),
         outbox=SqlOutbox(engine, write_lock, random.Random()),
         outbox_signal=outbox_signal,
@@ -168,6 +180,7 @@ def build_services(resources: Resources) -> Services:
         free_slots=FreeSlots(
             calendars=calendars, busy=appointments, clock=resources.clock, policy=policy
         ),
+        lifecycle=SqlLifecycleReads(engine),
     )
 
 
@@ -301,7 +314,7 @@ def worker_parts(
     )
     consumer = Consumer(
         queue,
-        use_cases.decide,
+        use_cases.queued_work,
         use_cases.reject_failed,
         resources.clock,
         DatabaseOutage(SqlProbe(resources.engine), _outage_backoff()),

@@ -43,6 +43,43 @@ class RejectionReason(StrEnum):
     DURATION_NOT_OFFERED = "DURATION_NOT_OFFERED"
     APPOINTMENT_TYPE_NOT_OFFERED = "APPOINTMENT_TYPE_NOT_OFFERED"
     DAILY_LIMIT_REACHED = "DAILY_LIMIT_REACHED"
+    # The psychologist declined a request they confirm themselves (their note says why).
+    DECLINED_BY_PSYCHOLOGIST = "DECLINED_BY_PSYCHOLOGIST"
+    # The psychologist did not answer a request they confirm themselves in time.
+    CONFIRMATION_EXPIRED = "CONFIRMATION_EXPIRED"
+
+
+class EventKind(StrEnum):
+    """What an entry of the history records: a change of status, or a change the
+    appointment went through in its status."""
+
+    STATUS_CHANGED = "STATUS_CHANGED"
+    # The request passed the rules and holds its time until the psychologist answers.
+    AWAITING_CONFIRMATION = "AWAITING_CONFIRMATION"
+    RESCHEDULE_REQUESTED = "RESCHEDULE_REQUESTED"
+    RESCHEDULED = "RESCHEDULED"
+    RESCHEDULE_REJECTED = "RESCHEDULE_REJECTED"
+    PAYMENT_RECORDED = "PAYMENT_RECORDED"
+    REFUND_RECORDED = "REFUND_RECORDED"
+
+
+class ActorRole(StrEnum):
+    PATIENT = "PATIENT"
+    PSYCHOLOGIST = "PSYCHOLOGIST"
+    ADMIN = "ADMIN"
+    # The worker, deciding on the practice's rules.
+    SYSTEM = "SYSTEM"
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who made a change: a role and the subject of their token."""
+
+    role: ActorRole
+    subject: str
+
+
+SYSTEM = Actor(ActorRole.SYSTEM, "worker")
 
 
 ALLOWED_TRANSITIONS: dict[AppointmentStatus, frozenset[AppointmentStatus]] = {
@@ -88,6 +125,13 @@ class StatusEvent:
     request_id: str | None = None
     # Position in the global history, assigned by the store when the event is saved.
     sequence: int | None = None
+    kind: EventKind = EventKind.STATUS_CHANGED
+    actor: Actor | None = None
+    # The note given with a decline, a completion or a no-show.
+    note: str | None = None
+    # For a time change (requested, done or refused): the time before and the time asked.
+    previous_scheduled_at: datetime | None = None
+    scheduled_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +158,37 @@ class Appointment:
     # requested (and again when it was decided): with them it holds ``blocked``.
     buffer_before_minutes: int = 0
     buffer_after_minutes: int = 0
+    # Set on COMPLETED, NO_SHOW and a declined request: what the psychologist noted.
+    status_note: str | None = None
+    # A patient's cancellation inside the psychologist's window, and the fee it costs.
+    late_cancellation: bool = False
+    cancellation_fee: Decimal | None = None
+    # A PENDING request that passed the rules and holds its time until the psychologist
+    # answers, or until this instant, when it expires.
+    awaiting_confirmation_until: datetime | None = None
+    # A new time asked for, waiting for the worker; the current time stays held meanwhile.
+    reschedule_to: datetime | None = None
+    series_id: UUID | None = None
+    series_index: int | None = None
+    amount_paid: Decimal = Decimal("0.00")
+
+    @property
+    def holds_slot(self) -> bool:
+        """Whether its time is kept from everyone else: CONFIRMED, or held for an answer."""
+        return self.status is AppointmentStatus.CONFIRMED or (
+            self.status is AppointmentStatus.PENDING
+            and self.awaiting_confirmation_until is not None
+        )
+
+    @property
+    def amount_due(self) -> Decimal:
+        """What the session costs: its fee, a late cancellation's fee, or nothing."""
+        if self.status is AppointmentStatus.CANCELLED:
+            late = self.late_cancellation and self.cancellation_fee is not None
+            return self.cancellation_fee if late and self.cancellation_fee else Decimal("0.00")
+        if self.status is AppointmentStatus.REJECTED:
+            return Decimal("0.00")
+        return self.consultation_fee
 
     @property
     def ends_at(self) -> datetime:
@@ -137,8 +212,11 @@ class Appointment:
         at: datetime,
         reason: str | None = None,
         request_id: str | None = None,
+        actor: Actor | None = None,
+        note: str | None = None,
     ) -> tuple["Appointment", StatusEvent]:
-        """The appointment after the change, and the event that records it."""
+        """The appointment after the change, and the event that records it. Leaving
+        PENDING ends a hold; a terminal status drops a time change still asked for."""
         if not can_transition(self.status, target):
             raise InvalidTransition(self.status, target)
         changed = replace(
@@ -150,8 +228,59 @@ class Appointment:
                 RejectionReason(reason) if target is AppointmentStatus.REJECTED and reason else None
             ),
             cancellation_reason=reason if target is AppointmentStatus.CANCELLED else None,
+            status_note=note if note is not None else self.status_note,
+            awaiting_confirmation_until=None,
+            reschedule_to=None if not ALLOWED_TRANSITIONS[target] else self.reschedule_to,
         )
-        event = StatusEvent(
+        return changed, self._event(changed, target, at, reason, request_id, actor, note=note)
+
+    def step(
+        self,
+        changed: "Appointment",
+        kind: EventKind,
+        *,
+        at: datetime,
+        request_id: str | None,
+        actor: Actor | None,
+        reason: str | None = None,
+        note: str | None = None,
+        previous_scheduled_at: datetime | None = None,
+        scheduled_at: datetime | None = None,
+    ) -> tuple["Appointment", StatusEvent]:
+        """``changed`` (this appointment with other fields, in the same status) as the next
+        step of its history, recorded as ``kind``."""
+        if changed.status is not self.status or changed.id != self.id:
+            raise ValueError("a step keeps the appointment and its status")
+        bumped = replace(changed, version=self.version + 1, updated_at=at)
+        event = self._event(
+            bumped,
+            self.status,
+            at,
+            reason,
+            request_id,
+            actor,
+            kind=kind,
+            note=note,
+            previous_scheduled_at=previous_scheduled_at,
+            scheduled_at=scheduled_at,
+        )
+        return bumped, event
+
+    def _event(
+        self,
+        changed: "Appointment",
+        target: AppointmentStatus,
+        at: datetime,
+        reason: str | None,
+        request_id: str | None,
+        actor: Actor | None,
+        *,
+        kind: EventKind = EventKind.STATUS_CHANGED,
+        note: str | None = None,
+        previous_scheduled_at: datetime | None = None,
+        scheduled_at: datetime | None = None,
+    ) -> StatusEvent:
+        return StatusEvent(
             appointment_id=self.id,
             version=changed.version,
             status=target,
@@ -159,10 +288,14 @@ class Appointment:
             occurred_at=at,
             reason=reason,
             request_id=request_id,
+            kind=kind,
+            actor=actor,
+            note=note,
+            previous_scheduled_at=previous_scheduled_at,
+            scheduled_at=scheduled_at,
         )
-        return changed, event
 
-    def opening_event(self) -> StatusEvent:
+    def opening_event(self, actor: Actor | None = None) -> StatusEvent:
         """The first entry of a new request's history."""
         return StatusEvent(
             appointment_id=self.id,
@@ -171,4 +304,6 @@ class Appointment:
             previous_status=None,
             occurred_at=self.created_at,
             request_id=self.request_id,
+            actor=actor,
+            scheduled_at=self.scheduled_at,
         )

@@ -8,6 +8,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from domain.booking_settings import BookingSettings
+from domain.lifecycle import SessionPolicy
 from domain.people import Psychologist
 from domain.policy import BookingPolicy
 from domain.schedule import Interval, WallClockSpan, WorkingHours, wall_clock, wall_clock_spans
@@ -59,6 +60,7 @@ class Calendar:
     extra_hours: tuple[ExtraHours, ...] = ()
     time_off: tuple[TimeOff, ...] = ()
     settings: BookingSettings = field(default_factory=BookingSettings)
+    session_policy: SessionPolicy = field(default_factory=SessionPolicy)
 
     @property
     def zone(self) -> ZoneInfo:

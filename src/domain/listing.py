@@ -44,6 +44,7 @@ class AppointmentFilter:
     appointment_types: tuple[AppointmentType, ...] = ()
     scheduled_from: datetime | None = None
     scheduled_to: datetime | None = None
+    is_paid: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,9 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
+DEFAULT_MEETING_BASE_URL = "https://meet.jit.si"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
 
@@ -49,6 +52,10 @@ class Settings(BaseSettings):
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
     jwt_leeway_seconds: int = Field(default=0, ge=0, le=300)
+
+    # Where video calls happen: each confirmed one gets a room of its own under this URL
+    # (a self-hosted Jitsi Meet, or the public one).
+    meeting_base_url: str = Field(default=DEFAULT_MEETING_BASE_URL, pattern=r"^https?://[^\s]+$")
 
     min_notice_hours: int = Field(default=24, ge=0, le=24 * 30)
     max_advance_days: int = Field(default=180, ge=1, le=3650)

@@ -16,6 +16,7 @@ from resolvers.ports import (
     Authenticator,
     CalendarReads,
     EventHistory,
+    LifecycleReads,
     PeopleReads,
 )
 
@@ -38,6 +39,7 @@ class Services:
     event_history: EventHistory
     calendars: CalendarReads
     free_slots: FreeSlots
+    lifecycle: LifecycleReads
     max_slot_window_days: int = 31
 
 

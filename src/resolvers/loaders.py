@@ -11,7 +11,14 @@ from domain.calendar import Calendar
 from domain.schedule import Interval
 from domain.viewer import Viewer
 from resolvers.context import Services
-from resolvers.types.entities import Appointment, AppointmentStatusEvent, Patient, Psychologist
+from resolvers.types.entities import (
+    Appointment,
+    AppointmentSeries,
+    AppointmentStatusEvent,
+    Patient,
+    Psychologist,
+)
+from resolvers.types.lifecycle_types import PaymentType
 
 T = TypeVar("T")
 
@@ -66,9 +73,19 @@ class Loaders:
                 found.update(((key, window), calendar) for key, calendar in read.items())
             return [found.get(key) for key in keys]
 
+        async def payments(keys: Sequence[UUID]) -> list[list[PaymentType]]:
+            found = await services.lifecycle.payments(keys)
+            return [[PaymentType.from_domain(p) for p in found.get(key, [])] for key in keys]
+
+        async def series(keys: Sequence[UUID]) -> list[AppointmentSeries | None]:
+            found = await services.lifecycle.series_by_ids(viewer, keys)
+            return _in_order(found, keys, AppointmentSeries.from_domain)
+
         self.psychologist: DataLoader[UUID, Psychologist | None] = DataLoader(psychologists)
         self.patient: DataLoader[UUID, Patient | None] = DataLoader(patients)
         self.appointment: DataLoader[UUID, Appointment | None] = DataLoader(appointments)
         self.history: DataLoader[UUID, list[AppointmentStatusEvent]] = DataLoader(histories)
         self.slots: DataLoader[tuple[UUID, SlotQuery], list[Interval]] = DataLoader(slots)
         self.calendar: DataLoader[tuple[UUID, Interval], Calendar | None] = DataLoader(calendars)
+        self.payments: DataLoader[UUID, list[PaymentType]] = DataLoader(payments)
+        self.series: DataLoader[UUID, AppointmentSeries | None] = DataLoader(series)

@@ -9,6 +9,7 @@ from application.commands import CancelAppointment, RequestAppointments
 from resolvers.calendar_mutations import CalendarMutations
 from resolvers.context import Context
 from resolvers.errors import ClientError
+from resolvers.lifecycle_mutations import LifecycleMutations
 from resolvers.node_ids import expect_global_id
 from resolvers.people_mutations import PeopleMutations
 from resolvers.types.mutation_types import (
@@ -26,7 +27,7 @@ from resolvers.types.mutation_types import (
 
 
 @strawberry.type(name="Mutation")
-class Mutation(PeopleMutations, CalendarMutations):
+class Mutation(PeopleMutations, CalendarMutations, LifecycleMutations):
     @strawberry.mutation(
         description="Validate, persist as PENDING and queue for the worker. Answers at once; "
         "the decision arrives on the appointmentStatus subscription."

@@ -16,8 +16,10 @@ from domain.listing import (
     PageRequest,
     PsychologistFilter,
 )
+from domain.payments import Payment
 from domain.people import Patient, Psychologist
 from domain.schedule import Interval
+from domain.series import Series
 from domain.viewer import Viewer
 
 
@@ -39,6 +41,18 @@ class AppointmentReads(Protocol):
     async def busy_intervals(
         self, psychologist_ids: Sequence[UUID], window: Interval
     ) -> dict[UUID, list[Booked]]: ...
+
+
+class LifecycleReads(Protocol):
+    async def series_by_ids(self, viewer: Viewer, ids: Sequence[UUID]) -> dict[UUID, Series]:
+        """The series among ``ids`` the viewer may see."""
+        ...
+
+    async def occurrences(self, viewer: Viewer, series_id: UUID) -> list[Appointment]:
+        """The series' appointments the viewer may see, in order."""
+        ...
+
+    async def payments(self, ids: Sequence[UUID]) -> dict[UUID, list[Payment]]: ...
 
 
 class PeopleReads(Protocol):

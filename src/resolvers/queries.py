@@ -16,7 +16,7 @@ from resolvers.types.connections import (
     resolve_appointment_connection,
     resolve_psychologist_connection,
 )
-from resolvers.types.entities import Appointment, Patient, Psychologist
+from resolvers.types.entities import Appointment, AppointmentSeries, Patient, Psychologist
 from resolvers.types.inputs import (
     AppointmentFilterInput,
     AppointmentOrderInput,
@@ -57,6 +57,8 @@ class Query:
             "Patient": loaders.patient,
             "Psychologist": loaders.psychologist,
         }
+        if type_name == "AppointmentSeries":
+            return await _series(info, key)
         loader = by_type.get(type_name)
         if loader is None:
             return None
@@ -92,6 +94,12 @@ class Query:
             info, filter, order_by, first, after, last, before
         )
 
+    @strawberry.field(description="A series of sessions the viewer may see.")
+    async def appointment_series(
+        self, info: Info[Context, None], id: strawberry.ID
+    ) -> AppointmentSeries | None:
+        return await _series(info, expect_global_id(id, "AppointmentSeries", argument="id"))
+
     @strawberry.field
     async def psychologist(
         self, info: Info[Context, None], id: strawberry.ID
@@ -115,3 +123,8 @@ class Query:
         return await resolve_psychologist_connection(
             info, filter, first, after, last, before, order_by
         )
+
+
+async def _series(info: Info[Context, None], key: UUID) -> AppointmentSeries | None:
+    found: AppointmentSeries | None = await info.context.loaders.series.load(key)
+    return found

@@ -8,8 +8,10 @@ from collections.abc import Callable
 from datetime import datetime
 
 from application.changes import StatusChange
-from application.commands import DecideAppointment, RejectFailedRequest
+from application.commands import RejectFailedRequest
 from application.errors import DatabaseUnavailable
+from application.lifecycle_commands import DecideReschedule
+from application.queued_work import WorkerCommand
 from worker import outcomes
 from worker.backoff import full_jitter
 from worker.messages import REQUEST_ID_ATTRIBUTE, UnreadableMessage, read_command
@@ -118,14 +120,18 @@ class Consumer:
             self._observed(decision)
         await self._delete(message)
 
-    async def _after_failure(self, message: ReceivedMessage, command: DecideAppointment) -> None:
+    async def _after_failure(self, message: ReceivedMessage, command: WorkerCommand) -> None:
         decision = None
         request_id = command.request_id
         if message.receive_count >= self._queue.max_receive_count:
             # The last delivery: no appointment may stay PENDING forever.
             try:
                 decision = await self._reject_failed(
-                    RejectFailedRequest(command.appointment_id, request_id)
+                    RejectFailedRequest(
+                        command.appointment_id,
+                        request_id,
+                        new_time=command.to if isinstance(command, DecideReschedule) else None,
+                    )
                 )
             except DatabaseUnavailable as error:
                 # The dead-letter sweeper rejects it once the database is back.

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from application.commands import ArchiveDeadLetter
 from application.errors import DatabaseUnavailable
+from application.lifecycle_commands import DecideReschedule
 from worker import outcomes
 from worker.backoff import Backoff
 from worker.messages import REQUEST_ID_ATTRIBUTE, UnreadableMessage, read_command
@@ -135,9 +136,10 @@ def archived(letter: ReceivedMessage) -> ArchiveDeadLetter:
     try:
         command = read_command(letter.body)
     except UnreadableMessage as error:
-        appointment_id, reason = None, f"unreadable: {error}"
+        appointment_id, reason, new_time = None, f"unreadable: {error}", None
     else:
         appointment_id = command.appointment_id
+        new_time = command.to if isinstance(command, DecideReschedule) else None
         request_id = request_id or command.request_id
         reason = "retries exhausted"
     return ArchiveDeadLetter(
@@ -149,4 +151,5 @@ def archived(letter: ReceivedMessage) -> ArchiveDeadLetter:
         receive_count=letter.receive_count,
         appointment_id=appointment_id,
         reason=reason,
+        new_time=new_time,
     )

@@ -1,10 +1,14 @@
 """The decision command carried by a queue message, and its wire form."""
 
+from datetime import datetime
 from uuid import UUID
 
 import orjson
 
 from application.commands import DecideAppointment
+from application.lifecycle_commands import DecideReschedule, ExpireConfirmation
+from application.queue_messages import CONFIRMATION_DUE_TOPIC, REQUESTED_TOPIC, RESCHEDULE_TOPIC
+from application.queued_work import WorkerCommand
 from worker.ports import OutgoingMessage, PendingMessage
 
 REQUEST_ID_ATTRIBUTE = "request_id"
@@ -24,12 +28,21 @@ def to_outgoing(row: PendingMessage) -> OutgoingMessage:
     )
 
 
-def read_command(body: str) -> DecideAppointment:
+def read_command(body: str) -> WorkerCommand:
     try:
         document = orjson.loads(body)
-        return DecideAppointment(
-            appointment_id=UUID(document["appointment_id"]),
-            request_id=document.get("request_id"),
-        )
+        appointment_id = UUID(document["appointment_id"])
+        request_id = document.get("request_id")
+        topic = document.get("topic", REQUESTED_TOPIC)
+        if topic == CONFIRMATION_DUE_TOPIC:
+            return ExpireConfirmation(appointment_id, request_id)
+        if topic == RESCHEDULE_TOPIC:
+            to = datetime.fromisoformat(document["to"])
+            if to.utcoffset() is None:
+                raise ValueError("a new time must say its offset")
+            return DecideReschedule(appointment_id, to, request_id)
+        if topic != REQUESTED_TOPIC:
+            raise ValueError(f"unknown topic {topic!r}")
+        return DecideAppointment(appointment_id=appointment_id, request_id=request_id)
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as error:
         raise UnreadableMessage(str(error)) from error

@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from application.changes import StatusChange
-from domain.appointments import AppointmentStatus
+from domain.appointments import AppointmentStatus, EventKind
 
 ALREADY_DECIDED = "already_decided"
 RETRIED = "retried"
@@ -12,8 +12,14 @@ UNREADABLE = "unreadable"
 
 
 def decided(decision: StatusChange) -> str:
-    """``confirmed`` or ``rejected:<reason>``."""
+    """``confirmed`` or ``rejected:<reason>``; for a change within the status, its kind
+    (``awaiting_confirmation``, ``rescheduled``, ``reschedule_rejected:<reason>``)."""
     appointment = decision.appointment
+    kind = decision.event.kind
+    if kind is EventKind.RESCHEDULE_REJECTED:
+        return f"reschedule_rejected:{decision.event.reason}"
+    if kind is not EventKind.STATUS_CHANGED:
+        return kind.value.lower()
     if appointment.status is AppointmentStatus.CONFIRMED:
         return "confirmed"
     reason = appointment.rejection_reason.value if appointment.rejection_reason else "unknown"
@@ -21,7 +27,8 @@ def decided(decision: StatusChange) -> str:
 
 
 def since_requested(decision: StatusChange | None, now: datetime) -> float | None:
-    if decision is None:
+    # Only a request's own decision says how long a request waited.
+    if decision is None or decision.event.kind is not EventKind.STATUS_CHANGED:
         return None
     return max(0.0, (now - decision.appointment.created_at).total_seconds())
 

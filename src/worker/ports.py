@@ -11,7 +11,8 @@ from datetime import datetime
 from typing import Protocol
 
 from application.changes import StatusChange
-from application.commands import ArchiveDeadLetter, DecideAppointment, RejectFailedRequest
+from application.commands import ArchiveDeadLetter, RejectFailedRequest
+from application.queued_work import WorkerCommand
 
 
 class QueueUnavailable(Exception):
@@ -109,7 +110,7 @@ class Outbox(Protocol):
 
 
 class Decide(Protocol):
-    async def __call__(self, command: DecideAppointment) -> StatusChange | None:
+    async def __call__(self, command: WorkerCommand) -> StatusChange | None:
         """Confirm or reject a PENDING appointment and publish the change; None when it
         was already decided (or does not exist), so the message is simply acked."""
         ...

@@ -29,6 +29,7 @@ def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]
         ("DATABASE_URL", "mysql://db"),
         ("JWT_ALGORITHMS", "none"),
         ("MIN_NOTICE_HOURS", "-1"),
+        ("MEETING_BASE_URL", "ftp://meet.example"),
         ("APP_ENV", "staging"),
     ],
 )

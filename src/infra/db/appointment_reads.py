@@ -48,6 +48,8 @@ def filter_conditions(wanted: AppointmentFilter) -> list[ColumnElement[bool]]:
         conditions.append(appointments.c.scheduled_at >= wanted.scheduled_from)
     if wanted.scheduled_to is not None:
         conditions.append(appointments.c.scheduled_at < wanted.scheduled_to)
+    if wanted.is_paid is not None:
+        conditions.append(appointments.c.is_paid == wanted.is_paid)
     return conditions
 
 

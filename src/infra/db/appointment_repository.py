@@ -19,11 +19,21 @@ from domain.errors import SlotTaken
 from domain.schedule import Interval
 from domain.viewer import Viewer
 from infra.db.event_order import hold_event_order
-from infra.db.rows import appointment_from_row, appointment_to_row, event_to_row
+from infra.db.rows import (
+    appointment_from_row,
+    appointment_to_row,
+    changing_columns,
+    event_to_row,
+)
 from infra.db.scoping import visible_appointments
 from infra.db.tables import appointment_events, appointments
 
 EXCLUSION_VIOLATION = "23P01"
+# What keeps a session's time from everyone else: CONFIRMED, or held for the psychologist.
+HOLDS_SLOT = or_(
+    appointments.c.status == AppointmentStatus.CONFIRMED.value,
+    appointments.c.awaiting_confirmation_until.is_not(None),
+)
 
 
 def is_exclusion_violation(error: IntegrityError) -> bool:
@@ -101,8 +111,7 @@ class SqlAppointments:
                     ),
                     cancellation_reason=changed.cancellation_reason,
                     updated_at=changed.updated_at,
-                    blocked_from=changed.blocked.start,
-                    blocked_until=changed.blocked.end,
+                    **changing_columns(changed),
                 )
             )
         except IntegrityError as error:
@@ -152,7 +161,7 @@ class SqlAppointments:
             appointments.c.scheduled_at,
             appointments.c.blocked_from,
             appointments.c.blocked_until,
-        ).where(appointments.c.status == AppointmentStatus.CONFIRMED.value, match)
+        ).where(HOLDS_SLOT, match)
         for psychologist_id, start, held_from, held_until in await self._rows(query):
             found[psychologist_id].append(Booked(start, Interval(held_from, held_until)))
         return found
@@ -164,7 +173,7 @@ class SqlAppointments:
             appointments.c.scheduled_at, appointments.c.blocked_from, appointments.c.blocked_until
         ).where(
             appointments.c.psychologist_id == psychologist_id,
-            appointments.c.status == AppointmentStatus.CONFIRMED.value,
+            HOLDS_SLOT,
             appointments.c.id != excluding,
             appointments.c.blocked_from < around.end,
             appointments.c.blocked_until > around.start,
@@ -202,7 +211,7 @@ class SqlAppointments:
     ) -> list[Interval]:
         query = select(appointments.c.scheduled_at, appointments.c.ends_at).where(
             whose,
-            appointments.c.status == AppointmentStatus.CONFIRMED.value,
+            HOLDS_SLOT,
             appointments.c.id != excluding,
             appointments.c.scheduled_at < around.end,
             appointments.c.ends_at > around.start,

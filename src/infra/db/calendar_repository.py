@@ -11,6 +11,7 @@ from application.changes import Announcement, ScheduleChange
 from application.practice_ports import AuditEntry
 from domain.booking_settings import BookingSettings
 from domain.calendar import Calendar, ExtraHours, TimeOff, WeeklyHours
+from domain.lifecycle import SessionPolicy
 from domain.people import Patient, Psychologist
 from domain.schedule import Interval
 from infra.db.appointment_repository import insert_ignoring_conflicts
@@ -19,6 +20,7 @@ from infra.db.rows import (
     patient_from_row,
     psychologist_from_row,
     psychologist_to_row,
+    session_policy_to_row,
     settings_to_row,
     working_hours_to_json,
 )
@@ -132,6 +134,15 @@ class SqlCalendars:
             .values(**settings_to_row(settings), updated_at=at)
         )
         self._changed(psychologist_id)
+
+    async def set_session_policy(
+        self, psychologist_id: UUID, policy: SessionPolicy, *, at: datetime
+    ) -> None:
+        await self._connection.execute(
+            update(psychologists)
+            .where(psychologists.c.id == psychologist_id)
+            .values(**session_policy_to_row(policy), updated_at=at)
+        )
 
     def _changed(self, psychologist_id: UUID) -> None:
         self._announced.append(ScheduleChange(psychologist_id))

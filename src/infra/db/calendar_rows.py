@@ -11,7 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.calendar import Calendar, ExtraHours, TimeOff, WeeklyHours
 from domain.schedule import Interval
-from infra.db.rows import psychologist_from_row, settings_from_row, working_hours_from_json
+from infra.db.rows import (
+    psychologist_from_row,
+    session_policy_from_row,
+    settings_from_row,
+    working_hours_from_json,
+)
 from infra.db.tables import extra_hours, psychologists, time_off, weekly_hours
 
 # Local dates differ from UTC ones by less than a day.
@@ -44,6 +49,7 @@ async def load_calendars(
             extra_hours=tuple(extras.get(row["id"], ())),
             time_off=tuple(offs.get(row["id"], ())),
             settings=settings_from_row(row),
+            session_policy=session_policy_from_row(row),
         )
         for row in rows
     }

@@ -242,6 +242,12 @@ def _with_history(
         meeting_url=None,
         notes=None,
         is_paid=status is AppointmentStatus.COMPLETED,
+        # A completed demo session was paid in full.
+        amount_paid=(
+            psychologist.consultation_fee
+            if status is AppointmentStatus.COMPLETED
+            else Decimal("0.00")
+        ),
         rejection_reason=RejectionReason(last.reason)
         if status is AppointmentStatus.REJECTED and last.reason
         else None,

@@ -3,9 +3,10 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from infra.db.outbox_store import not_waiting_for_deadline
 from infra.db.tables import outbox
 
 
@@ -16,7 +17,7 @@ class OutboxBacklog:
 
 
 async def outbox_backlog(engine: AsyncEngine, *, now: datetime) -> OutboxBacklog:
-    pending = outbox.c.dispatched_at.is_(None)
+    pending = and_(outbox.c.dispatched_at.is_(None), not_waiting_for_deadline(now))
     query = select(func.count(), func.min(outbox.c.created_at)).where(pending)
     async with engine.connect() as connection:
         count, oldest = (await connection.execute(query)).one()

@@ -4,9 +4,10 @@ import random
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import ColumnElement, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from application.queue_messages import CONFIRMATION_DUE_TOPIC
 from application.unit_of_work import OutboxMessage
 from infra.db.outages import unavailable_on_outage
 from infra.db.tables import outbox
@@ -14,6 +15,11 @@ from infra.db.write_lock import WriteLock
 from worker.ports import PendingMessage, QueueUnavailable
 
 MAX_BACKOFF = timedelta(seconds=30)
+
+
+def not_waiting_for_deadline(now: datetime) -> ColumnElement[bool]:
+    """A row put off until a deadline (an expiry to check) is not behind before it."""
+    return or_(outbox.c.topic != CONFIRMATION_DUE_TOPIC, outbox.c.available_at <= now)
 
 
 def relay_backoff(attempts: int, rng: random.Random) -> timedelta:
@@ -39,6 +45,7 @@ class OutboxRows:
                 "payload": dict(message.payload),
                 "request_id": message.request_id,
                 "created_at": at,
+                "available_at": message.available_at,
             }
             for message in messages
         ]
@@ -115,7 +122,9 @@ class SqlOutbox:
 
     async def oldest_pending_age(self, now: datetime) -> float:
         """Seconds since the oldest undispatched row was written (0 when none): the relay lag."""
-        query = select(func.min(outbox.c.created_at)).where(outbox.c.dispatched_at.is_(None))
+        query = select(func.min(outbox.c.created_at)).where(
+            outbox.c.dispatched_at.is_(None), not_waiting_for_deadline(now)
+        )
         async with self._engine.connect() as connection:
             oldest = (await connection.execute(query)).scalar_one_or_none()
         return max(0.0, (now - oldest).total_seconds()) if oldest else 0.0

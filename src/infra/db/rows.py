@@ -6,14 +6,18 @@ from decimal import Decimal
 from typing import Any
 
 from domain.appointments import (
+    Actor,
+    ActorRole,
     Appointment,
     AppointmentStatus,
     AppointmentType,
+    EventKind,
     MeetingType,
     RejectionReason,
     StatusEvent,
 )
 from domain.booking_settings import BookingSettings, Offering
+from domain.lifecycle import SessionPolicy
 from domain.people import Patient, Psychologist
 from domain.schedule import Weekday, WorkingHours
 
@@ -91,6 +95,24 @@ def settings_to_row(settings: BookingSettings) -> dict[str, Any]:
     }
 
 
+def session_policy_from_row(row: Row) -> SessionPolicy:
+    return SessionPolicy(
+        requires_confirmation=row["requires_confirmation"],
+        confirmation_timeout=timedelta(minutes=row["confirmation_timeout_minutes"]),
+        cancellation_window=timedelta(minutes=row["cancellation_window_minutes"]),
+        late_cancellation_fee=row["late_cancellation_fee"],
+    )
+
+
+def session_policy_to_row(policy: SessionPolicy) -> dict[str, Any]:
+    return {
+        "requires_confirmation": policy.requires_confirmation,
+        "confirmation_timeout_minutes": policy.confirmation_timeout // timedelta(minutes=1),
+        "cancellation_window_minutes": policy.cancellation_window // timedelta(minutes=1),
+        "late_cancellation_fee": policy.late_cancellation_fee,
+    }
+
+
 def patient_from_row(row: Row) -> Patient:
     return Patient(
         id=row["id"],
@@ -126,6 +148,14 @@ def appointment_from_row(row: Row) -> Appointment:
         buffer_before_minutes=(row["scheduled_at"] - row["blocked_from"]) // timedelta(minutes=1),
         buffer_after_minutes=(row["blocked_until"] - row["scheduled_at"]) // timedelta(minutes=1)
         - row["duration_minutes"],
+        status_note=row["status_note"],
+        late_cancellation=row["late_cancellation"],
+        cancellation_fee=row["cancellation_fee"],
+        awaiting_confirmation_until=row["awaiting_confirmation_until"],
+        reschedule_to=row["reschedule_to"],
+        series_id=row["series_id"],
+        series_index=row["series_index"],
+        amount_paid=row["amount_paid"],
     )
 
 
@@ -140,6 +170,13 @@ def event_from_row(row: Row) -> StatusEvent:
         reason=row["reason"],
         request_id=row["request_id"],
         sequence=row["id"],
+        kind=EventKind(row["kind"]),
+        actor=(
+            Actor(ActorRole(row["actor_role"]), row["actor_subject"]) if row["actor_role"] else None
+        ),
+        note=row["note"],
+        previous_scheduled_at=row["previous_scheduled_at"],
+        scheduled_at=row["scheduled_at"],
     )
 
 
@@ -200,6 +237,27 @@ def appointment_to_row(appointment: Appointment) -> dict[str, Any]:
         "updated_at": appointment.updated_at,
         "blocked_from": appointment.blocked.start,
         "blocked_until": appointment.blocked.end,
+        **changing_columns(appointment),
+    }
+
+
+def changing_columns(appointment: Appointment) -> dict[str, Any]:
+    """What the life of an appointment changes, beside its status and version."""
+    return {
+        "scheduled_at": appointment.scheduled_at,
+        "ends_at": appointment.ends_at,
+        "blocked_from": appointment.blocked.start,
+        "blocked_until": appointment.blocked.end,
+        "meeting_url": appointment.meeting_url,
+        "is_paid": appointment.is_paid,
+        "status_note": appointment.status_note,
+        "late_cancellation": appointment.late_cancellation,
+        "cancellation_fee": appointment.cancellation_fee,
+        "awaiting_confirmation_until": appointment.awaiting_confirmation_until,
+        "reschedule_to": appointment.reschedule_to,
+        "series_id": appointment.series_id,
+        "series_index": appointment.series_index,
+        "amount_paid": appointment.amount_paid,
     }
 
 
@@ -212,4 +270,10 @@ def event_to_row(event: StatusEvent) -> dict[str, Any]:
         "reason": event.reason,
         "request_id": event.request_id,
         "occurred_at": event.occurred_at,
+        "kind": event.kind.value,
+        "actor_role": event.actor.role.value if event.actor else None,
+        "actor_subject": event.actor.subject if event.actor else None,
+        "note": event.note,
+        "previous_scheduled_at": event.previous_scheduled_at,
+        "scheduled_at": event.scheduled_at,
     }

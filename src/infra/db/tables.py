@@ -68,6 +68,11 @@ psychologists = Table(
     Column("session_durations", JsonDocument, nullable=False, server_default=text("'[]'")),
     Column("offerings", JsonDocument, nullable=False, server_default=text("'[]'")),
     Column("max_sessions_per_day", Integer),
+    # The session policy: the psychologist's answer to each request, and late cancellations.
+    Column("requires_confirmation", Boolean, nullable=False, server_default=text("false")),
+    Column("confirmation_timeout_minutes", Integer, nullable=False, server_default=text("1440")),
+    Column("cancellation_window_minutes", Integer, nullable=False, server_default=text("0")),
+    Column("late_cancellation_fee", Numeric(10, 2)),
     CheckConstraint("default_duration_minutes BETWEEN 15 AND 240", name="duration"),
     CheckConstraint("buffer_before_minutes BETWEEN 0 AND 240", name="buffer_before"),
     CheckConstraint("buffer_after_minutes BETWEEN 0 AND 240", name="buffer_after"),
@@ -120,7 +125,19 @@ appointments = Table(
     # The session with the psychologist's buffers: what the exclusion constraint keeps apart.
     Column("blocked_from", UtcDateTime, nullable=False),
     Column("blocked_until", UtcDateTime, nullable=False),
+    Column("status_note", Text),
+    Column("late_cancellation", Boolean, nullable=False, server_default=text("false")),
+    Column("cancellation_fee", Numeric(10, 2)),
+    # Set while a PENDING request holds its time for the psychologist's answer.
+    Column("awaiting_confirmation_until", UtcDateTime),
+    Column("reschedule_to", UtcDateTime),
+    Column("series_id", Uuid, ForeignKey("appointment_series.id")),
+    Column("series_index", Integer),
+    Column("amount_paid", Numeric(10, 2), nullable=False, server_default=text("0")),
     CheckConstraint(_in("status", STATUSES), name="status"),
+    CheckConstraint(
+        "awaiting_confirmation_until IS NULL OR status = 'PENDING'", name="held_while_pending"
+    ),
     CheckConstraint(
         "blocked_from <= scheduled_at AND blocked_until >= ends_at", name="blocked_holds_session"
     ),
@@ -143,6 +160,8 @@ appointments = Table(
     Index("ix_appointments_patient_updated_at_id", "patient_id", "updated_at", "id"),
     Index("ix_appointments_patient_status_id", "patient_id", "status", "id"),
     Index("ix_appointments_psychologist_blocked", "psychologist_id", "blocked_from"),
+    Index("ix_appointments_is_paid_scheduled_at_id", "is_paid", "scheduled_at", "id"),
+    Index("ix_appointments_series_id", "series_id", "series_index"),
 )
 
 appointment_events = Table(
@@ -156,7 +175,57 @@ appointment_events = Table(
     Column("reason", Text),
     Column("request_id", String(64)),
     Column("occurred_at", UtcDateTime, nullable=False),
+    Column("kind", String(32), nullable=False, server_default=text("'STATUS_CHANGED'")),
+    Column("actor_role", String(16)),
+    Column("actor_subject", String(200)),
+    Column("note", Text),
+    Column("previous_scheduled_at", UtcDateTime),
+    Column("scheduled_at", UtcDateTime),
     UniqueConstraint("appointment_id", "version", name="uq_appointment_events_version"),
+)
+
+# Sessions requested together, every week or two; each is an appointment of its own.
+appointment_series = Table(
+    "appointment_series",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("patient_id", Uuid, ForeignKey("patients.id"), nullable=False),
+    Column("psychologist_id", Uuid, ForeignKey("psychologists.id"), nullable=False),
+    Column("frequency", String(16), nullable=False),
+    Column("occurrences", Integer, nullable=False),
+    Column("first_scheduled_at", UtcDateTime, nullable=False),
+    Column("duration_minutes", Integer, nullable=False),
+    Column("appointment_type", String(32), nullable=False),
+    Column("meeting_type", String(32), nullable=False),
+    Column("request_id", String(64)),
+    Column("idempotency_scope", String(200)),
+    Column("idempotency_key", String(200)),
+    Column("idempotency_fingerprint", String(64)),
+    Column("created_at", UtcDateTime, nullable=False),
+    CheckConstraint("occurrences BETWEEN 2 AND 26", name="occurrences"),
+    UniqueConstraint(
+        "idempotency_scope", "idempotency_key", name="uq_appointment_series_idempotency"
+    ),
+    Index("ix_appointment_series_patient_id", "patient_id"),
+)
+
+# Payments and refunds staff recorded; one reference per appointment and kind.
+payments = Table(
+    "payments",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("appointment_id", Uuid, ForeignKey("appointments.id"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("amount", Numeric(10, 2), nullable=False),
+    Column("method", String(32), nullable=False),
+    Column("reference", String(200), nullable=False),
+    Column("actor_role", String(16), nullable=False),
+    Column("actor_subject", String(200), nullable=False),
+    Column("request_id", String(64)),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    CheckConstraint("amount > 0", name="amount"),
+    CheckConstraint(_in("kind", ("PAYMENT", "REFUND")), name="kind"),
+    UniqueConstraint("appointment_id", "kind", "reference", name="uq_payments_reference"),
 )
 
 outbox = Table(

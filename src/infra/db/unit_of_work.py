@@ -12,6 +12,7 @@ from infra.db.dead_letter_archive import DeadLetterRows
 from infra.db.outages import unavailable_on_outage
 from infra.db.outbox_store import OutboxRows
 from infra.db.people_repository import SqlPeople
+from infra.db.series_store import SqlPayments, SqlSeries
 from infra.db.write_lock import WriteLock
 
 
@@ -29,6 +30,8 @@ class SqlUnitOfWork:
         self.calendars = SqlCalendars(connection, self._announced)
         self.profiles = SqlProfiles(connection, self._announced)
         self.audit = SqlAudit(connection)
+        self.series = SqlSeries(connection)
+        self.payments = SqlPayments(connection)
 
     async def commit(self) -> None:
         await self._connection.commit()

@@ -12,13 +12,22 @@ from strawberry.types import Info
 import resolvers.types.enums  # noqa: F401 - registers the enums with strawberry
 from domain import appointments as domain_appointments
 from domain import people, schedule
-from domain.appointments import AppointmentStatus, AppointmentType, MeetingType, RejectionReason
+from domain import series as domain_series
+from domain.appointments import (
+    AppointmentStatus,
+    AppointmentType,
+    EventKind,
+    MeetingType,
+    RejectionReason,
+)
 from domain.listing import AppointmentFilter
 from domain.schedule import Weekday
+from domain.series import Frequency
 from resolvers.context import Context
 from resolvers.event_cursors import encode_event_cursor
 from resolvers.node_ids import to_global_id
 from resolvers.types.inputs import AppointmentFilterInput, AppointmentOrderInput
+from resolvers.types.lifecycle_types import ActorType, PaymentType
 from resolvers.types.node import Node
 from resolvers.types.psychologist_calendar import PsychologistCalendar
 
@@ -74,6 +83,22 @@ class AppointmentStatusEvent:
         "appointmentEvents(after:) to resume."
     )
     reason: str | None = strawberry.field(description="The reason recorded with the change.")
+    kind: EventKind = strawberry.field(
+        description="STATUS_CHANGED, or a change within the status (a new time asked for, "
+        "made or refused; a hold for the psychologist's answer; a payment)."
+    )
+    actor: ActorType | None = strawberry.field(
+        description="Who made the change; null for history older than this field."
+    )
+    note: str | None = strawberry.field(
+        description="The note of a decline, a completion or a no-show; a payment's reference."
+    )
+    previous_scheduled_at: datetime | None = strawberry.field(
+        description="For a new time: the time it was at."
+    )
+    scheduled_at: datetime | None = strawberry.field(
+        description="For a new time: the time asked for (or moved to); for a request, its time."
+    )
     raw_appointment_id: strawberry.Private[UUID]
 
     @strawberry.field
@@ -97,6 +122,11 @@ class AppointmentStatusEvent:
             request_id=strawberry.ID(event.request_id) if event.request_id else None,
             cursor=encode_event_cursor(event.sequence or 0),
             reason=event.reason,
+            kind=event.kind,
+            actor=ActorType.from_domain(event.actor),
+            note=event.note,
+            previous_scheduled_at=event.previous_scheduled_at,
+            scheduled_at=event.scheduled_at,
             raw_appointment_id=event.appointment_id,
         )
 
@@ -213,6 +243,28 @@ class Appointment(Node):
     created_at: datetime
     updated_at: datetime
     version: int = strawberry.field(description="Increases by one with every status change.")
+    status_note: str | None = strawberry.field(
+        description="What the psychologist noted on a decline, a completion or a no-show."
+    )
+    late_cancellation: bool = strawberry.field(
+        description="Cancelled by the patient inside the psychologist's cancellation window."
+    )
+    cancellation_fee: Decimal | None = strawberry.field(
+        description="What the late cancellation costs: payable like a session."
+    )
+    awaiting_confirmation_until: datetime | None = strawberry.field(
+        description="Set while a PENDING request holds its time for the psychologist's answer: "
+        "it expires then."
+    )
+    reschedule_to: datetime | None = strawberry.field(
+        description="A new time asked for and waiting for the worker; the current one stays "
+        "held meanwhile."
+    )
+    series_index: int | None = strawberry.field(description="Its place in its series, from 0.")
+    amount_due: Decimal = strawberry.field(
+        description="What is owed: the fee, a late cancellation's fee, or 0."
+    )
+    amount_paid: Decimal = strawberry.field(description="Payments less refunds.")
     domain: strawberry.Private[domain_appointments.Appointment]
 
     @classmethod
@@ -234,6 +286,14 @@ class Appointment(Node):
             created_at=appointment.created_at,
             updated_at=appointment.updated_at,
             version=appointment.version,
+            status_note=appointment.status_note,
+            late_cancellation=appointment.late_cancellation,
+            cancellation_fee=appointment.cancellation_fee,
+            awaiting_confirmation_until=appointment.awaiting_confirmation_until,
+            reschedule_to=appointment.reschedule_to,
+            series_index=appointment.series_index,
+            amount_due=appointment.amount_due,
+            amount_paid=appointment.amount_paid,
             domain=appointment,
         )
 
@@ -249,3 +309,60 @@ class Appointment(Node):
     @strawberry.field(description="Every status change, oldest first: the audit trail.")
     def history(self, info: Info[Context, None]) -> list[AppointmentStatusEvent]:
         return deferred(info.context.loaders.history.load(self.domain.id), list)
+
+    @strawberry.field(description="The series this session belongs to, if any.")
+    async def series(self, info: Info[Context, None]) -> "AppointmentSeries | None":
+        if self.domain.series_id is None:
+            return None
+        found: AppointmentSeries | None = await info.context.loaders.series.load(
+            self.domain.series_id
+        )
+        return found
+
+    @strawberry.field(description="Payments and refunds recorded, oldest first.")
+    def payments(self, info: Info[Context, None]) -> list[PaymentType]:
+        return deferred(info.context.loaders.payments.load(self.domain.id), list)
+
+
+@strawberry.type(
+    name="AppointmentSeries",
+    description="Sessions requested together every week or two; each one decided on its own.",
+)
+class AppointmentSeries(Node):
+    frequency: Frequency
+    occurrence_count: int = strawberry.field(description="How many sessions were asked for.")
+    first_scheduled_at: datetime
+    duration_minutes: int
+    appointment_type: AppointmentType
+    meeting_type: MeetingType
+    created_at: datetime
+    domain: strawberry.Private[domain_series.Series]
+
+    @classmethod
+    def from_domain(cls, found: domain_series.Series) -> Self:
+        return cls(
+            id=strawberry.ID(to_global_id("AppointmentSeries", found.id)),
+            frequency=found.frequency,
+            occurrence_count=found.occurrences,
+            first_scheduled_at=found.first_scheduled_at,
+            duration_minutes=found.duration_minutes,
+            appointment_type=found.appointment_type,
+            meeting_type=found.meeting_type,
+            created_at=found.created_at,
+            domain=found,
+        )
+
+    @strawberry.field(description="Its sessions the viewer may see, in order.")
+    async def occurrences(self, info: Info[Context, None]) -> list[Appointment]:
+        viewer = info.context.require_viewer()
+        found = await info.context.services.lifecycle.occurrences(viewer, self.domain.id)
+        return [Appointment.from_domain(a) for a in found]
+
+    @strawberry.field
+    def patient(self, info: Info[Context, None]) -> Patient:
+        return deferred(info.context.loaders.patient.load(self.domain.patient_id), Patient)
+
+    @strawberry.field
+    def psychologist(self, info: Info[Context, None]) -> Psychologist:
+        loaded = info.context.loaders.psychologist.load(self.domain.psychologist_id)
+        return deferred(loaded, Psychologist)

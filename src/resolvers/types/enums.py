@@ -2,7 +2,7 @@
 
 import strawberry
 
-from domain import appointments, listing, schedule, viewer
+from domain import appointments, listing, payments, schedule, series, viewer
 
 AppointmentStatus = strawberry.enum(appointments.AppointmentStatus, name="AppointmentStatus")
 AppointmentType = strawberry.enum(appointments.AppointmentType, name="AppointmentType")
@@ -15,3 +15,8 @@ OrderDirection = strawberry.enum(listing.OrderDirection, name="OrderDirection")
 PsychologistOrderField = strawberry.enum(
     listing.PsychologistOrderField, name="PsychologistOrderField"
 )
+AppointmentEventKind = strawberry.enum(appointments.EventKind, name="AppointmentEventKind")
+ActorRole = strawberry.enum(appointments.ActorRole, name="ActorRole")
+SeriesFrequency = strawberry.enum(series.Frequency, name="SeriesFrequency")
+PaymentKind = strawberry.enum(payments.PaymentKind, name="PaymentKind")
+PaymentMethod = strawberry.enum(payments.PaymentMethod, name="PaymentMethod")

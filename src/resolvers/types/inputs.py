@@ -22,6 +22,9 @@ class AppointmentFilterInput:
     scheduled_to: datetime | None = strawberry.field(
         default=None, description="Exclusive upper bound on scheduledAt."
     )
+    is_paid: bool | None = strawberry.field(
+        default=None, description="Only paid (true) or only unpaid (false) sessions."
+    )
 
     def to_domain(self) -> listing.AppointmentFilter:
         return listing.AppointmentFilter(
@@ -41,6 +44,7 @@ class AppointmentFilterInput:
             appointment_types=tuple(self.appointment_type or ()),
             scheduled_from=self.scheduled_from,
             scheduled_to=self.scheduled_to,
+            is_paid=self.is_paid,
         )
 
 

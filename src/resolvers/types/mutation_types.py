@@ -34,6 +34,8 @@ class UserErrorCode(Enum):
     DAILY_LIMIT_REACHED = "DAILY_LIMIT_REACHED"
     # The time off would cover booked sessions: they are listed in the payload's conflicts.
     TIME_OFF_CONFLICTS = "TIME_OFF_CONFLICTS"
+    # A session is marked COMPLETED or NO_SHOW only once it has started.
+    NOT_STARTED = "NOT_STARTED"
 
 
 @strawberry.type(

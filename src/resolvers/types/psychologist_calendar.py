@@ -27,6 +27,7 @@ from resolvers.types.calendar_types import (
     WeeklyHoursType,
     WorkingHoursRef,
 )
+from resolvers.types.lifecycle_types import SessionPolicyType
 from resolvers.types.node import PageInfo
 
 MAX_LISTING_WINDOW = timedelta(days=366)
@@ -90,6 +91,14 @@ class PsychologistCalendar:
     async def booking_settings(self, info: Info[Context, None]) -> BookingSettingsType:
         calendar = await self._calendar(info, around_today(info.context.services.clock()))
         return BookingSettingsType.from_domain(calendar, info.context.services.policy)
+
+    @strawberry.field(
+        description="Whether they confirm each request themselves, and their cancellation "
+        "window and late fee."
+    )
+    async def session_policy(self, info: Info[Context, None]) -> SessionPolicyType:
+        calendar = await self._calendar(info, around_today(info.context.services.clock()))
+        return SessionPolicyType.from_domain(calendar.session_policy)
 
     @strawberry.field(description="Time off that meets the window (at most 366 days).")
     async def time_off(

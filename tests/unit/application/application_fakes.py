@@ -12,14 +12,23 @@ from application.changes import Announcement, ScheduleChange, StatusChange
 from application.commands import ArchiveDeadLetter
 from application.errors import StaleAppointment
 from application.practice_ports import AuditEntry
-from application.unit_of_work import IdempotencyKey, Keyed, NewAppointment, OutboxMessage
+from application.unit_of_work import (
+    Idempotency,
+    IdempotencyKey,
+    Keyed,
+    NewAppointment,
+    OutboxMessage,
+)
 from domain.appointments import BLOCKING_STATUSES, Appointment, AppointmentStatus, StatusEvent
 from domain.booking_settings import BookingSettings
 from domain.bookings import Booked
 from domain.calendar import Calendar, ExtraHours, TimeOff, WeeklyHours
 from domain.errors import SlotTaken
+from domain.lifecycle import SessionPolicy
+from domain.payments import Payment, PaymentKind
 from domain.people import Patient, Psychologist
 from domain.schedule import Interval
+from domain.series import Series
 from domain.viewer import Role, Viewer
 
 
@@ -37,6 +46,9 @@ class Tables:
     time_off: dict[UUID, list[TimeOff]] = field(default_factory=dict)
     settings: dict[UUID, BookingSettings] = field(default_factory=dict)
     audit: list[AuditEntry] = field(default_factory=list)
+    session_policies: dict[UUID, SessionPolicy] = field(default_factory=dict)
+    series: dict[UUID, tuple[Series, Idempotency | None]] = field(default_factory=dict)
+    payments: list[Payment] = field(default_factory=list)
 
     def calendar(self, psychologist_id: UUID) -> Calendar | None:
         psychologist = self.psychologists.get(psychologist_id)
@@ -50,6 +62,7 @@ class Tables:
             extra_hours=tuple(self.extra_hours.get(psychologist_id, [])),
             time_off=tuple(self.time_off.get(psychologist_id, [])),
             settings=self.settings.get(psychologist_id, BookingSettings()),
+            session_policy=self.session_policies.get(psychologist_id, SessionPolicy()),
         )
 
 
@@ -97,10 +110,10 @@ class FakeAppointments:
         current = self._tables.appointments[changed.id]
         if current.version != changed.version - 1:
             raise StaleAppointment(str(changed.id))
-        if changed.status is AppointmentStatus.CONFIRMED and (
-            self._unit.refuses_confirmations
+        if changed.holds_slot and (
+            (self._unit.refuses_confirmations and changed.status is AppointmentStatus.CONFIRMED)
             or any(
-                other.interval.overlaps(changed.interval)
+                other.blocked.overlaps(changed.blocked)
                 for other in self._confirmed(changed.psychologist_id, None, changed.id)
             )
         ):
@@ -164,7 +177,7 @@ class FakeAppointments:
         return [
             a
             for a in self._tables.appointments.values()
-            if a.status is AppointmentStatus.CONFIRMED
+            if a.holds_slot
             and a.id != excluding
             and psychologist_id in (None, a.psychologist_id)
             and patient_id in (None, a.patient_id)
@@ -256,6 +269,68 @@ class FakeCalendars:
         self._tables.settings[psychologist_id] = settings
         self._unit.announce(psychologist_id)
 
+    async def set_session_policy(
+        self, psychologist_id: UUID, policy: SessionPolicy, *, at: datetime
+    ) -> None:
+        self._tables.session_policies[psychologist_id] = policy
+
+
+class FakeSeries:
+    def __init__(self, unit: "FakeUnitOfWork") -> None:
+        self._unit = unit
+
+    async def add(self, series: Series, idempotency: Idempotency | None) -> bool:
+        taken = idempotency is not None and any(
+            key is not None and (key.scope, key.key) == (idempotency.scope, idempotency.key)
+            for _, key in self._unit.tables.series.values()
+        )
+        if not taken:
+            self._unit.tables.series[series.id] = (series, idempotency)
+        return not taken
+
+    async def keyed(self, scope: str, key: str) -> tuple[Series, str | None] | None:
+        for series, idempotency in self._unit.tables.series.values():
+            if idempotency is not None and (idempotency.scope, idempotency.key) == (scope, key):
+                return series, idempotency.fingerprint
+        return None
+
+    async def get(self, series_id: UUID, *, visible_to: Viewer) -> Series | None:
+        found = self._unit.tables.series.get(series_id)
+        if found is None:
+            return None
+        series = found[0]
+        tables = self._unit.tables
+        if visible_to.role is Role.PATIENT:
+            patient = tables.patients.get(series.patient_id)
+            return series if patient is not None and patient.subject == visible_to.subject else None
+        if visible_to.role is Role.PSYCHOLOGIST:
+            psychologist = tables.psychologists.get(series.psychologist_id)
+            mine = psychologist is not None and psychologist.subject == visible_to.subject
+            return series if mine else None
+        return series
+
+    async def occurrences(self, series_id: UUID) -> list[Appointment]:
+        found = [a for a in self._unit.tables.appointments.values() if a.series_id == series_id]
+        return sorted(found, key=lambda a: a.series_index or 0)
+
+
+class FakePayments:
+    def __init__(self, unit: "FakeUnitOfWork") -> None:
+        self._unit = unit
+
+    async def add(self, payment: Payment) -> None:
+        self._unit.tables.payments.append(payment)
+
+    async def find(self, appointment_id: UUID, kind: PaymentKind, reference: str) -> Payment | None:
+        for payment in self._unit.tables.payments:
+            if (payment.appointment_id, payment.kind, payment.reference) == (
+                appointment_id,
+                kind,
+                reference,
+            ):
+                return payment
+        return None
+
 
 class FakeProfiles:
     def __init__(self, unit: "FakeUnitOfWork") -> None:
@@ -334,6 +409,8 @@ class FakeUnitOfWork:
         self.calendars = FakeCalendars(self)
         self.profiles = FakeProfiles(self)
         self.audit = FakeAudit(self)
+        self.series = FakeSeries(self)
+        self.payments = FakePayments(self)
 
     def announce(self, psychologist_id: UUID) -> None:
         change = ScheduleChange(psychologist_id)

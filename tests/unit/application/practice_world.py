@@ -14,6 +14,7 @@ from domain.people import Psychologist
 from domain.policy import BookingPolicy
 from domain.schedule import Weekday, WorkingHours
 from domain.viewer import Role, Viewer
+from infra.meetings.room_links import RoomLinks
 
 ADMIN = Viewer("admin-1", Role.ADMIN)
 NINE_TO_FIVE = tuple(WorkingHours(day, time(9), time(17)) for day in list(Weekday)[:5])
@@ -39,5 +40,11 @@ class Practice:
 def practice(database: FakeDatabase, transactions: Transactions) -> Practice:
     psychologist = a_psychologist(time_zone="America/Sao_Paulo", working_hours=NINE_TO_FIVE)
     database.tables.psychologists[psychologist.id] = psychologist
-    cases = use_cases(transactions, clock=lambda: NOW, policy=BookingPolicy(), new_id=uuid4)
+    cases = use_cases(
+        transactions,
+        clock=lambda: NOW,
+        policy=BookingPolicy(),
+        new_id=uuid4,
+        meetings=RoomLinks("https://meet.example", token=lambda: "room"),
+    )
     return Practice(database, cases, psychologist)

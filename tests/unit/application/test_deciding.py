@@ -11,12 +11,16 @@ from application.unit_of_work import Transactions
 from builders import NOW, a_patient, a_psychologist, an_appointment
 from domain.appointments import Appointment, AppointmentStatus, RejectionReason
 from domain.policy import BookingPolicy
+from infra.meetings.room_links import RoomLinks
 
 
 @pytest.fixture
 def decide(transactions: Transactions) -> DecideAppointmentHandler:
     return DecideAppointmentHandler(
-        transactions=transactions, clock=lambda: NOW, policy=BookingPolicy()
+        transactions=transactions,
+        clock=lambda: NOW,
+        policy=BookingPolicy(),
+        meetings=RoomLinks("https://meet.example", token=lambda: "room"),
     )
 
 

@@ -37,6 +37,7 @@ def services() -> Services:
         event_history=BrokenHistory(),
         calendars=UNUSED,
         free_slots=UNUSED,
+        lifecycle=UNUSED,
     )
 
 

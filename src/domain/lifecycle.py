@@ -1,0 +1,248 @@
+"""The life of a session after its request: the psychologist's answer, a new time, the
+session happening or not, a late cancellation, and what is owed and paid.
+
+Pure functions of their arguments; the clock comes in as ``now``.
+"""
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from domain.appointments import (
+    Actor,
+    Appointment,
+    AppointmentStatus,
+    EventKind,
+    RejectionReason,
+    StatusEvent,
+)
+from domain.requests import InputProblem
+
+MAX_NOTE_LENGTH = 2000
+MAX_CONFIRMATION_TIMEOUT = timedelta(days=7)
+MIN_CONFIRMATION_TIMEOUT = timedelta(minutes=5)
+MAX_CANCELLATION_WINDOW = timedelta(days=14)
+MAX_LATE_FEE = Decimal("100000.00")
+
+
+@dataclass(frozen=True, slots=True)
+class SessionPolicy:
+    """A psychologist's rules for the sessions once requested.
+
+    ``requires_confirmation``: the worker only holds a request that passes the rules, and
+    the psychologist confirms or declines it within ``confirmation_timeout``.
+    ``cancellation_window``: a patient's cancellation closer than this to the start is
+    late, and costs ``late_cancellation_fee`` (the session's own fee when None).
+    """
+
+    requires_confirmation: bool = False
+    confirmation_timeout: timedelta = timedelta(hours=24)
+    cancellation_window: timedelta = timedelta(0)
+    late_cancellation_fee: Decimal | None = None
+
+    def __post_init__(self) -> None:
+        if not MIN_CONFIRMATION_TIMEOUT <= self.confirmation_timeout <= MAX_CONFIRMATION_TIMEOUT:
+            raise ValueError("a confirmation timeout lasts from 5 minutes to 7 days")
+        if not timedelta(0) <= self.cancellation_window <= MAX_CANCELLATION_WINDOW:
+            raise ValueError("a cancellation window lasts from 0 to 14 days")
+        fee = self.late_cancellation_fee
+        if fee is not None and not Decimal(0) <= fee <= MAX_LATE_FEE:
+            raise ValueError("a late cancellation fee is 0 or more")
+
+    def late_fee(self, appointment: Appointment) -> Decimal:
+        fee = self.late_cancellation_fee
+        return appointment.consultation_fee if fee is None else fee
+
+    def is_late(self, appointment: Appointment, *, now: datetime) -> bool:
+        """Whether cancelling (or moving) now falls inside the window before the start."""
+        window = self.cancellation_window
+        return window > timedelta(0) and appointment.scheduled_at - now < window
+
+
+def check_session_policy(
+    *,
+    confirmation_timeout_minutes: int,
+    cancellation_window_minutes: int,
+    late_cancellation_fee: Decimal | None,
+) -> list[InputProblem]:
+    found = []
+    timeout = timedelta(minutes=confirmation_timeout_minutes)
+    if not MIN_CONFIRMATION_TIMEOUT <= timeout <= MAX_CONFIRMATION_TIMEOUT:
+        found.append(
+            InputProblem(("confirmationTimeoutMinutes",), "From 5 minutes to 7 days (10080).")
+        )
+    window = timedelta(minutes=cancellation_window_minutes)
+    if not timedelta(0) <= window <= MAX_CANCELLATION_WINDOW:
+        found.append(InputProblem(("cancellationWindowMinutes",), "From 0 to 14 days (20160)."))
+    fee = late_cancellation_fee
+    if fee is not None and not (
+        fee.is_finite()
+        and Decimal(0) <= fee <= MAX_LATE_FEE
+        and fee == fee.quantize(Decimal("0.01"))
+    ):
+        found.append(
+            InputProblem(("lateCancellationFee",), "A fee is 0 or more, with at most two decimals.")
+        )
+    return found
+
+
+# --- finishing a session ----------------------------------------------------------------
+
+
+def outcome_problem(appointment: Appointment, *, now: datetime) -> tuple[str, str] | None:
+    """Why the session cannot be marked COMPLETED or NO_SHOW now: (code, message)."""
+    if appointment.status is not AppointmentStatus.CONFIRMED:
+        return "INVALID_STATE", f"A {appointment.status.value} appointment cannot be marked."
+    if appointment.scheduled_at > now:
+        return "NOT_STARTED", "A session can be marked only once it has started."
+    return None
+
+
+# --- the psychologist's answer ----------------------------------------------------------
+
+
+def hold(
+    appointment: Appointment, *, until: datetime, at: datetime, request_id: str | None, actor: Actor
+) -> tuple[Appointment, StatusEvent]:
+    """A PENDING request that passed the rules keeps its time until the answer, or ``until``."""
+    if appointment.status is not AppointmentStatus.PENDING:
+        raise ValueError("only a PENDING request is held")
+    return appointment.step(
+        replace(appointment, awaiting_confirmation_until=until),
+        EventKind.AWAITING_CONFIRMATION,
+        at=at,
+        request_id=request_id,
+        actor=actor,
+    )
+
+
+def answer_problem(appointment: Appointment) -> str | None:
+    """Why the psychologist cannot confirm or decline this request."""
+    if appointment.status is not AppointmentStatus.PENDING:
+        return f"A {appointment.status.value} appointment is not waiting for an answer."
+    if appointment.awaiting_confirmation_until is None:
+        return "This request is not waiting for the psychologist's answer."
+    return None
+
+
+def is_overdue(appointment: Appointment, *, now: datetime) -> bool:
+    until = appointment.awaiting_confirmation_until
+    return appointment.status is AppointmentStatus.PENDING and until is not None and until <= now
+
+
+# --- a new time -------------------------------------------------------------------------
+
+
+def reschedule_problem(appointment: Appointment, *, now: datetime) -> str | None:
+    if appointment.status not in (AppointmentStatus.PENDING, AppointmentStatus.CONFIRMED):
+        return f"A {appointment.status.value} appointment cannot be moved."
+    if appointment.scheduled_at <= now:
+        return "A session cannot be moved once it has started."
+    if appointment.reschedule_to is not None:
+        return "A new time is already waiting for a decision."
+    return None
+
+
+def ask_new_time(
+    appointment: Appointment,
+    to: datetime,
+    *,
+    at: datetime,
+    request_id: str | None,
+    actor: Actor,
+) -> tuple[Appointment, StatusEvent]:
+    return appointment.step(
+        replace(appointment, reschedule_to=to),
+        EventKind.RESCHEDULE_REQUESTED,
+        at=at,
+        request_id=request_id,
+        actor=actor,
+        previous_scheduled_at=appointment.scheduled_at,
+        scheduled_at=to,
+    )
+
+
+def move(
+    appointment: Appointment,
+    *,
+    buffers: tuple[int, int],
+    at: datetime,
+    request_id: str | None,
+    actor: Actor,
+) -> tuple[Appointment, StatusEvent]:
+    """The appointment at the time asked for, with the buffers now in force."""
+    to = appointment.reschedule_to
+    if to is None:
+        raise ValueError("no new time was asked for")
+    moved = replace(
+        appointment,
+        scheduled_at=to,
+        reschedule_to=None,
+        buffer_before_minutes=buffers[0],
+        buffer_after_minutes=buffers[1],
+    )
+    return appointment.step(
+        moved,
+        EventKind.RESCHEDULED,
+        at=at,
+        request_id=request_id,
+        actor=actor,
+        previous_scheduled_at=appointment.scheduled_at,
+        scheduled_at=to,
+    )
+
+
+def keep_time(
+    appointment: Appointment,
+    reason: RejectionReason,
+    *,
+    at: datetime,
+    request_id: str | None,
+    actor: Actor,
+) -> tuple[Appointment, StatusEvent]:
+    """The new time is refused: the appointment stays as it was."""
+    to = appointment.reschedule_to
+    return appointment.step(
+        replace(appointment, reschedule_to=None),
+        EventKind.RESCHEDULE_REJECTED,
+        at=at,
+        request_id=request_id,
+        actor=actor,
+        reason=reason.value,
+        previous_scheduled_at=appointment.scheduled_at,
+        scheduled_at=to,
+    )
+
+
+# --- money ------------------------------------------------------------------------------
+
+
+def paid(appointment: Appointment, amount_paid: Decimal) -> bool:
+    due = appointment.amount_due
+    return due > 0 and amount_paid >= due
+
+
+def with_payment(
+    appointment: Appointment,
+    amount: Decimal,
+    *,
+    refund: bool,
+    at: datetime,
+    request_id: str | None,
+    actor: Actor,
+    reference: str,
+) -> tuple[Appointment, StatusEvent]:
+    total = appointment.amount_paid - amount if refund else appointment.amount_paid + amount
+    return appointment.step(
+        replace(appointment, amount_paid=total, is_paid=paid(appointment, total)),
+        EventKind.REFUND_RECORDED if refund else EventKind.PAYMENT_RECORDED,
+        at=at,
+        request_id=request_id,
+        actor=actor,
+        note=reference,
+    )
+
+
+def settled(appointment: Appointment) -> Appointment:
+    """``is_paid`` as the amount now due says (a cancellation changes what is due)."""
+    return replace(appointment, is_paid=paid(appointment, appointment.amount_paid))

@@ -1,0 +1,1 @@
+"""Meeting providers behind the MeetingLinks port."""
