@@ -113,7 +113,11 @@ class Resources:
 
 
 def build_engine(settings: Settings, *, pool_size: int | None = None) -> AsyncEngine:
-    return create_engine(settings.database_url, pool_size=pool_size or settings.database_pool_size)
+    return create_engine(
+        settings.database_url,
+        pool_size=pool_size or settings.database_pool_size,
+        statement_timeout_ms=settings.database_statement_timeout_ms,
+    )
 
 
 @asynccontextmanager
@@ -197,6 +201,7 @@ def create_app(
         allowed_origins=settings.cors_origins,
         open_websockets=metrics.websockets,
         graphiql_presets=development_presets(settings, services),
+        request_timeout=settings.request_timeout_seconds,
     )
 
     @asynccontextmanager

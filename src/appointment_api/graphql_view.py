@@ -1,5 +1,6 @@
 """The GraphQL endpoint: Strawberry's ASGI view with our context, JSON errors and GraphiQL."""
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
@@ -22,6 +23,7 @@ from strawberry.types.unset import UnsetType
 
 from appointment_api.edge import transport_refusal_code
 from appointment_api.graphiql import GraphiQLPresets, graphiql_response
+from appointment_api.request_budget import timed_out
 from domain.viewer import InvalidCredentials, Viewer
 from resolvers.context import Context, Services
 from resolvers.extensions import classify
@@ -56,13 +58,16 @@ class AppointmentGraphQL(GraphQL[Context, None]):
         graphiql: bool,
         open_websockets: Gauge | None = None,
         graphiql_presets: Callable[[], Awaitable[GraphiQLPresets]] | None = None,
+        request_timeout: float | None = None,
         **kwargs: Any,
     ) -> None:
+        """``request_timeout``: seconds an HTTP operation may run before it is cancelled."""
         super().__init__(graphql_ide="graphiql" if graphiql else None, **kwargs)
         self.services = services
         self.assets_dir = assets_dir
         self.open_websockets = open_websockets
         self.graphiql_presets = graphiql_presets
+        self.request_timeout = request_timeout
         # slowapi (the flood guard) names each route by its endpoint's __name__.
         self.__name__ = "graphql"
 
@@ -76,10 +81,32 @@ class AppointmentGraphQL(GraphQL[Context, None]):
             return
         request = Request(scope=scope, receive=receive)
         try:
-            response = await self.run(request)
+            response = await self._run_in_time(request)
         except HTTPException as error:
             response = _request_error(error.reason, error.status_code)
         await response(scope, receive, send)
+
+    async def _run_in_time(self, request: Request) -> Response:
+        seconds = self.request_timeout
+        deadline = asyncio.timeout(seconds)
+        try:
+            async with deadline:
+                return await self.run(request)
+        except TimeoutError:
+            if seconds is None or not deadline.expired():
+                raise
+            log.warning(
+                "operation stopped after %g s",
+                seconds,
+                extra={"request_id": request_id_of(request)},
+            )
+            error = timed_out(seconds)
+            return JSONResponse(
+                {
+                    "data": None,
+                    "errors": [{"message": error.message, "extensions": error.extensions}],
+                }
+            )
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         if isinstance(request, WebSocket):

@@ -27,6 +27,12 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite+aiosqlite:///./appointments.db"
     database_pool_size: int = Field(default=10, ge=1, le=200)
+    # PostgreSQL cancels a statement that runs longer than this (0: never).
+    database_statement_timeout_ms: int = Field(default=5_000, ge=0, le=3_600_000)
+    # The most connections one GraphQL operation holds at once, whatever it asks for.
+    database_connections_per_request: int = Field(default=2, ge=1, le=50)
+    # An HTTP operation still running after this long is cancelled with a TIMEOUT error.
+    request_timeout_seconds: float = Field(default=10.0, gt=0, le=600)
 
     sqs_queue_url: str | None = None
     sqs_dlq_url: str | None = None

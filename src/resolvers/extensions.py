@@ -102,6 +102,16 @@ def classify(error: GraphQLError, request_id: str) -> GraphQLError:
             path=error.path,
             extensions={**(error.extensions or {}), "code": _code_of_request_error(error).value},
         )
+    if _statement_cancelled(error.original_error):
+        log.warning(
+            "statement timeout", exc_info=error.original_error, extra={"request_id": request_id}
+        )
+        return GraphQLError(
+            "A database read took too long and was stopped: ask for less.",
+            nodes=error.nodes,
+            path=error.path,
+            extensions={"code": ErrorCode.TIMEOUT.value, "requestId": request_id},
+        )
     log.error("unexpected error", exc_info=error.original_error, extra={"request_id": request_id})
     return GraphQLError(
         "Internal server error.",
@@ -109,6 +119,17 @@ def classify(error: GraphQLError, request_id: str) -> GraphQLError:
         path=error.path,
         extensions={"code": ErrorCode.INTERNAL_SERVER_ERROR.value, "requestId": request_id},
     )
+
+
+# PostgreSQL's query_canceled: the statement timeout (or an operator) stopped it.
+_QUERY_CANCELED = "57014"
+
+
+def _statement_cancelled(error: BaseException | None) -> bool:
+    """Read from the driver's error that SQLAlchemy wraps (``.orig``): the resolvers know
+    no database library, only the SQLSTATE every PostgreSQL driver reports."""
+    driver_error = getattr(error, "orig", None)
+    return getattr(driver_error, "sqlstate", None) == _QUERY_CANCELED
 
 
 def _code_of_request_error(error: GraphQLError) -> ErrorCode:
