@@ -23,6 +23,7 @@ from resolvers.node_ids import from_global_id
 from world import World
 
 SECRET = "integration-secret-0123456789abcdef0123"
+METRICS_TOKEN = "integration-metrics-token-0123456789"
 # What the app's clock shows unless a test sets another instant (a Monday, noon UTC).
 APP_NOW = datetime(2030, 3, 4, 12, 0, tzinfo=UTC)
 
@@ -94,6 +95,10 @@ async def running_api(
     """The app on this database with its clock stopped at ``now``; ``listen`` also serves
     it on a free port (for websockets), ``overrides`` replace default settings (e.g.
     ``redis_url``)."""
+    if overrides.get("app_env") == "production" and "metrics_port" not in overrides:
+        # Production refuses to serve /metrics openly: behind this token, unless a test
+        # gives it a port of its own.
+        overrides.setdefault("metrics_token", METRICS_TOKEN)
     settings = Settings(database_url=database_url, jwt_secret=SECRET, **overrides)
     resources = build_resources(settings, clock=lambda: now)
     statements: list[str] = []

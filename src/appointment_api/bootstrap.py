@@ -184,6 +184,9 @@ def create_app(
 ) -> Starlette:
     """``tracer_provider``: where operations' spans go; by default the one the standard
     ``OTEL_*`` variables configure, if any. The app shuts it down when it stops."""
+    problem = settings.api_metrics_problem()
+    if problem is not None:
+        raise ValueError(problem)
     resources = resources or build_resources(settings, clock=clock)
     tracer_provider = tracer_provider or tracer_provider_from_environment()
     assets_dir = settings.graphiql_assets_dir or default_assets_dir()

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from cross_web import HTTPException
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from prometheus_client import Gauge
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -16,7 +16,7 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UnsetType
@@ -24,6 +24,7 @@ from strawberry.types.unset import UnsetType
 from appointment_api.edge import transport_refusal_code
 from appointment_api.graphiql import GraphiQLPresets, graphiql_response
 from appointment_api.request_budget import timed_out
+from appointment_api.request_shape import body_problem
 from domain.viewer import InvalidCredentials, Viewer
 from resolvers.context import Context, Services
 from resolvers.extensions import classify
@@ -168,6 +169,17 @@ class AppointmentGraphQL(GraphQL[Context, None]):
             request_id = request_id_of(request)
             result.errors = [classify(error, request_id) for error in result.errors]
         return await super().process_result(request, result)
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        if request.method == "POST" and "application/json" in (request.content_type or ""):
+            # Strawberry reads members of whatever the body decodes to: a string, a number,
+            # null or true would crash it, an object as operationName the metrics.
+            problem = body_problem(self.parse_json(await request.get_body()))
+            if problem is not None:
+                raise HTTPException(400, problem)
+        return await super().parse_http_body(request)
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)

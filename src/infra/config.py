@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     relay_idle_seconds: float = Field(default=0.1, gt=0, le=60)
     # Where `worker` serves Prometheus metrics (on HOST); unset: not served.
     worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    # The API's /metrics: on a port of its own (on HOST), and then not on PORT; or on PORT
+    # behind `Authorization: Bearer <METRICS_TOKEN>`. Production needs one or the other.
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_token: SecretStr | None = None
 
     redis_url: str | None = None
 
@@ -158,6 +162,24 @@ class Settings(BaseSettings):
                     "JWT_SECRET: production needs JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL"
                 )
         return self
+
+    @model_validator(mode="after")
+    def _metrics_settings(self) -> "Settings":
+        if self.metrics_token is not None and len(self.metrics_token.get_secret_value()) < 16:
+            raise ValueError("METRICS_TOKEN: at least 16 characters")
+        if self.metrics_port is not None and self.metrics_port == self.port:
+            raise ValueError("METRICS_PORT: must differ from PORT")
+        return self
+
+    def api_metrics_problem(self) -> str | None:
+        """Why this API may not serve: in production /metrics never on the public port
+        without a token. The worker and the operator commands do not serve it."""
+        if self.is_production and self.metrics_port is None and self.metrics_token is None:
+            return (
+                "METRICS_TOKEN: production serves /metrics only on METRICS_PORT or behind "
+                "METRICS_TOKEN; set one of them"
+            )
+        return None
 
     @property
     def is_production(self) -> bool:
