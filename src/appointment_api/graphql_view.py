@@ -23,6 +23,7 @@ from strawberry.types.unset import UnsetType
 
 from appointment_api.edge import transport_refusal_code
 from appointment_api.graphiql import GraphiQLPresets, graphiql_response
+from appointment_api.media_types import MediaType, negotiate, request_error_status
 from appointment_api.request_budget import timed_out
 from appointment_api.request_shape import body_problem
 from domain.viewer import InvalidCredentials, Viewer
@@ -81,11 +82,13 @@ class AppointmentGraphQL(GraphQL[Context, None]):
             await super().__call__(scope, receive, send)
             return
         request = Request(scope=scope, receive=receive)
+        media = negotiate(request.headers.get("accept"))
+        request.state.media_type = media
         try:
             response = await self._run_in_time(request)
         except HTTPException as error:
-            response = _request_error(error.reason, error.status_code)
-        await response(scope, receive, send)
+            response = _request_error(error.reason, error.status_code, media)
+        await _answered_as(media, request, response)(scope, receive, send)
 
     async def _run_in_time(self, request: Request) -> Response:
         seconds = self.request_timeout
@@ -102,12 +105,12 @@ class AppointmentGraphQL(GraphQL[Context, None]):
                 extra={"request_id": request_id_of(request)},
             )
             error = timed_out(seconds)
-            return JSONResponse(
-                {
-                    "data": None,
-                    "errors": [{"message": error.message, "extensions": error.extensions}],
-                }
-            )
+            answer: dict[str, object] = {
+                "errors": [{"message": error.message, "extensions": error.extensions}]
+            }
+            if request.state.media_type is MediaType.JSON:
+                return JSONResponse({"data": None, **answer})
+            return JSONResponse(answer, status_code=504)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         if isinstance(request, WebSocket):
@@ -168,7 +171,14 @@ class AppointmentGraphQL(GraphQL[Context, None]):
         if result.errors:
             request_id = request_id_of(request)
             result.errors = [classify(error, request_id) for error in result.errors]
-        return await super().process_result(request, result)
+        answer = await super().process_result(request, result)
+        if request.state.media_type is MediaType.GRAPHQL_RESPONSE and _never_ran(result):
+            # The spec's request error: no data entry, and a status that says why.
+            answer.pop("data", None)
+            request.state.request_error_status = request_error_status(
+                str((error.extensions or {}).get("code")) for error in result.errors or []
+            )
+        return answer
 
     async def parse_http_body(
         self, request: AsyncHTTPRequestAdapter
@@ -188,10 +198,33 @@ class AppointmentGraphQL(GraphQL[Context, None]):
         return orjson.loads(data)
 
 
-def _request_error(reason: str, status_code: int) -> JSONResponse:
+def _request_error(reason: str, status_code: int, media: MediaType) -> JSONResponse:
     """Transport-level refusals still answer in the GraphQL shape, with a code."""
     code = transport_refusal_code(reason)
     return JSONResponse(
         {"errors": [{"message": reason, "extensions": {"code": code.value}}]},
         status_code=status_code,
+        media_type=media.value,
     )
+
+
+def _never_ran(result: ExecutionResult) -> bool:
+    """Refused before any field ran (parse, validation, variables, the edge, the login
+    check): no data, and no error belongs to a field."""
+    return (
+        result.data is None
+        and bool(result.errors)
+        and all(e.path is None for e in result.errors or ())
+    )
+
+
+def _answered_as(media: MediaType, request: Request, response: Response) -> Response:
+    """A GraphQL answer in the negotiated media type, with the status of a request error
+    under application/graphql-response+json; other answers (GraphiQL) as they are."""
+    if not response.headers.get("content-type", "").startswith(tuple(MediaType)):
+        return response
+    response.headers["content-type"] = media.content_type
+    status = getattr(request.state, "request_error_status", None)
+    if status is not None and response.status_code == 200:
+        response.status_code = status
+    return response
