@@ -26,6 +26,7 @@ from appointment_api.graphiql import GraphiQLPresets, default_assets_dir
 from appointment_api.graphql_view import AppointmentGraphQL
 from appointment_api.metrics import ApiMetrics
 from appointment_api.operation_metrics import operation_metrics
+from appointment_api.persisted_documents import KnownDocuments, PersistedDocuments
 from appointment_api.readiness import Probe
 from appointment_api.tracing import (
     operation_tracing,
@@ -52,6 +53,7 @@ from infra.pubsub.redis_pubsub import RedisEventStream
 from infra.pubsub.status_events import ChannelStatusEvents
 from infra.queue.opening import open_queue
 from infra.queue.sqs_client import SqsEndpoint, sqs_client
+from infra.trusted_documents import load_trusted_documents
 from resolvers.context import Services
 from resolvers.schema import build_schema
 from worker.backoff import Backoff
@@ -205,6 +207,8 @@ def create_app(
         open_websockets=metrics.websockets,
         graphiql_presets=development_presets(settings, services),
         request_timeout=settings.request_timeout_seconds,
+        documents=persisted_documents(settings),
+        cache_seconds=settings.get_cache_seconds,
     )
 
     @asynccontextmanager
@@ -230,6 +234,15 @@ def create_app(
         probes=readiness_probes(resources),
         backlog=backlog,
         lifespan=lifespan,
+    )
+
+
+def persisted_documents(settings: Settings) -> PersistedDocuments:
+    trusted = settings.trusted_documents
+    return PersistedDocuments(
+        trusted=load_trusted_documents(trusted) if trusted is not None else None,
+        known=KnownDocuments(settings.persisted_queries_kept),
+        max_length=settings.max_query_length,
     )
 
 

@@ -1,5 +1,6 @@
 """The edge, from the settings: document limits, cost, rate limits and transport refusals."""
 
+from appointment_api.http_caching import PublicAnswers
 from appointment_api.rate_limits import CallerBudget, RateLimits, rate_limits_for
 from appointment_api.request_budget import connection_budget_extension
 from infra.config import Settings
@@ -31,6 +32,7 @@ def edge_extensions(settings: Settings, rate_limits: RateLimits | None) -> list[
     return [
         *hardening_extensions(edge_policy(settings), budget=budget),
         connection_budget_extension(settings.database_connections_per_request),
+        PublicAnswers,
     ]
 
 

@@ -17,13 +17,16 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.base import BaseRequestProtocol
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UnsetType
 
 from appointment_api.edge import transport_refusal_code
 from appointment_api.graphiql import GraphiQLPresets, graphiql_response
+from appointment_api.http_caching import cacheable
 from appointment_api.media_types import MediaType, negotiate, request_error_status
+from appointment_api.persisted_documents import DocumentRefused, PersistedDocuments
 from appointment_api.request_budget import timed_out
 from appointment_api.request_shape import body_problem
 from domain.viewer import InvalidCredentials, Viewer
@@ -61,15 +64,21 @@ class AppointmentGraphQL(GraphQL[Context, None]):
         open_websockets: Gauge | None = None,
         graphiql_presets: Callable[[], Awaitable[GraphiQLPresets]] | None = None,
         request_timeout: float | None = None,
+        documents: PersistedDocuments | None = None,
+        cache_seconds: int = 0,
         **kwargs: Any,
     ) -> None:
-        """``request_timeout``: seconds an HTTP operation may run before it is cancelled."""
+        """``request_timeout``: seconds an HTTP operation may run before it is cancelled;
+        ``documents``: the operations clients may send by hash; ``cache_seconds``: the
+        max-age of GET answers."""
         super().__init__(graphql_ide="graphiql" if graphiql else None, **kwargs)
         self.services = services
         self.assets_dir = assets_dir
         self.open_websockets = open_websockets
         self.graphiql_presets = graphiql_presets
         self.request_timeout = request_timeout
+        self.documents = documents or PersistedDocuments()
+        self.cache_seconds = cache_seconds
         # slowapi (the flood guard) names each route by its endpoint's __name__.
         self.__name__ = "graphql"
 
@@ -88,7 +97,10 @@ class AppointmentGraphQL(GraphQL[Context, None]):
             response = await self._run_in_time(request)
         except HTTPException as error:
             response = _request_error(error.reason, error.status_code, media)
-        await _answered_as(media, request, response)(scope, receive, send)
+        except DocumentRefused as refused:
+            response = _refusal(refused, media)
+        answer = _answered_as(media, request, response)
+        await cacheable(request, answer, max_age=self.cache_seconds)(scope, receive, send)
 
     async def _run_in_time(self, request: Request) -> Response:
         seconds = self.request_timeout
@@ -189,7 +201,16 @@ class AppointmentGraphQL(GraphQL[Context, None]):
             problem = body_problem(self.parse_json(await request.get_body()))
             if problem is not None:
                 raise HTTPException(400, problem)
-        return await super().parse_http_body(request)
+        data = await super().parse_http_body(request)
+        if isinstance(data, GraphQLRequestData):
+            data.query = self.documents.resolve(data.query, data.extensions)
+        return data
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        # A GET that names its operation by hash alone is an operation, not a browser.
+        return "extensions" not in request.query_params and super().should_render_graphql_ide(
+            request
+        )
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -204,6 +225,15 @@ def _request_error(reason: str, status_code: int, media: MediaType) -> JSONRespo
     return JSONResponse(
         {"errors": [{"message": reason, "extensions": {"code": code.value}}]},
         status_code=status_code,
+        media_type=media.value,
+    )
+
+
+def _refusal(refused: DocumentRefused, media: MediaType) -> JSONResponse:
+    status = refused.status if media is MediaType.JSON else max(refused.status, 400)
+    return JSONResponse(
+        {"errors": [{"message": refused.message, "extensions": {"code": refused.code.value}}]},
+        status_code=status,
         media_type=media.value,
     )
 

@@ -10,6 +10,8 @@ from limits import parse as parse_rate_limit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from infra.trusted_documents import load_trusted_documents
+
 DEV_JWT_SECRET = "dev-only-secret-change-me-0123456789abcdef"  # noqa: S105 - refused in production
 
 
@@ -49,6 +51,13 @@ class Settings(BaseSettings):
     # behind `Authorization: Bearer <METRICS_TOKEN>`. Production needs one or the other.
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
     metrics_token: SecretStr | None = None
+
+    # Operations sent by hash: how many registered documents a process keeps (automatic
+    # persisted queries); with TRUSTED_DOCUMENTS, the only documents served.
+    persisted_queries_kept: int = Field(default=1_000, ge=0, le=100_000)
+    trusted_documents: Path | None = None
+    # max-age of the Cache-Control of GET answers (public data: shared caches may keep it).
+    get_cache_seconds: int = Field(default=30, ge=0, le=86_400)
 
     redis_url: str | None = None
 
@@ -162,6 +171,13 @@ class Settings(BaseSettings):
                     "JWT_SECRET: production needs JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL"
                 )
         return self
+
+    @field_validator("trusted_documents")
+    @classmethod
+    def _readable_documents(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            load_trusted_documents(value)  # a ValueError names what is wrong
+        return value
 
     @model_validator(mode="after")
     def _metrics_settings(self) -> "Settings":

@@ -31,6 +31,8 @@ def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]
         ("JWT_ALGORITHMS", "none"),
         ("MIN_NOTICE_HOURS", "-1"),
         ("APP_ENV", "staging"),
+        ("TRUSTED_DOCUMENTS", "/nonexistent/trusted.json"),
+        ("DATABASE_CONNECTIONS_PER_REQUEST", "0"),
     ],
 )
 def test_a_bad_value_stops_the_cli_with_one_line_naming_the_variable(
