@@ -120,7 +120,7 @@ class AppointmentGraphQL(GraphQL[Context, None]):
             answer: dict[str, object] = {
                 "errors": [{"message": error.message, "extensions": error.extensions}]
             }
-            if request.state.media_type is MediaType.JSON:
+            if _media_of(request) is MediaType.JSON:
                 return JSONResponse({"data": None, **answer})
             return JSONResponse(answer, status_code=504)
 
@@ -184,7 +184,7 @@ class AppointmentGraphQL(GraphQL[Context, None]):
             request_id = request_id_of(request)
             result.errors = [classify(error, request_id) for error in result.errors]
         answer = await super().process_result(request, result)
-        if request.state.media_type is MediaType.GRAPHQL_RESPONSE and _never_ran(result):
+        if _media_of(request) is MediaType.GRAPHQL_RESPONSE and _never_ran(result):
             # The spec's request error: no data entry, and a status that says why.
             answer.pop("data", None)
             request.state.request_error_status = request_error_status(
@@ -258,3 +258,8 @@ def _answered_as(media: MediaType, request: Request, response: Response) -> Resp
     if status is not None and response.status_code == 200:
         response.status_code = status
     return response
+
+
+def _media_of(request: Request) -> MediaType:
+    media: MediaType = getattr(request.state, "media_type", MediaType.JSON)
+    return media

@@ -104,9 +104,9 @@ def etag_of(body: bytes) -> str:
 
 def cacheable(request: Request, response: Response, *, max_age: int) -> Response:
     """A successful GET answer with its validators; 304 when the client has it already."""
-    if request.method != "GET" or response.status_code != 200:
+    body = getattr(response, "body", None)  # a streamed answer has none
+    if request.method != "GET" or response.status_code != 200 or not isinstance(body, bytes):
         return response
-    body = bytes(response.body)
     etag = etag_of(body)
     public = getattr(request.state, "public_answer", False)
     headers = {
