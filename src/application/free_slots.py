@@ -77,26 +77,25 @@ class FreeSlots:
         busy = await self._busy.busy_intervals(list(calendars), around)
         now = self._clock()
 
-        def answer(query: SlotQuery, keys: Sequence[UUID]) -> dict[UUID, list[Interval]]:
-            return {
-                key: available_slots(
-                    calendar=calendars[key],
+        answers: dict[SlotQuery, dict[UUID, list[Interval]]] = {}
+        for query, keys in asked.items():
+            found = answers.setdefault(query, {})
+            for key in keys:
+                calendar = calendars.get(key)
+                if calendar is None:
+                    continue
+                found[key] = available_slots(
+                    calendar=calendar,
                     window=query.window,
                     duration_minutes=query.duration_minutes
-                    or calendars[key].psychologist.default_duration_minutes,
+                    or calendar.psychologist.default_duration_minutes,
                     busy=busy.get(key, ()),
                     now=now,
                     policy=self._policy,
                     step_minutes=query.step_minutes,
                     appointment_type=query.appointment_type,
                 )
-                for key in keys
-                if key in calendars
-            }
-
-        def answer_all() -> dict[SlotQuery, dict[UUID, list[Interval]]]:
-            return {query: answer(query, keys) for query, keys in asked.items()}
-
-        # Pure computation, but long for many psychologists over a long window: off the
-        # event loop, so that other requests go on meanwhile.
-        return await asyncio.to_thread(answer_all)
+                # A few milliseconds each, but many psychologists and windows add up: let
+                # the other requests of this process go on between two of them.
+                await asyncio.sleep(0)
+        return answers

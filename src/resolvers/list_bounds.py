@@ -29,7 +29,7 @@ ESTIMATED_ITEMS = 10
 MAX_LISTING_DAYS = 366
 # One free slot is one candidate start checked against the calendar: cheap alone, so a
 # point buys this many of them (the price of one TimeSlot object is what it selects).
-SLOTS_PER_POINT = 10
+SLOTS_PER_POINT = 5
 
 
 def window_minutes(arguments: Arguments, *, maximum_days: int) -> int:
