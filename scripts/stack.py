@@ -243,9 +243,10 @@ def app_environment(
     }
 
 
-def api_environment(port: int) -> dict[str, str]:
-    """What compose.yaml adds for an API replica; here on 127.0.0.1, not every interface."""
-    return {"HOST": "127.0.0.1", "PORT": str(port)}
+def api_environment(port: int, metrics_port: int) -> dict[str, str]:
+    """What compose.yaml adds for an API replica; here on 127.0.0.1, not every interface.
+    Its /metrics is on a port of its own, never the public one."""
+    return {"HOST": "127.0.0.1", "PORT": str(port), "METRICS_PORT": str(metrics_port)}
 
 
 def worker_environment(metrics_port: int) -> dict[str, str]:
@@ -364,7 +365,7 @@ class Stack:
             api = AppProcess(
                 f"api-{number}",
                 SERVE,
-                self.env(**api_environment(port)),
+                self.env(**api_environment(port, free_port())),
                 self.workdir,
                 API_GRACE_SECONDS,
             )

@@ -23,6 +23,7 @@ from resolvers.node_ids import from_global_id
 from world import World
 
 SECRET = "integration-secret-0123456789abcdef0123"
+METRICS_TOKEN = "integration-metrics-token-0123456789"
 # What the app's clock shows unless a test sets another instant (a Monday, noon UTC).
 APP_NOW = datetime(2030, 3, 4, 12, 0, tzinfo=UTC)
 
@@ -86,6 +87,23 @@ class Api:
         body: dict[str, Any] = response.json()
         return body
 
+    async def query_with(
+        self,
+        query: str | None,
+        *,
+        extensions: dict[str, Any] | None = None,
+        as_: tuple[str, str] = ("admin", "admin-1"),
+    ) -> dict[str, Any]:
+        """The answer's body, whatever its status (a refusal may be a 4xx)."""
+        body: dict[str, Any] = {"query": query}
+        if extensions is not None:
+            body["extensions"] = extensions
+        response = await self.client.post(
+            "/graphql", json=body, headers={"Authorization": f"Bearer {self.token(*as_)}"}
+        )
+        answer: dict[str, Any] = response.json()
+        return answer
+
 
 @asynccontextmanager
 async def running_api(
@@ -94,6 +112,10 @@ async def running_api(
     """The app on this database with its clock stopped at ``now``; ``listen`` also serves
     it on a free port (for websockets), ``overrides`` replace default settings (e.g.
     ``redis_url``)."""
+    if overrides.get("app_env") == "production" and "metrics_port" not in overrides:
+        # Production refuses to serve /metrics openly: behind this token, unless a test
+        # gives it a port of its own.
+        overrides.setdefault("metrics_token", METRICS_TOKEN)
     settings = Settings(database_url=database_url, jwt_secret=SECRET, **overrides)
     resources = build_resources(settings, clock=lambda: now)
     statements: list[str] = []

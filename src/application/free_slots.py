@@ -1,7 +1,9 @@
 """Free slots of many psychologists at once, by the same rules as requests and decisions:
-the calendars and the busy times in one query each, whatever the number of psychologists."""
+the calendars and the busy times in one query each, whatever the number of psychologists
+and of questions asked about them."""
 
-from collections.abc import Callable, Sequence
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -57,23 +59,43 @@ class FreeSlots:
 
     async def __call__(self, ids: Sequence[UUID], query: SlotQuery) -> dict[UUID, list[Interval]]:
         """Each known psychologist's free slots in the window, sorted by start."""
+        return (await self.many({query: ids})).get(query, {})
+
+    async def many(
+        self, asked: Mapping[SlotQuery, Sequence[UUID]]
+    ) -> dict[SlotQuery, dict[UUID, list[Interval]]]:
+        """The answers to several questions, each about some psychologists: the calendars
+        and the busy times of all of them read once, around every window asked about."""
+        ids = list(dict.fromkeys(key for keys in asked.values() for key in keys))
         if not ids:
             return {}
-        around = Interval(query.window.start - AROUND, query.window.end + AROUND)
+        around = Interval(
+            min(query.window.start for query in asked) - AROUND,
+            max(query.window.end for query in asked) + AROUND,
+        )
         calendars = await self._calendars.calendars(ids, around)
         busy = await self._busy.busy_intervals(list(calendars), around)
         now = self._clock()
-        return {
-            key: available_slots(
-                calendar=calendar,
-                window=query.window,
-                duration_minutes=query.duration_minutes
-                or calendar.psychologist.default_duration_minutes,
-                busy=busy.get(key, ()),
-                now=now,
-                policy=self._policy,
-                step_minutes=query.step_minutes,
-                appointment_type=query.appointment_type,
-            )
-            for key, calendar in calendars.items()
-        }
+
+        answers: dict[SlotQuery, dict[UUID, list[Interval]]] = {}
+        for query, keys in asked.items():
+            found = answers.setdefault(query, {})
+            for key in keys:
+                calendar = calendars.get(key)
+                if calendar is None:
+                    continue
+                found[key] = available_slots(
+                    calendar=calendar,
+                    window=query.window,
+                    duration_minutes=query.duration_minutes
+                    or calendar.psychologist.default_duration_minutes,
+                    busy=busy.get(key, ()),
+                    now=now,
+                    policy=self._policy,
+                    step_minutes=query.step_minutes,
+                    appointment_type=query.appointment_type,
+                )
+                # A few milliseconds each, but many psychologists and windows add up: let
+                # the other requests of this process go on between two of them.
+                await asyncio.sleep(0)
+        return answers

@@ -27,6 +27,7 @@ from appointment_api.graphiql import GraphiQLPresets, default_assets_dir
 from appointment_api.graphql_view import AppointmentGraphQL
 from appointment_api.metrics import ApiMetrics
 from appointment_api.operation_metrics import operation_metrics
+from appointment_api.persisted_documents import KnownDocuments, PersistedDocuments
 from appointment_api.readiness import Probe
 from appointment_api.tracing import (
     operation_tracing,
@@ -55,6 +56,7 @@ from infra.pubsub.redis_pubsub import RedisEventStream
 from infra.pubsub.status_events import ChannelStatusEvents
 from infra.queue.opening import open_queue
 from infra.queue.sqs_client import SqsEndpoint, sqs_client
+from infra.trusted_documents import load_trusted_documents
 from resolvers.context import Services
 from resolvers.schema import build_schema
 from worker.backoff import Backoff
@@ -124,7 +126,11 @@ class Resources:
 
 
 def build_engine(settings: Settings, *, pool_size: int | None = None) -> AsyncEngine:
-    return create_engine(settings.database_url, pool_size=pool_size or settings.database_pool_size)
+    return create_engine(
+        settings.database_url,
+        pool_size=pool_size or settings.database_pool_size,
+        statement_timeout_ms=settings.database_statement_timeout_ms,
+    )
 
 
 @asynccontextmanager
@@ -193,6 +199,9 @@ def create_app(
 ) -> Starlette:
     """``tracer_provider``: where operations' spans go; by default the one the standard
     ``OTEL_*`` variables configure, if any. The app shuts it down when it stops."""
+    problem = settings.api_metrics_problem()
+    if problem is not None:
+        raise ValueError(problem)
     resources = resources or build_resources(settings, clock=clock)
     tracer_provider = tracer_provider or tracer_provider_from_environment()
     assets_dir = settings.graphiql_assets_dir or default_assets_dir()
@@ -210,6 +219,9 @@ def create_app(
         allowed_origins=settings.cors_origins,
         open_websockets=metrics.websockets,
         graphiql_presets=development_presets(settings, services),
+        request_timeout=settings.request_timeout_seconds,
+        documents=persisted_documents(settings),
+        cache_seconds=settings.get_cache_seconds,
     )
 
     @asynccontextmanager
@@ -235,6 +247,15 @@ def create_app(
         probes=readiness_probes(resources),
         backlog=backlog,
         lifespan=lifespan,
+    )
+
+
+def persisted_documents(settings: Settings) -> PersistedDocuments:
+    trusted = settings.trusted_documents
+    return PersistedDocuments(
+        trusted=load_trusted_documents(trusted) if trusted is not None else None,
+        known=KnownDocuments(settings.persisted_queries_kept),
+        max_length=settings.max_query_length,
     )
 
 

@@ -80,6 +80,11 @@ def _mint(settings: Settings, role: str, subject: str, ttl: timedelta) -> str:
 def _serve(settings: Settings) -> None:
     import uvicorn
 
+    problem = settings.api_metrics_problem()
+    if problem is not None:
+        print(f"configuration error: {problem}", file=sys.stderr)
+        raise SystemExit(2)
+
     _configure_logging()
     from appointment_api.bootstrap import create_app
 

@@ -1,6 +1,8 @@
 """The edge, from the settings: document limits, cost, rate limits and transport refusals."""
 
+from appointment_api.http_caching import PublicAnswers
 from appointment_api.rate_limits import CallerBudget, RateLimits, rate_limits_for
+from appointment_api.request_budget import connection_budget_extension
 from infra.config import Settings
 from resolvers.errors import ErrorCode
 from resolvers.hardening import EdgePolicy, ExtensionFactory, hardening_extensions
@@ -27,7 +29,11 @@ def edge_rate_limits(settings: Settings) -> RateLimits | None:
 
 def edge_extensions(settings: Settings, rate_limits: RateLimits | None) -> list[ExtensionFactory]:
     budget = None if rate_limits is None else CallerBudget.from_settings(rate_limits, settings)
-    return hardening_extensions(edge_policy(settings), budget=budget)
+    return [
+        *hardening_extensions(edge_policy(settings), budget=budget),
+        connection_budget_extension(settings.database_connections_per_request),
+        PublicAnswers,
+    ]
 
 
 # Strawberry refuses these before any operation starts, with these reasons.

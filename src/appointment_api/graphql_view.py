@@ -1,5 +1,6 @@
 """The GraphQL endpoint: Strawberry's ASGI view with our context, JSON errors and GraphiQL."""
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
@@ -7,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from cross_web import HTTPException
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from prometheus_client import Gauge
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -15,13 +16,19 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.base import BaseRequestProtocol
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UnsetType
 
 from appointment_api.edge import transport_refusal_code
 from appointment_api.graphiql import GraphiQLPresets, graphiql_response
+from appointment_api.http_caching import cacheable
+from appointment_api.media_types import MediaType, negotiate, request_error_status
+from appointment_api.persisted_documents import DocumentRefused, PersistedDocuments
+from appointment_api.request_budget import timed_out
+from appointment_api.request_shape import body_problem
 from domain.viewer import InvalidCredentials, Viewer
 from resolvers.context import Context, Services
 from resolvers.extensions import classify
@@ -56,13 +63,22 @@ class AppointmentGraphQL(GraphQL[Context, None]):
         graphiql: bool,
         open_websockets: Gauge | None = None,
         graphiql_presets: Callable[[], Awaitable[GraphiQLPresets]] | None = None,
+        request_timeout: float | None = None,
+        documents: PersistedDocuments | None = None,
+        cache_seconds: int = 0,
         **kwargs: Any,
     ) -> None:
+        """``request_timeout``: seconds an HTTP operation may run before it is cancelled;
+        ``documents``: the operations clients may send by hash; ``cache_seconds``: the
+        max-age of GET answers."""
         super().__init__(graphql_ide="graphiql" if graphiql else None, **kwargs)
         self.services = services
         self.assets_dir = assets_dir
         self.open_websockets = open_websockets
         self.graphiql_presets = graphiql_presets
+        self.request_timeout = request_timeout
+        self.documents = documents or PersistedDocuments()
+        self.cache_seconds = cache_seconds
         # slowapi (the flood guard) names each route by its endpoint's __name__.
         self.__name__ = "graphql"
 
@@ -75,11 +91,38 @@ class AppointmentGraphQL(GraphQL[Context, None]):
             await super().__call__(scope, receive, send)
             return
         request = Request(scope=scope, receive=receive)
+        media = negotiate(request.headers.get("accept"))
+        request.state.media_type = media
         try:
-            response = await self.run(request)
+            response = await self._run_in_time(request)
         except HTTPException as error:
-            response = _request_error(error.reason, error.status_code)
-        await response(scope, receive, send)
+            response = _request_error(error.reason, error.status_code, media)
+        except DocumentRefused as refused:
+            response = _refusal(refused, media)
+        answer = _answered_as(media, request, response)
+        await cacheable(request, answer, max_age=self.cache_seconds)(scope, receive, send)
+
+    async def _run_in_time(self, request: Request) -> Response:
+        seconds = self.request_timeout
+        deadline = asyncio.timeout(seconds)
+        try:
+            async with deadline:
+                return await self.run(request)
+        except TimeoutError:
+            if seconds is None or not deadline.expired():
+                raise
+            log.warning(
+                "operation stopped after %g s",
+                seconds,
+                extra={"request_id": request_id_of(request)},
+            )
+            error = timed_out(seconds)
+            answer: dict[str, object] = {
+                "errors": [{"message": error.message, "extensions": error.extensions}]
+            }
+            if _media_of(request) is MediaType.JSON:
+                return JSONResponse({"data": None, **answer})
+            return JSONResponse(answer, status_code=504)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         if isinstance(request, WebSocket):
@@ -140,7 +183,34 @@ class AppointmentGraphQL(GraphQL[Context, None]):
         if result.errors:
             request_id = request_id_of(request)
             result.errors = [classify(error, request_id) for error in result.errors]
-        return await super().process_result(request, result)
+        answer = await super().process_result(request, result)
+        if _media_of(request) is MediaType.GRAPHQL_RESPONSE and _never_ran(result):
+            # The spec's request error: no data entry, and a status that says why.
+            answer.pop("data", None)
+            request.state.request_error_status = request_error_status(
+                str((error.extensions or {}).get("code")) for error in result.errors or []
+            )
+        return answer
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        if request.method == "POST" and "application/json" in (request.content_type or ""):
+            # Strawberry reads members of whatever the body decodes to: a string, a number,
+            # null or true would crash it, an object as operationName the metrics.
+            problem = body_problem(self.parse_json(await request.get_body()))
+            if problem is not None:
+                raise HTTPException(400, problem)
+        data = await super().parse_http_body(request)
+        if isinstance(data, GraphQLRequestData):
+            data.query = self.documents.resolve(data.query, data.extensions)
+        return data
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        # A GET that names its operation by hash alone is an operation, not a browser.
+        return "extensions" not in request.query_params and super().should_render_graphql_ide(
+            request
+        )
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -149,10 +219,47 @@ class AppointmentGraphQL(GraphQL[Context, None]):
         return orjson.loads(data)
 
 
-def _request_error(reason: str, status_code: int) -> JSONResponse:
+def _request_error(reason: str, status_code: int, media: MediaType) -> JSONResponse:
     """Transport-level refusals still answer in the GraphQL shape, with a code."""
     code = transport_refusal_code(reason)
     return JSONResponse(
         {"errors": [{"message": reason, "extensions": {"code": code.value}}]},
         status_code=status_code,
+        media_type=media.value,
     )
+
+
+def _refusal(refused: DocumentRefused, media: MediaType) -> JSONResponse:
+    status = refused.status if media is MediaType.JSON else max(refused.status, 400)
+    return JSONResponse(
+        {"errors": [{"message": refused.message, "extensions": {"code": refused.code.value}}]},
+        status_code=status,
+        media_type=media.value,
+    )
+
+
+def _never_ran(result: ExecutionResult) -> bool:
+    """Refused before any field ran (parse, validation, variables, the edge, the login
+    check): no data, and no error belongs to a field."""
+    return (
+        result.data is None
+        and bool(result.errors)
+        and all(e.path is None for e in result.errors or ())
+    )
+
+
+def _answered_as(media: MediaType, request: Request, response: Response) -> Response:
+    """A GraphQL answer in the negotiated media type, with the status of a request error
+    under application/graphql-response+json; other answers (GraphiQL) as they are."""
+    if not response.headers.get("content-type", "").startswith(tuple(MediaType)):
+        return response
+    response.headers["content-type"] = media.content_type
+    status = getattr(request.state, "request_error_status", None)
+    if status is not None and response.status_code == 200:
+        response.status_code = status
+    return response
+
+
+def _media_of(request: Request) -> MediaType:
+    media: MediaType = getattr(request.state, "media_type", MediaType.JSON)
+    return media

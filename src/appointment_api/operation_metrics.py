@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
-from appointment_api.metrics import ApiMetrics
+from appointment_api.metrics import OTHER_OPERATION, ApiMetrics
 
 UNCLASSIFIED = "UNCLASSIFIED"
 
@@ -25,8 +25,11 @@ class OperationMetrics(SchemaExtension):
         self._metrics = metrics
         self._timer = timer
         self._streaming = False
+        self._valid = False
 
     def on_execute(self) -> Iterator[None]:
+        # Runs only once the document parsed and validated (edge limits included).
+        self._valid = True
         if self.execution_context.operation_type is OperationType.SUBSCRIPTION:
             self._streaming = True
             self._metrics.subscriptions.inc()
@@ -52,7 +55,22 @@ class OperationMetrics(SchemaExtension):
         errors = context.result.errors if context.result is not None else None
         codes = [str((error.extensions or {}).get("code", UNCLASSIFIED)) for error in errors or []]
         seconds = None if self._streaming else self._timer() - started
-        self._metrics.observe_operation(context.operation_name, kind, seconds, codes)
+        self._metrics.observe_operation(self._label_name(), kind, seconds, codes)
+
+    def _label_name(self) -> str | None:
+        """The operation's name as a label only once the document is known valid and the
+        caller signed in: an anonymous caller, or a document that failed to validate,
+        never adds a name (they count under ``other``). None: an unnamed operation."""
+        context = self.execution_context
+        name = context.operation_name
+        if name is None:
+            return None
+        admitted = (
+            isinstance(name, str)
+            and self._valid
+            and getattr(context.context, "viewer", None) is not None
+        )
+        return name if admitted else OTHER_OPERATION
 
 
 def operation_metrics(metrics: ApiMetrics) -> Callable[[], SchemaExtension]:

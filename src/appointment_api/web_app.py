@@ -2,25 +2,25 @@
 and the middleware every request passes through."""
 
 import logging
-from collections.abc import Awaitable, Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 from slowapi.errors import RateLimitExceeded
 from slowapi.middleware import SlowAPIASGIMiddleware
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 
 from appointment_api.body_limit import BodyLimitMiddleware
 from appointment_api.flood_guard import flood_guard, flood_refusal
 from appointment_api.graphiql import graphiql_assets_app
 from appointment_api.graphql_view import ASSETS_URL, AppointmentGraphQL
-from appointment_api.metrics import CONTENT_TYPE_LATEST, ApiMetrics
+from appointment_api.metrics import ApiMetrics
+from appointment_api.metrics_endpoint import metrics_page, metrics_port, public_metrics_route
 from appointment_api.readiness import Probe, check_readiness
 from appointment_api.request_id import RequestIdMiddleware
 from appointment_api.security_headers import SecurityHeadersMiddleware
@@ -49,18 +49,18 @@ def web_app(
         readiness = await check_readiness(probes)
         return JSONResponse(readiness.as_json(), status_code=200 if readiness.ready else 503)
 
-    async def metrics_page(_: Request) -> Response:
-        try:
-            metrics.observe_backlog(await backlog())
-        except (SQLAlchemyError, OSError):
-            log.warning("outbox backlog not measured: database unreachable")
-        return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
+    page = metrics_page(metrics, backlog)
+
+    @asynccontextmanager
+    async def with_metrics_port(app: Starlette) -> AsyncIterator[None]:
+        async with lifespan(app), metrics_port(settings, page):
+            yield
 
     app = Starlette(
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
-            Route("/metrics", metrics_page),
+            *public_metrics_route(settings, page),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Mount(ASSETS_URL, app=graphiql_assets_app(assets_dir)),
@@ -82,7 +82,7 @@ def web_app(
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
         ],
         exception_handlers={RateLimitExceeded: flood_refusal},
-        lifespan=lifespan,
+        lifespan=with_metrics_port,
     )
     app.state.limiter = flood_guard(settings)
     return app

@@ -10,6 +10,8 @@ from limits import parse as parse_rate_limit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from infra.trusted_documents import load_trusted_documents
+
 DEV_JWT_SECRET = "dev-only-secret-change-me-0123456789abcdef"  # noqa: S105 - refused in production
 
 
@@ -30,6 +32,12 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite+aiosqlite:///./appointments.db"
     database_pool_size: int = Field(default=10, ge=1, le=200)
+    # PostgreSQL cancels a statement that runs longer than this (0: never).
+    database_statement_timeout_ms: int = Field(default=5_000, ge=0, le=3_600_000)
+    # The most connections one GraphQL operation holds at once, whatever it asks for.
+    database_connections_per_request: int = Field(default=2, ge=1, le=50)
+    # An HTTP operation still running after this long is cancelled with a TIMEOUT error.
+    request_timeout_seconds: float = Field(default=10.0, gt=0, le=600)
 
     sqs_queue_url: str | None = None
     sqs_dlq_url: str | None = None
@@ -42,6 +50,17 @@ class Settings(BaseSettings):
     relay_idle_seconds: float = Field(default=0.1, gt=0, le=60)
     # Where `worker` serves Prometheus metrics (on HOST); unset: not served.
     worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    # The API's /metrics: on a port of its own (on HOST), and then not on PORT; or on PORT
+    # behind `Authorization: Bearer <METRICS_TOKEN>`. Production needs one or the other.
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_token: SecretStr | None = None
+
+    # Operations sent by hash: how many registered documents a process keeps (automatic
+    # persisted queries); with TRUSTED_DOCUMENTS, the only documents served.
+    persisted_queries_kept: int = Field(default=1_000, ge=0, le=100_000)
+    trusted_documents: Path | None = None
+    # max-age of the Cache-Control of GET answers (public data: shared caches may keep it).
+    get_cache_seconds: int = Field(default=30, ge=0, le=86_400)
 
     redis_url: str | None = None
 
@@ -159,6 +178,31 @@ class Settings(BaseSettings):
                     "JWT_SECRET: production needs JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL"
                 )
         return self
+
+    @field_validator("trusted_documents")
+    @classmethod
+    def _readable_documents(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            load_trusted_documents(value)  # a ValueError names what is wrong
+        return value
+
+    @model_validator(mode="after")
+    def _metrics_settings(self) -> "Settings":
+        if self.metrics_token is not None and len(self.metrics_token.get_secret_value()) < 16:
+            raise ValueError("METRICS_TOKEN: at least 16 characters")
+        if self.metrics_port is not None and self.metrics_port == self.port:
+            raise ValueError("METRICS_PORT: must differ from PORT")
+        return self
+
+    def api_metrics_problem(self) -> str | None:
+        """Why this API may not serve: in production /metrics never on the public port
+        without a token. The worker and the operator commands do not serve it."""
+        if self.is_production and self.metrics_port is None and self.metrics_token is None:
+            return (
+                "METRICS_TOKEN: production serves /metrics only on METRICS_PORT or behind "
+                "METRICS_TOKEN; set one of them"
+            )
+        return None
 
     @property
     def is_production(self) -> bool:

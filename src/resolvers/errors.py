@@ -13,6 +13,10 @@ class ErrorCode(StrEnum):
     GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
     BAD_REQUEST = "BAD_REQUEST"
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+    TIMEOUT = "TIMEOUT"
+    # Operations sent by hash (automatic persisted queries, trusted documents).
+    PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
+    OPERATION_NOT_TRUSTED = "OPERATION_NOT_TRUSTED"
     # Refusals at the edge: the operation never reached a resolver.
     RATE_LIMITED = "RATE_LIMITED"
     QUERY_TOO_COSTLY = "QUERY_TOO_COSTLY"

@@ -91,9 +91,10 @@ def classify(error: GraphQLError, request_id: str) -> GraphQLError:
         )
     if error.extensions and "code" in error.extensions:
         return error
-    if error.original_error is None or error.path is None:
+    if error.original_error is None or _coercion_failure(error):
         # Parsing, validation and argument coercion: graphql-core's own messages, or the
-        # scalar parsers' ones, all written for the client.
+        # scalar parsers' ones, all written for the client. Any other error, with a path
+        # or without one (an extension's, the transport's), is masked below.
         return GraphQLError(
             error.message,
             nodes=error.nodes,
@@ -101,6 +102,16 @@ def classify(error: GraphQLError, request_id: str) -> GraphQLError:
             positions=error.positions,
             path=error.path,
             extensions={**(error.extensions or {}), "code": _code_of_request_error(error).value},
+        )
+    if _statement_cancelled(error.original_error):
+        log.warning(
+            "statement timeout", exc_info=error.original_error, extra={"request_id": request_id}
+        )
+        return GraphQLError(
+            "A database read took too long and was stopped: ask for less.",
+            nodes=error.nodes,
+            path=error.path,
+            extensions={"code": ErrorCode.TIMEOUT.value, "requestId": request_id},
         )
     log.error("unexpected error", exc_info=error.original_error, extra={"request_id": request_id})
     return GraphQLError(
@@ -111,10 +122,30 @@ def classify(error: GraphQLError, request_id: str) -> GraphQLError:
     )
 
 
+# PostgreSQL's query_canceled: the statement timeout (or an operator) stopped it.
+_QUERY_CANCELED = "57014"
+
+
+def _statement_cancelled(error: BaseException | None) -> bool:
+    """Read from the driver's error that SQLAlchemy wraps (``.orig``): the resolvers know
+    no database library, only the SQLSTATE every PostgreSQL driver reports."""
+    driver_error = getattr(error, "orig", None)
+    return getattr(driver_error, "sqlstate", None) == _QUERY_CANCELED
+
+
+def _coercion_failure(error: GraphQLError) -> bool:
+    """graphql-core's report of a variable or argument our scalars refused; the scalar's
+    message is part of it, and ours are written for the client."""
+    return error.path is None and error.message.startswith(_COERCION_MESSAGES)
+
+
+_COERCION_MESSAGES = ("Variable ", "Expected value of type", "Argument ")
+
+
 def _code_of_request_error(error: GraphQLError) -> ErrorCode:
     if isinstance(error, GraphQLSyntaxError):
         return ErrorCode.GRAPHQL_PARSE_FAILED
-    if error.message.startswith(("Variable ", "Expected value of type", "Argument ")):
+    if error.message.startswith(_COERCION_MESSAGES):
         return ErrorCode.BAD_USER_INPUT
     return ErrorCode.GRAPHQL_VALIDATION_FAILED
 

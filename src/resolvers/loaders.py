@@ -53,15 +53,12 @@ class Loaders:
             ]
 
         async def slots(keys: Sequence[tuple[UUID, SlotQuery]]) -> list[list[Interval]]:
-            # One read per distinct question, whatever the number of psychologists asked.
+            # One read for every question and psychologist of the batch.
             by_query: dict[SlotQuery, list[UUID]] = {}
             for psychologist_id, query in keys:
                 by_query.setdefault(query, []).append(psychologist_id)
-            found: dict[tuple[UUID, SlotQuery], list[Interval]] = {}
-            for query, ids in by_query.items():
-                answered = await services.free_slots(ids, query)
-                found.update(((key, query), answered.get(key, [])) for key in ids)
-            return [found[key] for key in keys]
+            answered = await services.free_slots.many(by_query)
+            return [answered.get(query, {}).get(key, []) for key, query in keys]
 
         async def calendars(keys: Sequence[tuple[UUID, Interval]]) -> list[Calendar | None]:
             by_window: dict[Interval, list[UUID]] = {}

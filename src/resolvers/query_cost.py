@@ -9,6 +9,10 @@ schema:
   ``edges`` or ``nodes`` selection (an edge wrapper itself is free). The page is ``last``,
   else ``first``, else the default page size, never more than the maximum page size, read
   from literals or variables (their defaults included). Nested connections multiply;
+- a plain list of objects (``[T!]!``) costs its bound times one item, like a page: the
+  bound comes from the rules that fill the list (``resolvers/list_bounds.py``: the status
+  machine for ``history``, the profile limits for ``workingHours``, window ÷ step for
+  ``availableSlots``); a list of scalars (``specialties``) comes with its row, free;
 - a mutation field also costs 1 per item of the lists its arguments carry: a batch of 100
   requests costs about what 100 single requests do;
 - fragments cost what they select where they are spread; a fragment spread inside itself
@@ -43,8 +47,10 @@ from graphql import (
     ValueNode,
     VariableNode,
     get_named_type,
+    get_nullable_type,
     get_operation_ast,
     is_leaf_type,
+    is_list_type,
     value_from_ast_untyped,
 )
 from strawberry.extensions import SchemaExtension
@@ -52,8 +58,10 @@ from strawberry.schema.schema import validate_document
 
 from domain.listing import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from resolvers.errors import ClientError, ErrorCode
+from resolvers.list_bounds import Arguments, ListBounds
 
 COST_RESULT_KEY = "cost"
+DEFAULT_BOUNDS = ListBounds()
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,9 +76,10 @@ def operation_cost(
     operation: OperationDefinitionNode,
     variables: Mapping[str, object] | None = None,
     pages: PageSizes = PageSizes(),
+    bounds: ListBounds = DEFAULT_BOUNDS,
 ) -> int:
     """The cost of ``operation`` (one of ``document``'s) run with ``variables``."""
-    return _CostWalker(schema, document, operation, variables or {}, pages).total()
+    return _CostWalker(schema, document, operation, variables or {}, pages, bounds).total()
 
 
 class _CostWalker:
@@ -81,8 +90,10 @@ class _CostWalker:
         operation: OperationDefinitionNode,
         variables: Mapping[str, object],
         pages: PageSizes,
+        bounds: ListBounds,
     ) -> None:
         self._schema = schema
+        self._bound = bounds.resolver()
         self._operation = operation
         self._pages = pages
         self._fragments = {
@@ -95,7 +106,7 @@ class _CostWalker:
             for definition in operation.variable_definitions or ()
             if definition.default_value is not None
         }
-        self._variables: Mapping[str, object] = {**defaults, **variables}
+        self._variables: dict[str, Any] = {**defaults, **variables}
         self._mutation_root = schema.get_root_type(OperationType.MUTATION)
         # Keyed by (fragment, page of the enclosing connection): linear time even for a
         # document that spreads the same fragments many times over.
@@ -157,7 +168,15 @@ class _CostWalker:
         )
         if page is not None and name in ("edges", "nodes"):
             return carried + page * item
+        if is_list_type(get_nullable_type(definition.type)) and parent is not None:
+            return carried + self._bound(parent.name, name, self._arguments(field)) * item
         return carried + item
+
+    def _arguments(self, field: FieldNode) -> Arguments:
+        return {
+            argument.name.value: value_from_ast_untyped(argument.value, self._variables)
+            for argument in field.arguments or ()
+        }
 
     def _type_of(
         self, condition: NamedTypeNode | None, fallback: GraphQLNamedType | None
@@ -256,9 +275,12 @@ class OperationCost(SchemaExtension):
     when present, adds what it charged and what remains.
     """
 
-    def __init__(self, *, maximum: int, pages: PageSizes = PageSizes()) -> None:
+    def __init__(
+        self, *, maximum: int, pages: PageSizes = PageSizes(), bounds: ListBounds = DEFAULT_BOUNDS
+    ) -> None:
         self.maximum = maximum
         self.pages = pages
+        self.bounds = bounds
 
     def on_operation(self) -> Iterator[None]:
         # Set before parsing, so that even a document that does not parse reports it.
@@ -286,7 +308,7 @@ class OperationCost(SchemaExtension):
         if operation is None:
             return
         cost = operation_cost(
-            context.schema._schema, document, operation, context.variables, self.pages
+            context.schema._schema, document, operation, context.variables, self.pages, self.bounds
         )
         self.report["requested"] = cost
         if cost > self.maximum:

@@ -78,7 +78,9 @@ def test_the_script_sets_the_variables_compose_sets(
     )
     compose = services["worker"]["environment"]
     assert set(compose) == set(ours) | set(script.worker_environment(9100))
-    assert set(services["api"]["environment"]) == set(ours) | set(script.api_environment(8000))
+    assert set(services["api"]["environment"]) == set(ours) | set(
+        script.api_environment(8000, 9100)
+    )
     for name in ("AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         assert ours[name] == compose[name], name
     for name in ("SQS_QUEUE_URL", "SQS_DLQ_URL"):

@@ -63,6 +63,25 @@ def deep(levels: int) -> str:
             "{ psychologists(first: 100) { nodes { appointments(first: 100) { nodes { id } } } } }",
             "QUERY_TOO_COSTLY",
         ),
+        # The two operations that once held every pool connection for seconds.
+        (
+            "{ psychologists(first: 100) { nodes { "
+            + " ".join(
+                f'a{n}: availableSlots(from: "2030-03-05T00:00:00Z", to: "2030-04-05T00:00:00Z",'
+                " stepMinutes: 5) { startsAt }"
+                for n in range(29)
+            )
+            + " } } }",
+            "QUERY_TOO_COSTLY",
+        ),
+        (
+            "{ appointments(first: 100) { nodes { "
+            + "history { appointment { " * 5
+            + "id"
+            + " } }" * 5
+            + " } } }",
+            "QUERY_TOO_COSTLY",
+        ),
     ],
 )
 async def test_abusive_operations_are_refused_over_http_without_sql(

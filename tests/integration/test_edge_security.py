@@ -89,7 +89,7 @@ async def edge(database_url: str) -> AsyncIterator[Edge]:
 
 
 PRODUCTION = edge_policy(
-    Settings(app_env="production", jwt_secret=SECRET)  # type: ignore[arg-type]
+    Settings(app_env="production", jwt_secret=SECRET, metrics_port=9100)  # type: ignore[arg-type]
 )
 
 

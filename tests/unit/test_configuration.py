@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from appointment_api.bootstrap import create_app
 from infra.config import DEV_JWT_SECRET, Settings
 
 CLI = Path(sys.executable).parent / "appointment-api"
@@ -31,6 +32,8 @@ def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]
         ("MIN_NOTICE_HOURS", "-1"),
         ("MEETING_BASE_URL", "ftp://meet.example"),
         ("APP_ENV", "staging"),
+        ("TRUSTED_DOCUMENTS", "/nonexistent/trusted.json"),
+        ("DATABASE_CONNECTIONS_PER_REQUEST", "0"),
     ],
 )
 def test_a_bad_value_stops_the_cli_with_one_line_naming_the_variable(
@@ -63,7 +66,7 @@ def test_production_needs_some_verification_key() -> None:
 
 def test_development_has_a_usable_secret_and_graphiql_production_has_neither_by_default() -> None:
     development = Settings()
-    production = Settings(app_env="production", jwt_secret="s" * 40)  # type: ignore[arg-type]
+    production = Settings(app_env="production", jwt_secret="s" * 40, metrics_port=9100)  # type: ignore[arg-type]
     assert development.effective_jwt_secret == DEV_JWT_SECRET
     assert development.graphiql_on
     assert development.introspection_on
@@ -90,3 +93,21 @@ def test_the_token_command_prints_a_token_the_api_accepts() -> None:
     verifier = JwtVerifier(algorithms=["HS256"], secret="t" * 40)
     viewer = asyncio.run(verifier.authenticate(f"Bearer {result.stdout.strip()}"))
     assert (viewer.subject, viewer.role.value) == ("patient-1", "PATIENT")
+
+
+def test_production_keeps_metrics_off_the_public_port_unless_a_token_guards_them() -> None:
+    # The worker and the operator commands start; the API does not.
+    bare = Settings(app_env="production", jwt_secret="s" * 40)  # type: ignore[arg-type]
+    assert "METRICS_TOKEN" in str(bare.api_metrics_problem())
+    with pytest.raises(ValueError, match="METRICS_TOKEN"):
+        create_app(bare)
+    served = run_cli({"APP_ENV": "production", "JWT_SECRET": "s" * 40}, "serve")
+    assert served.returncode == 2
+    assert "configuration error: METRICS_TOKEN" in served.stderr
+    with pytest.raises(ValidationError, match="METRICS_TOKEN: at least 16"):
+        Settings(app_env="production", jwt_secret="s" * 40, metrics_token="short")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="METRICS_PORT: must differ"):
+        Settings(port=8000, metrics_port=8000)  # type: ignore[arg-type]
+    for fine in ({"metrics_token": "m" * 16}, {"metrics_port": 9100}):
+        settings = Settings(app_env="production", jwt_secret="s" * 40, **fine)  # type: ignore[arg-type]
+        assert settings.api_metrics_problem() is None

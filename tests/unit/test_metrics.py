@@ -1,5 +1,7 @@
 import asyncio
 from collections.abc import AsyncGenerator, Iterator
+from types import SimpleNamespace
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
@@ -50,13 +52,22 @@ def schema_with(metrics: ApiMetrics) -> strawberry.Schema:
     return strawberry.Schema(query=Query, extensions=[operation_metrics(metrics), CodeEverything])
 
 
+# What the metrics read of the app's context: who is calling.
+SIGNED_IN = SimpleNamespace(viewer="patient-1")
+ANONYMOUS = SimpleNamespace(viewer=None)
+
+
+def run(schema: strawberry.Schema, query: str, context: object = SIGNED_IN, **kwargs: Any) -> None:
+    schema.execute_sync(query, context_value=context, **kwargs)
+
+
 def test_each_operation_is_counted_and_timed_by_its_name() -> None:
     metrics = ApiMetrics()
     schema = schema_with(metrics)
 
-    schema.execute_sync("query Greeting { hello }")
-    schema.execute_sync("query Greeting { hello }")
-    schema.execute_sync("{ hello }")
+    run(schema, "query Greeting { hello }")
+    run(schema, "query Greeting { hello }")
+    run(schema, "{ hello }")
 
     assert (
         sample(metrics, "graphql_requests_total", {"operation": "Greeting", "kind": "query"}) == 2
@@ -71,9 +82,9 @@ def test_errors_are_counted_by_their_code() -> None:
     metrics = ApiMetrics()
     schema = schema_with(metrics)
 
-    schema.execute_sync("query Denied { broken }")
-    schema.execute_sync("query Failing { unclassified }")
-    schema.execute_sync("query Typo { helo }")
+    run(schema, "query Denied { broken }")
+    run(schema, "query Failing { unclassified }")
+    run(schema, "query Typo { helo }")
 
     assert (
         sample(metrics, "graphql_errors_total", {"operation": "Denied", "code": "FORBIDDEN"}) == 1
@@ -82,13 +93,36 @@ def test_errors_are_counted_by_their_code() -> None:
         sample(metrics, "graphql_errors_total", {"operation": "Failing", "code": "UNCLASSIFIED"})
         == 1
     )
-    assert sample(metrics, "graphql_requests_total", {"operation": "Typo", "kind": "query"}) == 1
+    # A document that failed validation does not name a label.
+    assert sample(metrics, "graphql_requests_total", {"operation": "Typo", "kind": "query"}) == 0
+    assert (
+        sample(metrics, "graphql_requests_total", {"operation": OTHER_OPERATION, "kind": "query"})
+        == 1
+    )
+
+
+def test_anonymous_callers_cannot_add_operation_names() -> None:
+    metrics = ApiMetrics()
+    schema = schema_with(metrics)
+
+    for n in range(MAX_OPERATION_NAMES + 1):
+        run(schema, f"query Filler{n} {{ hello }}", ANONYMOUS)
+    run(schema, "query Greeting { hello }")
+
+    assert sample(metrics, "graphql_requests_total", {"operation": "Filler0", "kind": "query"}) == 0
+    assert (
+        sample(metrics, "graphql_requests_total", {"operation": OTHER_OPERATION, "kind": "query"})
+        == MAX_OPERATION_NAMES + 1
+    )
+    assert (
+        sample(metrics, "graphql_requests_total", {"operation": "Greeting", "kind": "query"}) == 1
+    )
 
 
 def test_an_unparsable_document_is_counted_as_invalid() -> None:
     metrics = ApiMetrics()
 
-    schema_with(metrics).execute_sync("query {")
+    run(schema_with(metrics), "query {")
 
     assert (
         sample(metrics, "graphql_requests_total", {"operation": "anonymous", "kind": "invalid"})
@@ -154,7 +188,7 @@ async def test_a_subscription_counts_as_streaming_until_it_ends() -> None:
         query=Query, subscription=Ticks, extensions=[operation_metrics(metrics)]
     )
 
-    stream = await schema.subscribe("subscription Ticking { tick }")
+    stream = await schema.subscribe("subscription Ticking { tick }", context_value=SIGNED_IN)
     assert isinstance(stream, AsyncGenerator)
     await anext(stream)
     during = sample(metrics, "active_subscriptions", {})

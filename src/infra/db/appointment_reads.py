@@ -19,6 +19,7 @@ from domain.listing import (
 )
 from domain.schedule import Interval
 from domain.viewer import Viewer
+from infra.db.connection_budget import connect
 from infra.db.keyset import paginate, trim
 from infra.db.rows import appointment_from_row, event_from_row
 from infra.db.scoping import visible_appointments
@@ -73,7 +74,7 @@ class SqlAppointmentReads:
             descending=order.direction is OrderDirection.DESC,
             page=page,
         )
-        async with self._engine.connect() as connection:
+        async with connect(self._engine) as connection:
             rows = (await connection.execute(query)).mappings().all()
             total = None
             if with_total:
@@ -89,7 +90,7 @@ class SqlAppointmentReads:
 
     async def by_ids(self, viewer: Viewer, ids: Sequence[UUID]) -> dict[UUID, Appointment]:
         query = select(appointments).where(appointments.c.id.in_(ids), visible_appointments(viewer))
-        async with self._engine.connect() as connection:
+        async with connect(self._engine) as connection:
             rows = (await connection.execute(query)).mappings().all()
         return {row["id"]: appointment_from_row(row) for row in rows}
 
@@ -100,7 +101,7 @@ class SqlAppointmentReads:
             .where(appointment_events.c.appointment_id.in_(ids))
             .order_by(appointment_events.c.appointment_id, appointment_events.c.version)
         )
-        async with self._engine.connect() as connection:
+        async with connect(self._engine) as connection:
             rows = (await connection.execute(query)).mappings().all()
         histories: dict[UUID, list[StatusEvent]] = {key: [] for key in ids}
         for row in rows:
@@ -124,7 +125,7 @@ class SqlAppointmentReads:
             appointments.c.blocked_from < window.end,
             appointments.c.blocked_until > window.start,
         )
-        async with self._engine.connect() as connection:
+        async with connect(self._engine) as connection:
             rows = (await connection.execute(query)).all()
         busy: dict[UUID, list[Booked]] = {key: [] for key in psychologist_ids}
         for psychologist_id, start, held_from, held_until in rows:

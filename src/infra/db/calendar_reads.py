@@ -11,6 +11,7 @@ from domain.calendar import Calendar
 from domain.schedule import Interval
 from domain.viewer import Role
 from infra.db.calendar_rows import load_calendars
+from infra.db.connection_budget import connect
 from infra.db.tables import schedule_changes
 
 
@@ -19,7 +20,7 @@ class SqlCalendarReads:
         self._engine = engine
 
     async def calendars(self, ids: Sequence[UUID], around: Interval) -> dict[UUID, Calendar]:
-        async with self._engine.connect() as connection:
+        async with connect(self._engine) as connection:
             return await load_calendars(connection, ids, around)
 
     async def changes(
@@ -34,7 +35,7 @@ class SqlCalendarReads:
         )
         if before is not None:
             query = query.where(schedule_changes.c.id < before)
-        async with self._engine.connect() as connection:
+        async with connect(self._engine) as connection:
             rows = (await connection.execute(query)).mappings().all()
         return [
             RecordedChange(

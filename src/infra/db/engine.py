@@ -6,13 +6,24 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 
-def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
+def create_engine(
+    database_url: str, *, pool_size: int = 10, statement_timeout_ms: int = 0
+) -> AsyncEngine:
+    """``statement_timeout_ms``: PostgreSQL cancels any statement that runs longer (0: no
+    limit). SQLite has no such setting; its statements run in this process."""
     if database_url.startswith("sqlite"):
         engine = create_async_engine(database_url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
+    server_settings = (
+        {"statement_timeout": str(statement_timeout_ms)} if statement_timeout_ms else {}
+    )
     return create_async_engine(
-        database_url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+        database_url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        connect_args={"server_settings": server_settings},
     )
 
 

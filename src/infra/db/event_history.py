@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.appointments import StatusEvent
 from domain.viewer import Viewer
+from infra.db.connection_budget import connect
 from infra.db.rows import event_from_row
 from infra.db.scoping import visible_appointments
 from infra.db.tables import appointment_events, appointments
@@ -29,7 +30,7 @@ class SqlEventHistory:
             .order_by(appointment_events.c.version.desc())
             .limit(1)
         )
-        async with self._engine.connect() as connection:
+        async with connect(self._engine) as connection:
             row = (await connection.execute(query)).mappings().first()
         return None if row is None else event_from_row(row)
 
@@ -46,6 +47,6 @@ class SqlEventHistory:
         )
         if psychologist_id is not None:
             query = query.where(appointments.c.psychologist_id == psychologist_id)
-        async with self._engine.connect() as connection:
+        async with connect(self._engine) as connection:
             rows = (await connection.execute(query)).mappings().all()
         return [event_from_row(row) for row in rows]

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from domain.listing import Page, PageRequest, PsychologistFilter
 from domain.people import Patient, Psychologist
 from domain.viewer import Viewer
+from infra.db.connection_budget import connect
 from infra.db.keyset import paginate, trim
 from infra.db.rows import patient_from_row, psychologist_from_row
 from infra.db.scoping import visible_patients
@@ -61,7 +62,7 @@ class SqlPeopleReads:
             descending=False,
             page=page,
         )
-        async with self._engine.connect() as connection:
+        async with connect(self._engine) as connection:
             rows = (await connection.execute(query)).mappings().all()
             total = None
             if with_total:
@@ -100,11 +101,11 @@ class SqlPeopleReads:
         return next(iter(found.values()), None)
 
     async def _psychologists(self, query: Select[Any]) -> dict[UUID, Psychologist]:
-        async with self._engine.connect() as connection:
+        async with connect(self._engine) as connection:
             rows = (await connection.execute(query)).mappings().all()
         return {row["id"]: psychologist_from_row(row) for row in rows}
 
     async def _patients(self, query: Select[Any]) -> dict[UUID, Patient]:
-        async with self._engine.connect() as connection:
+        async with connect(self._engine) as connection:
             rows = (await connection.execute(query)).mappings().all()
         return {row["id"]: patient_from_row(row) for row in rows}

@@ -72,7 +72,9 @@ async def test_from_settings_in_development_verifies_with_the_development_secret
 
 
 def test_from_settings_names_the_variable_to_fix() -> None:
-    settings = jwt_settings(app_env="production", jwt_jwks_url="https://id.example/jwks.json")
+    settings = jwt_settings(
+        app_env="production", jwt_jwks_url="https://id.example/jwks.json", metrics_port=9100
+    )
 
     with pytest.raises(JwtConfigError, match=r"^JWT_ALGORITHMS: HS256 needs a secret"):
         JwtVerifier.from_settings(settings)

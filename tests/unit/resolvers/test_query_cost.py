@@ -1,10 +1,12 @@
 """The static cost of an operation: pure, on a small schema shaped like the real one."""
 
 import time
+from math import ceil
 
 import pytest
 from graphql import build_schema, get_operation_ast, parse
 
+from resolvers.list_bounds import MAX_HISTORY_EVENTS, SLOTS_PER_POINT, ListBounds
 from resolvers.query_cost import PageSizes, operation_cost
 from resolvers.schema import build_schema as build_app_schema
 
@@ -22,7 +24,10 @@ SCHEMA = build_schema(
       status: Status!
       patient: Patient!
       history: [Event!]!
+      tags: [String!]!
+      notes: [Note!]!
     }
+    type Note { text: String! }
     type Event { version: Int! }
     enum Status { PENDING CONFIRMED }
     type AppointmentEdge { cursor: String! node: Appointment! }
@@ -102,7 +107,8 @@ def test_page_info_costs_one_and_total_count_one() -> None:
 def test_nested_connections_multiply() -> None:
     query = """{ patients(first: 10) { nodes {
         appointments(first: 10) { nodes { id patient { name } history { version } } } } } }"""
-    per_appointment = 1 + 1 + 1  # itself, its patient, its history
+    # Itself, its patient, its history: three events at most, one each.
+    per_appointment = 1 + 1 + MAX_HISTORY_EVENTS
     per_patient = 1 + (1 + 10 * per_appointment)
     assert cost(query) == 1 + 10 * per_patient
 
@@ -200,3 +206,71 @@ def test_figures_on_the_application_schema(query: str, expected: int) -> None:
     operation = get_operation_ast(document)
     assert operation is not None
     assert operation_cost(schema, document, operation) == expected
+
+
+def test_a_plain_list_of_objects_costs_its_bound_times_one_item() -> None:
+    assert cost("{ node(id: 1) { ... on Appointment { history { version } } } }") == (
+        1 + MAX_HISTORY_EVENTS
+    )
+    # A list nothing bounds by rule is priced at an estimate.
+    assert cost("{ node(id: 1) { ... on Appointment { notes { text } } } }") == (
+        1 + ListBounds().default
+    )
+
+
+def test_a_list_of_scalars_comes_with_its_row() -> None:
+    assert cost("{ node(id: 1) { ... on Appointment { tags } } }") == 1
+
+
+def test_lists_inside_lists_multiply() -> None:
+    # history { appointment { history ... } }: each level multiplies by the bound.
+    per_level = 1 + MAX_HISTORY_EVENTS
+    assert cost(
+        "{ patients(first: 10) { nodes { appointments(first: 10) { nodes { history { version } } } } } }"
+    ) == 1 + 10 * (1 + 1 + 10 * per_level)
+
+
+def app_cost(query: str, variables: dict[str, object] | None = None) -> int:
+    schema = build_app_schema()._schema
+    document = parse(query)
+    operation = get_operation_ast(document)
+    assert operation is not None
+    return operation_cost(schema, document, operation, variables)
+
+
+SLOTS = (
+    'availableSlots(from: "2030-03-05T00:00:00Z", to: "2030-03-06T00:00:00Z", stepMinutes: {step})'
+    " {{ startsAt }}"
+)
+
+
+def test_free_slots_are_priced_by_window_over_step() -> None:
+    one_day = app_cost("{ psychologist(id: 1) { " + SLOTS.format(step=15) + " } }")
+    # The psychologist, then 96 candidate starts of one point per SLOTS_PER_POINT.
+    assert one_day == 1 + ceil(96 / SLOTS_PER_POINT)
+    finer = app_cost("{ psychologist(id: 1) { " + SLOTS.format(step=5) + " } }")
+    assert finer == 1 + ceil(288 / SLOTS_PER_POINT)
+    # Read from variables too; an unreadable window is priced as the longest allowed.
+    query = (
+        "query($from: DateTime!, $to: DateTime!, $step: Int)"
+        " { psychologist(id: 1) { availableSlots(from: $from, to: $to, stepMinutes: $step)"
+        " { startsAt } } }"
+    )
+    window = {"from": "2030-03-05T00:00:00Z", "to": "2030-03-06T00:00:00Z"}
+    assert app_cost(query, {**window, "step": 15}) == one_day
+    longest = app_cost(query, {"from": "x", "to": "y", "step": 15})
+    assert longest == 1 + ceil(31 * 96 / SLOTS_PER_POINT)
+    # A step under the minimum is refused when it runs; it prices as the minimum.
+    assert app_cost(query, {**window, "step": 0}) == finer
+
+
+def test_the_operations_that_stalled_everyone_are_refused() -> None:
+    window = 'from: "2030-03-05T00:00:00Z", to: "2030-04-05T00:00:00Z"'
+    aliases = " ".join(
+        f"a{n}: availableSlots({window}, stepMinutes: 5) {{ startsAt }}" for n in range(29)
+    )
+    slots = app_cost("{ psychologists(first: 100) { nodes { " + aliases + " } } }")
+    history = "history { appointment { " * 5 + "id" + " } }" * 5
+    nested = app_cost("{ appointments(first: 100) { nodes { " + history + " } } }")
+    assert slots > 100 * 29 * 800
+    assert nested > 100 * MAX_HISTORY_EVENTS**5
