@@ -11,6 +11,7 @@ from strawberry.types.graphql import OperationType
 
 from resolvers.context import Context
 from resolvers.errors import ClientError, ErrorCode, unauthenticated
+from resolvers.scalars import InvalidScalar
 
 log = logging.getLogger("appointment_api.errors")
 
@@ -91,9 +92,12 @@ def classify(error: GraphQLError, request_id: str) -> GraphQLError:
         )
     if error.extensions and "code" in error.extensions:
         return error
-    if error.original_error is None or error.path is None:
+    if error.original_error is None or (
+        error.path is None and isinstance(error.original_error, GraphQLError | InvalidScalar)
+    ):
         # Parsing, validation and argument coercion: graphql-core's own messages, or the
-        # scalar parsers' ones, all written for the client.
+        # scalar parsers' ones (wrapped in graphql-core's), all written for the client.
+        # Any other exception is masked, with a path or without one.
         return GraphQLError(
             error.message,
             nodes=error.nodes,

@@ -15,6 +15,7 @@ from resolvers.extensions import (
     SubscriptionsOverWebsockets,
 )
 from resolvers.hardening import ExtensionFactory
+from resolvers.input_bounds import BoundedInput
 from resolvers.mutations import Mutation
 from resolvers.queries import Query
 from resolvers.scalars import DateTime
@@ -36,6 +37,7 @@ def build_schema(
         OperationContext,
         ClassifyErrors,
         RequireViewer,
+        BoundedInput,
         SubscriptionsOverWebsockets,
     ]
     if edge is not None:
