@@ -43,6 +43,17 @@ NO_PATIENT = Problem(
     "and its email may not belong to another patient.",
 )
 NOT_STORED = Problem("INVALID_INPUT", (), "The request could not be stored; try again.")
+
+
+def too_many_pending(maximum: int) -> Problem:
+    return Problem(
+        "TOO_MANY_PENDING",
+        (),
+        f"You already have {maximum} requests waiting for a decision; wait for them, or "
+        "cancel one, before asking for more.",
+    )
+
+
 KEY_REUSED = Problem(
     "IDEMPOTENCY_KEY_REUSED",
     ("idempotencyKey",),
@@ -126,6 +137,9 @@ class RequestAppointmentsHandler:
                 results[index] = Outcome.refused(NO_PATIENT)
             else:
                 ready[index] = submission.for_patient(patient_id)
+        for index in await self._past_pending_cap(unit, ready):
+            del ready[index]
+            results[index] = Outcome.refused(too_many_pending(self._policy.max_pending_per_patient))
         stored = await unit.appointments.add(
             [
                 NewAppointment(s.appointment, s.appointment.opening_event(), s.idempotency)
@@ -146,6 +160,21 @@ class RequestAppointmentsHandler:
             else:
                 results[index] = replays.get(index, Outcome.refused(NOT_STORED))
         return results
+
+    async def _past_pending_cap(self, unit: UnitOfWork, ready: dict[int, Submission]) -> list[int]:
+        """The indexes that would take their patient past the cap on PENDING requests: the
+        later items of a batch, once the earlier ones fill it."""
+        counts = await unit.appointments.pending_counts(
+            [s.appointment.patient_id for s in ready.values()]
+        )
+        refused = []
+        for index, submission in ready.items():
+            patient_id = submission.appointment.patient_id
+            if counts[patient_id] >= self._policy.max_pending_per_patient:
+                refused.append(index)
+            else:
+                counts[patient_id] += 1
+        return refused
 
     async def _patient_id(self, unit: UnitOfWork, who: Who, now: datetime) -> UUID | None:
         """The patient's id, adding them when new (another request may add them meanwhile)."""

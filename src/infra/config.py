@@ -52,6 +52,10 @@ class Settings(BaseSettings):
 
     min_notice_hours: int = Field(default=24, ge=0, le=24 * 30)
     max_advance_days: int = Field(default=180, ge=1, le=3650)
+    # A patient's requests still PENDING at once; one more is refused (TOO_MANY_PENDING).
+    max_pending_per_patient: int = Field(default=100, ge=1, le=100_000)
+    # How long an idempotency key answers with its first request.
+    idempotency_key_hours: int = Field(default=24, ge=1, le=24 * 366)
 
     max_body_bytes: int = Field(default=256 * 1024, ge=1024, le=16 * 1024 * 1024)
 

@@ -18,6 +18,7 @@ from resolvers.hardening import ExtensionFactory
 from resolvers.input_bounds import BoundedInput
 from resolvers.mutations import Mutation
 from resolvers.queries import Query
+from resolvers.request_count import AppointmentRequestLimit
 from resolvers.scalars import DateTime
 from resolvers.subscriptions import Subscription
 from resolvers.types.entities import Appointment, Patient, Psychologist
@@ -38,6 +39,7 @@ def build_schema(
         ClassifyErrors,
         RequireViewer,
         BoundedInput,
+        AppointmentRequestLimit,
         SubscriptionsOverWebsockets,
     ]
     if edge is not None:

@@ -5,7 +5,7 @@ from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Insert, and_, insert, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, Insert, and_, func, insert, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -21,7 +21,7 @@ from domain.viewer import Viewer
 from infra.db.event_order import hold_event_order
 from infra.db.rows import appointment_from_row, appointment_to_row, event_to_row
 from infra.db.scoping import visible_appointments
-from infra.db.tables import appointment_events, appointments
+from infra.db.tables import appointment_events, appointments, patients
 
 EXCLUSION_VIOLATION = "23P01"
 
@@ -132,6 +132,24 @@ class SqlAppointments:
             )
             for row in rows
         }
+
+    async def pending_counts(self, patient_ids: Sequence[UUID]) -> dict[UUID, int]:
+        if not patient_ids:
+            return {}
+        wanted = sorted(set(patient_ids))
+        held = select(patients.c.id).where(patients.c.id.in_(wanted)).order_by(patients.c.id)
+        await self._connection.execute(held.with_for_update(key_share=True))
+        query = (
+            select(appointments.c.patient_id, func.count())
+            .where(
+                appointments.c.patient_id.in_(wanted),
+                appointments.c.status == AppointmentStatus.PENDING.value,
+            )
+            .group_by(appointments.c.patient_id)
+        )
+        counts = dict.fromkeys(wanted, 0)
+        counts.update(dict(await self._rows(query)))
+        return counts
 
     async def confirmed_bookings(self, wanted: Mapping[UUID, Interval]) -> dict[UUID, list[Booked]]:
         found: dict[UUID, list[Booked]] = {key: [] for key in wanted}
