@@ -111,12 +111,22 @@ def check_item(item: RequestItem, checks: ItemChecks) -> Submission | list[Probl
     return Submission(
         appointment=_requested(item, calendar, duration, checks),
         patient=who,
-        idempotency=(
-            Idempotency(checks.viewer.subject, item.idempotency_key, fingerprint(item, duration))
-            if item.idempotency_key
-            else None
-        ),
+        idempotency=idempotency_of(item, checks),
     )
+
+
+def idempotency_of(item: RequestItem, checks: ItemChecks) -> Idempotency | None:
+    """The key and fingerprint of a request that names a usable key, whatever else it asks
+    (so that a replay is answered before the request is checked again); None without one."""
+    if not isinstance(item, AppointmentRequest) or not item.idempotency_key:
+        return None
+    if any(p.path == ("idempotencyKey",) for p in check_free_text(item)):
+        return None
+    calendar = checks.calendars.get(item.psychologist_id)
+    if calendar is None:
+        return None
+    duration = item.duration_minutes or calendar.psychologist.default_duration_minutes
+    return Idempotency(checks.viewer.subject, item.idempotency_key, fingerprint(item, duration))
 
 
 def _requested(

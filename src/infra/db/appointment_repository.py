@@ -122,9 +122,7 @@ class SqlAppointments:
     async def keyed(self, keys: Sequence[IdempotencyKey]) -> dict[IdempotencyKey, Keyed]:
         if not keys:
             return {}
-        query = select(appointments).where(
-            tuple_(appointments.c.idempotency_scope, appointments.c.idempotency_key).in_(keys)
-        )
+        query = select(appointments).where(_keyed_by(keys))
         rows = (await self._connection.execute(query)).mappings().all()
         return {
             (row["idempotency_scope"], row["idempotency_key"]): Keyed(
@@ -132,6 +130,14 @@ class SqlAppointments:
             )
             for row in rows
         }
+
+    async def release_keys(self, keys: Sequence[IdempotencyKey]) -> None:
+        if keys:
+            await self._connection.execute(
+                update(appointments)
+                .where(_keyed_by(keys))
+                .values(idempotency_scope=None, idempotency_key=None, idempotency_fingerprint=None)
+            )
 
     async def pending_counts(self, patient_ids: Sequence[UUID]) -> dict[UUID, int]:
         if not patient_ids:
@@ -227,6 +233,10 @@ class SqlAppointments:
         )
         rows = (await self._connection.execute(query)).all()
         return [Interval(start, end) for start, end in rows]
+
+
+def _keyed_by(keys: Sequence[IdempotencyKey]) -> ColumnElement[bool]:
+    return tuple_(appointments.c.idempotency_scope, appointments.c.idempotency_key).in_(keys)
 
 
 def _new_row(item: NewAppointment) -> dict[str, Any]:

@@ -124,6 +124,10 @@ class FakeAppointments:
                 found[key] = Keyed(self._tables.appointments[appointment_id], fingerprint)
         return found
 
+    async def release_keys(self, keys: Sequence[IdempotencyKey]) -> None:
+        for key in keys:
+            self._tables.keys.pop(key, None)
+
     async def pending_counts(self, patient_ids: Sequence[UUID]) -> dict[UUID, int]:
         counts = dict.fromkeys(patient_ids, 0)
         for appointment in self._tables.appointments.values():
