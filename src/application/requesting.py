@@ -30,7 +30,7 @@ from domain.bookings import Bookings
 from domain.calendar import Calendar
 from domain.people import Patient
 from domain.policy import BookingPolicy
-from domain.requests import AppointmentRequest, PatientProfile
+from domain.requests import AppointmentRequest, PatientProfile, normal_email
 from domain.rules import RuleCode, check_conflicts
 from domain.schedule import Interval
 from domain.viewer import Role
@@ -231,7 +231,7 @@ class RequestAppointmentsHandler:
             id=self._new_id(),
             subject=subject,
             name=profile.name.strip(),
-            email=profile.email,
+            email=normal_email(profile.email),
             phone=profile.phone,
         )
 

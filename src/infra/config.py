@@ -10,6 +10,8 @@ from limits import parse as parse_rate_limit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+# RFC 7518 3.2: an HS256 key at least as long as the hash (256 bits).
+MIN_PRODUCTION_SECRET_BYTES = 32
 DEV_JWT_SECRET = "dev-only-secret-change-me-0123456789abcdef"  # noqa: S105 - refused in production
 
 
@@ -151,6 +153,12 @@ class Settings(BaseSettings):
         if self.is_production:
             if self.jwt_secret is not None and self.jwt_secret.get_secret_value() == DEV_JWT_SECRET:
                 raise ValueError("JWT_SECRET: production refuses the development secret")
+            secret = self.jwt_secret.get_secret_value() if self.jwt_secret else None
+            if secret is not None and len(secret.encode()) < MIN_PRODUCTION_SECRET_BYTES:
+                raise ValueError(
+                    f"JWT_SECRET: production needs at least {MIN_PRODUCTION_SECRET_BYTES} bytes "
+                    "(HS256 is as strong as its secret)"
+                )
             if not (self.jwt_secret or self.jwt_public_key or self.jwt_jwks_url):
                 raise ValueError(
                     "JWT_SECRET: production needs JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL"

@@ -3,7 +3,7 @@
 import logging
 from collections.abc import Iterator
 
-from graphql import ExecutionResult, GraphQLError, GraphQLSyntaxError, OperationDefinitionNode
+from graphql import ExecutionResult, GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionResult as StrawberryExecutionResult
 from strawberry.types import StreamExecutionResult
@@ -11,6 +11,7 @@ from strawberry.types.graphql import OperationType
 
 from resolvers.context import Context
 from resolvers.errors import ClientError, ErrorCode, unauthenticated
+from resolvers.root_fields import operation_named, root_fields
 from resolvers.scalars import InvalidScalar
 
 log = logging.getLogger("appointment_api.errors")
@@ -69,15 +70,14 @@ class RequireViewer(SchemaExtension):
         yield
 
     def _introspection_only(self) -> bool:
-        document = self.execution_context.graphql_document
+        """Whether every root field of the operation, fragments opened, is introspection."""
+        context = self.execution_context
+        document = context.graphql_document
         if document is None:
             return False
-        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-        return all(
-            getattr(selection, "name", None) is not None
-            and selection.name.value in _INTROSPECTION_FIELDS  # type: ignore[attr-defined]
-            for operation in operations
-            for selection in operation.selection_set.selections
+        operation = operation_named(document, context.operation_name)
+        return operation is not None and all(
+            field.name.value in _INTROSPECTION_FIELDS for field in root_fields(document, operation)
         )
 
 

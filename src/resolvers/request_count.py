@@ -9,22 +9,13 @@ limit, so that nothing of it is stored.
 
 from collections.abc import Iterator
 
-from graphql import (
-    DocumentNode,
-    FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
-    InlineFragmentNode,
-    OperationDefinitionNode,
-    OperationType,
-    SelectionSetNode,
-    value_from_ast_untyped,
-)
+from graphql import DocumentNode, FieldNode, OperationType, value_from_ast_untyped
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionResult
 
 from application.requesting import MAX_BATCH
 from resolvers.errors import ClientError, ErrorCode
+from resolvers.root_fields import operation_named, root_fields
 
 
 def appointment_requests(
@@ -32,14 +23,11 @@ def appointment_requests(
 ) -> list[int]:
     """How many appointments each root field of the mutation named ``operation_name`` asks
     for (fields that ask for none left out)."""
-    operation = _operation(document, operation_name)
+    operation = operation_named(document, operation_name)
     if operation is None or operation.operation is not OperationType.MUTATION:
         return []
-    fragments = {
-        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-    }
     counts = []
-    for field in _root_fields(operation.selection_set, fragments):
+    for field in root_fields(document, operation):
         if field.name.value == "requestAppointment":
             counts.append(1)
         elif field.name.value == "requestAppointments":
@@ -63,31 +51,6 @@ def too_many_requests(count: int) -> ClientError:
         requests=count,
         maximum=MAX_BATCH,
     )
-
-
-def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    if name is None:
-        return operations[0] if len(operations) == 1 else None
-    return next((o for o in operations if o.name is not None and o.name.value == name), None)
-
-
-def _root_fields(
-    selection_set: SelectionSetNode, fragments: dict[str, FragmentDefinitionNode]
-) -> Iterator[FieldNode]:
-    pending, spread = [selection_set], set[str]()
-    while pending:
-        for selection in pending.pop().selections:
-            if isinstance(selection, FieldNode):
-                yield selection
-            elif isinstance(selection, InlineFragmentNode):
-                pending.append(selection.selection_set)
-            elif isinstance(selection, FragmentSpreadNode):
-                name = selection.name.value
-                # Validation refuses a spread used twice in a cycle; once is enough here.
-                if name not in spread and name in fragments:
-                    spread.add(name)
-                    pending.append(fragments[name].selection_set)
 
 
 def _items(field: FieldNode, variables: dict[str, object]) -> int:

@@ -2,8 +2,6 @@
 a Python message, on PostgreSQL and on SQLite."""
 
 import base64
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import jwt
@@ -12,28 +10,10 @@ import pytest
 
 from domain.people import Patient, Psychologist
 from graphql_client import SECRET, Api, codes, running_api
-from infra.db.engine import create_engine
-from infra.db.migrate import create_embedded_schema
 from live_client import live_client
 from world import hours_from, node_id
 
 INTERNAL = "INTERNAL_SERVER_ERROR"
-
-
-@pytest.fixture(params=["postgresql", "sqlite"])
-async def backend_api(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Api]:
-    """The app in process on an empty PostgreSQL database, or on an embedded SQLite file."""
-    if request.param == "postgresql":
-        url: str = request.getfixturevalue("database_url")
-    else:
-        url = f"sqlite+aiosqlite:///{tmp_path / 'hostile.db'}"
-        engine = create_engine(url)
-        try:
-            await create_embedded_schema(engine)
-        finally:
-            await engine.dispose()
-    async with running_api(url) as api:
-        yield api
 
 
 def forged(*items: object) -> str:
