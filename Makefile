@@ -118,7 +118,7 @@ test-clock: install system-packages assets js-packages
 	scripts/test-clock.sh $(BIN)/python -p no:cacheprovider $(CLOCK_TESTS) $(PYTEST_ARGS)
 
 # The fuzzing tests (tests/integration/test_fuzz_*.py) send FUZZ_CASES operations per test and
-# database; `make test` runs them with 150. FUZZ_SEED=N replays a run.
+# database; `make test` runs them with 300. FUZZ_SEED=N replays a run.
 FUZZ_CASES ?= 2000
 FUZZ_TESTS := tests/integration/test_fuzz_generated.py tests/integration/test_fuzz_schemathesis.py
 fuzz: install

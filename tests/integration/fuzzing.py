@@ -36,7 +36,7 @@ from graphql import (
 from graphql_client import Api
 
 SCHEMA_FILE = Path(__file__).parents[2] / "schema" / "schema.graphql"
-DEFAULT_CASES = 150
+DEFAULT_CASES = 300
 ROLES: tuple[tuple[str, str] | None, ...] = (
     None,
     ("patient", "patient-fuzz"),
