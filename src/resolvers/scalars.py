@@ -1,6 +1,6 @@
 """The contract's scalars: UTC DateTime with a 'Z', and Decimal as a string."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import strawberry
 
@@ -45,4 +45,25 @@ DateTime = strawberry.scalar(
     f"Years {MIN_YEAR} to {MAX_YEAR}.",
     serialize=serialize_datetime,
     parse_value=parse_datetime,
+)
+
+
+def parse_date(value: object) -> date:
+    """An ISO-8601 calendar date between years MIN_YEAR and MAX_YEAR."""
+    if not isinstance(value, str):
+        raise InvalidScalar("Date must be an ISO-8601 string, e.g. 2030-01-31")
+    try:
+        parsed = date.fromisoformat(value)
+    except ValueError:
+        raise InvalidScalar("Date must be ISO-8601, e.g. 2030-01-31") from None
+    if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+        raise InvalidScalar(f"Date must fall in the years {MIN_YEAR} to {MAX_YEAR}")
+    return parsed
+
+
+Date = strawberry.scalar(
+    name="Date",
+    description=f"Date (isoformat), years {MIN_YEAR} to {MAX_YEAR}.",
+    serialize=date.isoformat,
+    parse_value=parse_date,
 )

@@ -290,3 +290,54 @@ async def test_a_psychologist_filter_longer_than_any_value_is_refused(
         "query($f: PsychologistFilter) { psychologists(filter: $f) { nodes { id } } }", f=filter_
     )
     assert_answered(body, "BAD_USER_INPUT")
+
+
+CALENDAR_CHANGES = [
+    (
+        "mutation($input: AddExtraHoursInput!) { addExtraHours(input: $input) { userErrors { code } } }",
+        {"date": "DAY", "startTime": "09:00", "endTime": "10:00"},
+    ),
+    (
+        "mutation($input: AddTimeOffInput!) { addTimeOff(input: $input) { userErrors { code } } }",
+        {"startDate": "DAY", "endDate": "DAY"},
+    ),
+    (
+        "mutation($input: AddTimeOffInput!) { addTimeOff(input: $input) { userErrors { code } } }",
+        {"startsAt": "INSTANT", "endsAt": "2030-03-20T00:00:00Z"},
+    ),
+    (
+        "mutation($input: SetWeeklyHoursInput!) { setWeeklyHours(input: $input) { userErrors { code } } }",
+        {"effectiveFrom": "DAY", "hours": []},
+    ),
+]
+
+
+@pytest.mark.parametrize(("mutation", "shape"), CALENDAR_CHANGES)
+@pytest.mark.parametrize(
+    ("day", "instant"),
+    [("0001-01-01", "0002-01-01T00:00:00Z"), ("9999-12-31", "9998-12-31T23:59:00Z")],
+)
+async def test_calendar_changes_at_the_ends_of_the_calendar_are_refused_cleanly(
+    backend_api: Api, mutation: str, shape: dict[str, Any], day: str, instant: str
+) -> None:
+    psychologist = await backend_api.world.psychologist()
+    values = {
+        key: day if value == "DAY" else instant if value == "INSTANT" else value
+        for key, value in shape.items()
+    }
+    body = await backend_api.query(
+        mutation, input={"psychologistId": node_id(psychologist), **values}
+    )
+    assert INTERNAL not in codes(body), body
+
+
+async def test_a_nul_character_in_a_subscription_argument_is_refused(database_url: str) -> None:
+    async with (
+        running_api(database_url, listen=True) as api,
+        live_client(api.ws_url, token=api.token("admin", "admin-1")) as client,
+    ):
+        operation = await client.subscribe(
+            "subscription($id: ID!) { appointmentStatus(appointmentId: $id) { status } }",
+            id="QXBwb2ludG1lbnQ6\u0000",
+        )
+        assert await operation.error_codes() == ["BAD_USER_INPUT"]

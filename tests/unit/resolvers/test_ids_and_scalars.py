@@ -1,7 +1,7 @@
 """Global IDs and the DateTime scalar."""
 
 import base64
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from uuid import uuid4
 
 import pytest
@@ -9,7 +9,7 @@ import pytest
 from resolvers.errors import ClientError
 from resolvers.event_cursors import decode_event_cursor, encode_event_cursor
 from resolvers.node_ids import expect_global_id, from_global_id, to_global_id
-from resolvers.scalars import InvalidScalar, parse_datetime, serialize_datetime
+from resolvers.scalars import InvalidScalar, parse_date, parse_datetime, serialize_datetime
 
 
 def test_a_global_id_names_its_type_and_round_trips() -> None:
@@ -83,3 +83,13 @@ def test_an_event_cursor_beyond_a_64_bit_sequence_is_refused(digits: str) -> Non
 
 def test_the_largest_event_sequence_is_a_cursor() -> None:
     assert decode_event_cursor(encode_event_cursor(2**63 - 1)) == 2**63 - 1
+
+
+@pytest.mark.parametrize("value", ["0001-01-01", "9999-12-31", "2030-02-30", "tomorrow", 20300101])
+def test_dates_outside_the_years_2_to_9998_or_not_iso_are_refused(value: object) -> None:
+    with pytest.raises(InvalidScalar):
+        parse_date(value)
+
+
+def test_a_date_in_range_is_read() -> None:
+    assert parse_date("9998-12-31") == date(9998, 12, 31)
