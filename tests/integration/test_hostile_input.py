@@ -341,3 +341,46 @@ async def test_a_nul_character_in_a_subscription_argument_is_refused(database_ur
             id="QXBwb2ludG1lbnQ6\u0000",
         )
         assert await operation.error_codes() == ["BAD_USER_INPUT"]
+
+
+CREATE_PSYCHOLOGIST = """
+mutation($input: CreatePsychologistInput!) {
+  createPsychologist(input: $input) { psychologist { id } userErrors { code field } }
+}"""
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"consultationFee": "1e400"},
+        {"consultationFee": "NaN"},
+        {"consultationFee": "-Infinity"},
+        {"consultationFee": "9" * 40},
+        {"consultationFee": "0.001"},
+        {"defaultDurationMinutes": 2**31 - 1},
+        {"defaultDurationMinutes": 0},
+        {"specialties": ["x" * 61] * 3},
+        {"specialties": [f"s{n}" for n in range(150)]},
+        {"languages": ["\u00e9" * 5000]},
+        {"bio": "b" * 9000},
+        {"subject": "s" * 201},
+        {"email": "PSY@X.ZZ\n"},
+        {"timeZone": "Mars/Olympus_Mons"},
+        {"timeZone": "../../etc/localtime"},
+        {"workingHours": [{"weekday": "MONDAY", "startTime": "23:00", "endTime": "01:00"}]},
+    ],
+)
+async def test_a_psychologist_with_hostile_fields_is_refused_cleanly(
+    backend_api: Api, change: dict[str, Any]
+) -> None:
+    psychologist = {
+        "name": "Dr. Fuzz",
+        "email": "dr.fuzz@x.zz",
+        "timeZone": "Europe/Lisbon",
+        "workingHours": [{"weekday": "MONDAY", "startTime": "09:00", "endTime": "17:00"}],
+        **change,
+    }
+    body = await backend_api.query(CREATE_PSYCHOLOGIST, input=psychologist)
+    assert INTERNAL not in codes(body), body
+    if "errors" not in body:
+        assert body["data"]["createPsychologist"]["userErrors"], body
