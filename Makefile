@@ -27,7 +27,7 @@ TYPED_SCRIPTS := scripts
 export UV_PYTHON_DOWNLOADS := never
 
 .PHONY: help install system-packages assets js-packages run stack stack-smoke test test-clock \
-	test-pythons lint format typecheck pytest schema bench clean
+	test-pythons fuzz lint format typecheck pytest schema bench clean
 
 help:
 	@echo "make run         serve the API locally (SQLite, demo data, GraphiQL)"
@@ -36,6 +36,7 @@ help:
 	@echo "make test        system packages + assets + lint + typecheck + all tests"
 	@echo "make test-clock  integration + e2e tests with every clock moved to other instants"
 	@echo "make test-pythons unit tests + a boot of the app on Python 3.11, 3.12 and 3.13"
+	@echo "make fuzz        the fuzzing tests with FUZZ_CASES operations each (default $(FUZZ_CASES))"
 	@echo "make install     bootstrap uv into $(TOOLS)/ and sync $(VENV)/ from uv.lock"
 	@echo "make assets      fetch the self-hosted GraphiQL files"
 	@echo "make js-packages install the npm packages the tests drive (tests/js) into $(TOOLS)/js"
@@ -115,6 +116,14 @@ CLOCK_TESTS ?= tests/integration tests/e2e tests/unit/test_demo_world.py
 test-clock: install system-packages assets js-packages
 	scripts/ensure-system-packages.sh faketime
 	scripts/test-clock.sh $(BIN)/python -p no:cacheprovider $(CLOCK_TESTS) $(PYTEST_ARGS)
+
+# The fuzzing tests (tests/integration/test_fuzz_*.py) send FUZZ_CASES operations per test and
+# database; `make test` runs them with 300. FUZZ_SEED=N replays a run.
+FUZZ_CASES ?= 2000
+FUZZ_TESTS := tests/integration/test_fuzz_generated.py tests/integration/test_fuzz_schemathesis.py
+fuzz: install
+	scripts/ensure-system-packages.sh postgres
+	FUZZ_CASES=$(FUZZ_CASES) $(BIN)/pytest -p no:randomly -s $(FUZZ_TESTS) $(PYTEST_ARGS)
 
 # One virtualenv per Python version under .venvs/, from the same uv.lock.
 test-pythons: install

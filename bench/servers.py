@@ -17,12 +17,14 @@ def base_env() -> dict[str, str]:
 
 
 def api_env(database_url: str, jwt_secret: str) -> dict[str, str]:
-    # One token drives the whole load: per-caller rate limits would measure refusals.
+    # One token drives the whole load: per-caller rate limits would measure refusals, and
+    # so would the cap on a patient's PENDING requests while the workers catch up.
     return {
         **base_env(),
         "DATABASE_URL": database_url,
         "JWT_SECRET": jwt_secret,
         "RATE_LIMITS_ENABLED": "false",
+        "MAX_PENDING_PER_PATIENT": "100000",
     }
 
 

@@ -87,8 +87,11 @@ class FreeSlots:
                 found[key] = available_slots(
                     calendar=calendar,
                     window=query.window,
-                    duration_minutes=query.duration_minutes
-                    or calendar.psychologist.default_duration_minutes,
+                    duration_minutes=(
+                        calendar.psychologist.default_duration_minutes
+                        if query.duration_minutes is None
+                        else query.duration_minutes
+                    ),
                     busy=busy.get(key, ()),
                     now=now,
                     policy=self._policy,

@@ -10,6 +10,7 @@ from application.practice_commands import CreatePatient, UpdateMyProfile
 from application.unit_of_work import UnitOfWork
 from domain.people import Patient
 from domain.profiles import check_patient
+from domain.requests import normal_email
 from domain.viewer import Role
 
 NO_PROFILE = Problem(
@@ -52,7 +53,7 @@ class CreatePatientHandler(PracticeUseCase):
         patient = Patient(
             id=self._new_id(),
             name=command.name.strip(),
-            email=command.email,
+            email=normal_email(command.email),
             phone=command.phone or None,
             subject=command.subject or None,
             time_zone=command.time_zone or None,

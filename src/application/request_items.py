@@ -14,7 +14,13 @@ from application.unit_of_work import Idempotency
 from domain.appointments import Appointment, AppointmentStatus
 from domain.calendar import Calendar
 from domain.policy import BookingPolicy
-from domain.requests import AppointmentRequest, InputProblem, PatientProfile, check_free_text
+from domain.requests import (
+    AppointmentRequest,
+    InputProblem,
+    PatientProfile,
+    check_free_text,
+    normal_email,
+)
 from domain.rules import RuleCode, RuleViolation, check_request
 from domain.viewer import Role, Viewer
 
@@ -94,7 +100,11 @@ def check_item(item: RequestItem, checks: ItemChecks) -> Submission | list[Probl
     if calendar is None:
         problems.append(Problem("NOT_FOUND", ("psychologistId",), "No such psychologist."))
         return problems
-    duration = item.duration_minutes or calendar.psychologist.default_duration_minutes
+    duration = (
+        calendar.psychologist.default_duration_minutes
+        if item.duration_minutes is None
+        else item.duration_minutes
+    )
     problems.extend(
         problem_of(violation)
         for violation in check_request(
@@ -111,12 +121,26 @@ def check_item(item: RequestItem, checks: ItemChecks) -> Submission | list[Probl
     return Submission(
         appointment=_requested(item, calendar, duration, checks),
         patient=who,
-        idempotency=(
-            Idempotency(checks.viewer.subject, item.idempotency_key, fingerprint(item, duration))
-            if item.idempotency_key
-            else None
-        ),
+        idempotency=idempotency_of(item, checks),
     )
+
+
+def idempotency_of(item: RequestItem, checks: ItemChecks) -> Idempotency | None:
+    """The key and fingerprint of a request that names a usable key, whatever else it asks
+    (so that a replay is answered before the request is checked again); None without one."""
+    if not isinstance(item, AppointmentRequest) or not item.idempotency_key:
+        return None
+    if any(p.path == ("idempotencyKey",) for p in check_free_text(item)):
+        return None
+    calendar = checks.calendars.get(item.psychologist_id)
+    if calendar is None:
+        return None
+    duration = (
+        calendar.psychologist.default_duration_minutes
+        if item.duration_minutes is None
+        else item.duration_minutes
+    )
+    return Idempotency(checks.viewer.subject, item.idempotency_key, fingerprint(item, duration))
 
 
 def _requested(
@@ -153,7 +177,7 @@ def fingerprint(request: AppointmentRequest, duration: int) -> str:
             request.appointment_type.value,
             request.meeting_type.value,
             request.notes,
-            [profile.name, profile.email.lower(), profile.phone] if profile else None,
+            [profile.name, normal_email(profile.email), profile.phone] if profile else None,
         ]
     )
     return hashlib.sha256(canonical).hexdigest()

@@ -15,16 +15,24 @@ from application.request_items import (
     Submission,
     Who,
     check_item,
+    idempotency_of,
     problem_of,
 )
 from application.session_base import actor_of
-from application.unit_of_work import NewAppointment, Transactions, UnitOfWork
+from application.unit_of_work import (
+    Idempotency,
+    IdempotencyKey,
+    Keyed,
+    NewAppointment,
+    Transactions,
+    UnitOfWork,
+)
 from domain.appointments import Actor
 from domain.bookings import Bookings
 from domain.calendar import Calendar
 from domain.people import Patient
 from domain.policy import BookingPolicy
-from domain.requests import AppointmentRequest, PatientProfile
+from domain.requests import AppointmentRequest, PatientProfile, normal_email
 from domain.rules import RuleCode, check_conflicts
 from domain.schedule import Interval
 from domain.viewer import Role
@@ -45,6 +53,17 @@ NO_PATIENT = Problem(
     "and its email may not belong to another patient.",
 )
 NOT_STORED = Problem("INVALID_INPUT", (), "The request could not be stored; try again.")
+
+
+def too_many_pending(maximum: int) -> Problem:
+    return Problem(
+        "TOO_MANY_PENDING",
+        (),
+        f"You already have {maximum} requests waiting for a decision; wait for them, or "
+        "cancel one, before asking for more.",
+    )
+
+
 KEY_REUSED = Problem(
     "IDEMPOTENCY_KEY_REUSED",
     ("idempotencyKey",),
@@ -91,19 +110,24 @@ class RequestAppointmentsHandler:
             request_id=command.request_id,
             new_id=self._new_id,
         )
-        outcomes: dict[int, Outcome] = {}
+        # A key used before answers as it did then, whatever has happened since: its
+        # appointment decided, the slot held, the notice window closed. So keys are looked
+        # up before any rule is checked again.
+        keyed = {
+            index: key
+            for index, item in enumerate(command.items)
+            if (key := idempotency_of(item, checks)) is not None
+        }
+        outcomes: dict[int, Outcome] = answered(keyed, await self._live_keys(unit, keyed, now))
         candidates: dict[int, Submission] = {}
         for index, item in enumerate(command.items):
+            if index in outcomes:
+                continue
             checked = check_item(item, checks)
             if isinstance(checked, Submission):
                 candidates[index] = checked
             else:
                 outcomes[index] = Outcome(None, tuple(checked))
-        # A key used before answers as it did then, whatever has happened to the schedule
-        # since (its own appointment may hold the slot now).
-        for index, replay in (await _replays(unit, candidates)).items():
-            del candidates[index]
-            outcomes[index] = replay
         for index, problems in (await conflicts(unit, checks.calendars, candidates)).items():
             del candidates[index]
             outcomes[index] = Outcome(None, problems)
@@ -128,6 +152,9 @@ class RequestAppointmentsHandler:
                 results[index] = Outcome.refused(NO_PATIENT)
             else:
                 ready[index] = submission.for_patient(patient_id)
+        for index in await self._past_pending_cap(unit, ready):
+            del ready[index]
+            results[index] = Outcome.refused(too_many_pending(self._policy.max_pending_per_patient))
         stored = await unit.appointments.add(
             [
                 NewAppointment(s.appointment, s.appointment.opening_event(actor), s.idempotency)
@@ -139,8 +166,13 @@ class RequestAppointmentsHandler:
                 [decision_wanted(change.appointment) for change in stored], at=now
             )
         created = {change.appointment.id for change in stored}
-        # Their keys were taken meanwhile by a concurrent request: answer as it was answered.
-        raced = {i: s for i, s in ready.items() if s.appointment.id not in created}
+        # Their keys were taken meanwhile (by a concurrent request, or an earlier item of
+        # this batch): answer as it was answered.
+        raced = {
+            i: s.idempotency
+            for i, s in ready.items()
+            if s.appointment.id not in created and s.idempotency is not None
+        }
         replays = await _replays(unit, raced)
         for index, submission in ready.items():
             if submission.appointment.id in created:
@@ -148,6 +180,38 @@ class RequestAppointmentsHandler:
             else:
                 results[index] = replays.get(index, Outcome.refused(NOT_STORED))
         return results
+
+    async def _live_keys(
+        self, unit: UnitOfWork, keyed: dict[int, Idempotency], now: datetime
+    ) -> dict[IdempotencyKey, Keyed]:
+        """What the keys were used for, unless they have expired: keys older than the
+        policy's lifetime are free again, taken off the appointment that used them (which
+        keeps everything else)."""
+        keys = _keys(keyed)
+        found = await unit.appointments.keyed(keys) if keys else {}
+        expired = [
+            key
+            for key, earlier in found.items()
+            if earlier.appointment.created_at + self._policy.idempotency_ttl <= now
+        ]
+        if expired:
+            await unit.appointments.release_keys(expired)
+        return {key: earlier for key, earlier in found.items() if key not in expired}
+
+    async def _past_pending_cap(self, unit: UnitOfWork, ready: dict[int, Submission]) -> list[int]:
+        """The indexes that would take their patient past the cap on PENDING requests: the
+        later items of a batch, once the earlier ones fill it."""
+        counts = await unit.appointments.pending_counts(
+            [s.appointment.patient_id for s in ready.values()]
+        )
+        refused = []
+        for index, submission in ready.items():
+            patient_id = submission.appointment.patient_id
+            if counts[patient_id] >= self._policy.max_pending_per_patient:
+                refused.append(index)
+            else:
+                counts[patient_id] += 1
+        return refused
 
     async def _patient_id(self, unit: UnitOfWork, who: Who, now: datetime) -> UUID | None:
         return await patient_id_for(unit, who, now, self._new_id)
@@ -178,7 +242,7 @@ def _new_patient(
         id=new_id(),
         subject=subject,
         name=profile.name.strip(),
-        email=profile.email,
+        email=normal_email(profile.email),
         phone=profile.phone,
     )
 
@@ -223,23 +287,25 @@ async def conflicts(
     return found
 
 
-async def _replays(unit: UnitOfWork, submissions: dict[int, Submission]) -> dict[int, Outcome]:
+def _keys(keyed: dict[int, Idempotency]) -> list[IdempotencyKey]:
+    return list(dict.fromkeys((wanted.scope, wanted.key) for wanted in keyed.values()))
+
+
+async def _replays(unit: UnitOfWork, keyed: dict[int, Idempotency]) -> dict[int, Outcome]:
     """What earlier requests with the same idempotency keys got, by index."""
-    keys = list(
-        dict.fromkeys(
-            (s.idempotency.scope, s.idempotency.key)
-            for s in submissions.values()
-            if s.idempotency is not None
-        )
-    )
-    if not keys:
-        return {}
-    found = await unit.appointments.keyed(keys)
+    keys = _keys(keyed)
+    return answered(keyed, await unit.appointments.keyed(keys) if keys else {})
+
+
+def answered(
+    keyed: dict[int, Idempotency], found: dict[IdempotencyKey, Keyed]
+) -> dict[int, Outcome]:
+    """The answer to each keyed item whose key was used before: the appointment it made,
+    or a refusal when the key came with another request."""
     results: dict[int, Outcome] = {}
-    for index, submission in submissions.items():
-        wanted = submission.idempotency
-        earlier = found.get((wanted.scope, wanted.key)) if wanted is not None else None
-        if wanted is None or earlier is None:
+    for index, wanted in keyed.items():
+        earlier = found.get((wanted.scope, wanted.key))
+        if earlier is None:
             continue
         if earlier.fingerprint != wanted.fingerprint:
             results[index] = Outcome.refused(KEY_REUSED)

@@ -84,6 +84,15 @@ class Appointments(Protocol):
 
     async def keyed(self, keys: Sequence[IdempotencyKey]) -> dict[IdempotencyKey, Keyed]: ...
 
+    async def release_keys(self, keys: Sequence[IdempotencyKey]) -> None:
+        """Free these keys for new requests; the appointments that held them stay as they are."""
+        ...
+
+    async def pending_counts(self, patient_ids: Sequence[UUID]) -> dict[UUID, int]:
+        """How many PENDING appointments each patient has, the patients held until the unit
+        of work ends (so that two requests of one patient count one after the other)."""
+        ...
+
     async def confirmed_bookings(self, wanted: Mapping[UUID, Interval]) -> dict[UUID, list[Booked]]:
         """Each psychologist's CONFIRMED sessions whose held time meets their period."""
         ...

@@ -79,6 +79,8 @@ def booking_policy(settings: Settings) -> BookingPolicy:
     return BookingPolicy(
         min_notice=timedelta(hours=settings.min_notice_hours),
         max_advance=timedelta(days=settings.max_advance_days),
+        max_pending_per_patient=settings.max_pending_per_patient,
+        idempotency_ttl=timedelta(hours=settings.idempotency_key_hours),
     )
 
 

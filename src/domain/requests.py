@@ -8,13 +8,21 @@ from uuid import UUID
 from domain.appointments import AppointmentType, MeetingType
 
 # E.164: a plus, a country code that does not start with 0, at most 15 digits in all.
-E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+# \Z, not $: a $ also matches before a final newline, which the database then stores.
+E164 = re.compile(r"^\+[1-9]\d{6,14}\Z")
 # Deliberately simple: one @, no spaces, a dot in the domain. Deliverability is not checkable here.
-EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+\Z")
 MAX_NAME_LENGTH = 200
 MAX_EMAIL_LENGTH = 320
 MAX_NOTES_LENGTH = 2000
 MAX_IDEMPOTENCY_KEY_LENGTH = 200
+
+
+def normal_email(email: str) -> str:
+    """The form a patient's email is stored and compared in: case-folded here, in Python,
+    because SQLite's lower() folds ASCII letters only (``ÉLISE@x.zz`` would not meet
+    ``élise@x.zz``)."""
+    return email.casefold()
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from infra.trusted_documents import load_trusted_documents
 
+# RFC 7518 3.2: an HS256 key at least as long as the hash (256 bits).
+MIN_PRODUCTION_SECRET_BYTES = 32
 DEV_JWT_SECRET = "dev-only-secret-change-me-0123456789abcdef"  # noqa: S105 - refused in production
 
 
@@ -78,6 +80,10 @@ class Settings(BaseSettings):
 
     min_notice_hours: int = Field(default=24, ge=0, le=24 * 30)
     max_advance_days: int = Field(default=180, ge=1, le=3650)
+    # A patient's requests still PENDING at once; one more is refused (TOO_MANY_PENDING).
+    max_pending_per_patient: int = Field(default=100, ge=1, le=100_000)
+    # How long an idempotency key answers with its first request.
+    idempotency_key_hours: int = Field(default=24, ge=1, le=24 * 366)
 
     max_body_bytes: int = Field(default=256 * 1024, ge=1024, le=16 * 1024 * 1024)
 
@@ -173,6 +179,12 @@ class Settings(BaseSettings):
         if self.is_production:
             if self.jwt_secret is not None and self.jwt_secret.get_secret_value() == DEV_JWT_SECRET:
                 raise ValueError("JWT_SECRET: production refuses the development secret")
+            secret = self.jwt_secret.get_secret_value() if self.jwt_secret else None
+            if secret is not None and len(secret.encode()) < MIN_PRODUCTION_SECRET_BYTES:
+                raise ValueError(
+                    f"JWT_SECRET: production needs at least {MIN_PRODUCTION_SECRET_BYTES} bytes "
+                    "(HS256 is as strong as its secret)"
+                )
             if not (self.jwt_secret or self.jwt_public_key or self.jwt_jwks_url):
                 raise ValueError(
                     "JWT_SECRET: production needs JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL"

@@ -27,6 +27,8 @@ class ErrorCode(StrEnum):
     TOO_MANY_TOKENS = "TOO_MANY_TOKENS"
     INTROSPECTION_DISABLED = "INTROSPECTION_DISABLED"
     BATCHING_NOT_ALLOWED = "BATCHING_NOT_ALLOWED"
+    # More appointment requests in one operation than one batch may hold, across its fields.
+    TOO_MANY_APPOINTMENT_REQUESTS = "TOO_MANY_APPOINTMENT_REQUESTS"
     # A subscription ended by the server: subscribe again (with the last cursor) to go on.
     LIVE_UPDATES_INTERRUPTED = "LIVE_UPDATES_INTERRUPTED"
     SUBSCRIBER_TOO_SLOW = "SUBSCRIBER_TOO_SLOW"

@@ -3,7 +3,7 @@
 import logging
 from collections.abc import Iterator
 
-from graphql import ExecutionResult, GraphQLError, GraphQLSyntaxError, OperationDefinitionNode
+from graphql import ExecutionResult, GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionResult as StrawberryExecutionResult
 from strawberry.types import StreamExecutionResult
@@ -11,6 +11,8 @@ from strawberry.types.graphql import OperationType
 
 from resolvers.context import Context
 from resolvers.errors import ClientError, ErrorCode, unauthenticated
+from resolvers.root_fields import operation_named, root_fields
+from resolvers.scalars import InvalidScalar
 
 log = logging.getLogger("appointment_api.errors")
 
@@ -68,15 +70,14 @@ class RequireViewer(SchemaExtension):
         yield
 
     def _introspection_only(self) -> bool:
-        document = self.execution_context.graphql_document
+        """Whether every root field of the operation, fragments opened, is introspection."""
+        context = self.execution_context
+        document = context.graphql_document
         if document is None:
             return False
-        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-        return all(
-            getattr(selection, "name", None) is not None
-            and selection.name.value in _INTROSPECTION_FIELDS  # type: ignore[attr-defined]
-            for operation in operations
-            for selection in operation.selection_set.selections
+        operation = operation_named(document, context.operation_name)
+        return operation is not None and all(
+            field.name.value in _INTROSPECTION_FIELDS for field in root_fields(document, operation)
         )
 
 
@@ -91,10 +92,12 @@ def classify(error: GraphQLError, request_id: str) -> GraphQLError:
         )
     if error.extensions and "code" in error.extensions:
         return error
-    if error.original_error is None or _coercion_failure(error):
+    if error.original_error is None or (
+        error.path is None and isinstance(error.original_error, GraphQLError | InvalidScalar)
+    ):
         # Parsing, validation and argument coercion: graphql-core's own messages, or the
-        # scalar parsers' ones, all written for the client. Any other error, with a path
-        # or without one (an extension's, the transport's), is masked below.
+        # scalar parsers' ones (wrapped in graphql-core's), all written for the client.
+        # Any other exception is masked, with a path or without one.
         return GraphQLError(
             error.message,
             nodes=error.nodes,
@@ -131,12 +134,6 @@ def _statement_cancelled(error: BaseException | None) -> bool:
     no database library, only the SQLSTATE every PostgreSQL driver reports."""
     driver_error = getattr(error, "orig", None)
     return getattr(driver_error, "sqlstate", None) == _QUERY_CANCELED
-
-
-def _coercion_failure(error: GraphQLError) -> bool:
-    """graphql-core's report of a variable or argument our scalars refused; the scalar's
-    message is part of it, and ours are written for the client."""
-    return error.path is None and error.message.startswith(_COERCION_MESSAGES)
 
 
 _COERCION_MESSAGES = ("Variable ", "Expected value of type", "Argument ")

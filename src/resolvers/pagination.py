@@ -14,6 +14,10 @@ import orjson
 
 from domain.listing import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Key, PageRequest, SortValue
 from resolvers.errors import bad_user_input
+from resolvers.scalars import parse_instant
+
+# No sort value the API writes into a cursor is longer (names have at most 200 characters).
+MAX_CURSOR_VALUE_LENGTH = 400
 
 
 def encode_cursor(ordering: str, key: Key) -> str:
@@ -29,8 +33,12 @@ def decode_cursor(
     try:
         raw = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode())
         found_ordering, value, row_id = orjson.loads(raw)
-        if found_ordering != ordering or not isinstance(value, str):
+        if found_ordering != ordering:
             raise ValueError("cursor of another connection or ordering")
+        if not isinstance(value, str) or not isinstance(row_id, str):
+            raise ValueError("cursor of another shape")
+        if len(value) > MAX_CURSOR_VALUE_LENGTH or "\x00" in value:
+            raise ValueError("cursor value no key holds")
         return parse_value(value), UUID(row_id)
     except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
         raise bad_user_input(
@@ -39,10 +47,7 @@ def decode_cursor(
 
 
 def parse_datetime_key(value: str) -> SortValue:
-    parsed = datetime.fromisoformat(value)
-    if parsed.tzinfo is None:
-        raise ValueError("cursor datetime without offset")
-    return parsed
+    return parse_instant(value)
 
 
 def parse_text_key(value: str) -> SortValue:

@@ -1,7 +1,7 @@
 """The GraphQL schema, assembled from the feature modules."""
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import strawberry
@@ -15,9 +15,11 @@ from resolvers.extensions import (
     SubscriptionsOverWebsockets,
 )
 from resolvers.hardening import ExtensionFactory
+from resolvers.input_bounds import BoundedInput
 from resolvers.mutations import Mutation
 from resolvers.queries import Query
-from resolvers.scalars import DateTime
+from resolvers.request_count import AppointmentRequestLimit
+from resolvers.scalars import Date, DateTime
 from resolvers.subscriptions import Subscription
 from resolvers.types.entities import Appointment, Patient, Psychologist
 
@@ -36,6 +38,8 @@ def build_schema(
         OperationContext,
         ClassifyErrors,
         RequireViewer,
+        BoundedInput,
+        AppointmentRequestLimit,
         SubscriptionsOverWebsockets,
     ]
     if edge is not None:
@@ -50,5 +54,5 @@ def build_schema(
         subscription=Subscription,
         types=[Appointment, Patient, Psychologist],
         extensions=extensions,
-        config=StrawberryConfig(scalar_map={datetime: DateTime}),
+        config=StrawberryConfig(scalar_map={datetime: DateTime, date: Date}),
     )

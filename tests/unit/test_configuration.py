@@ -59,6 +59,17 @@ def test_production_refuses_the_development_secret() -> None:
     assert "JWT_SECRET" in result.stderr
 
 
+@pytest.mark.parametrize("secret", ["short", "s" * 31, "é" * 15])
+def test_production_refuses_a_secret_under_32_bytes(secret: str) -> None:
+    with pytest.raises(ValidationError, match="JWT_SECRET: production needs at least 32 bytes"):
+        Settings(app_env="production", jwt_secret=secret)  # type: ignore[arg-type]
+
+
+def test_production_takes_a_secret_of_32_bytes_and_development_any() -> None:
+    assert Settings(app_env="production", jwt_secret="é" * 16).is_production  # type: ignore[arg-type]
+    assert Settings(jwt_secret="short").effective_jwt_secret == "short"  # type: ignore[arg-type]
+
+
 def test_production_needs_some_verification_key() -> None:
     with pytest.raises(ValidationError, match="JWT_SECRET"):
         Settings(app_env="production")  # type: ignore[arg-type]

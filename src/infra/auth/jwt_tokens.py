@@ -120,6 +120,9 @@ class JwtVerifier:
             )
         except jwt.PyJWTError as exc:
             raise InvalidCredentials(_reason(exc)) from exc
+        except (OverflowError, ValueError, TypeError) as exc:
+            # A signed time claim PyJWT cannot read as a number (Infinity, NaN).
+            raise InvalidCredentials(f"unreadable time claim: {exc}") from exc
 
     def _check_every_algorithm_has_a_key(self) -> None:
         for algorithm in sorted(self._algorithms):

@@ -5,7 +5,7 @@ from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Insert, and_, insert, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, Insert, and_, func, insert, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -26,7 +26,7 @@ from infra.db.rows import (
     event_to_row,
 )
 from infra.db.scoping import visible_appointments
-from infra.db.tables import appointment_events, appointments
+from infra.db.tables import appointment_events, appointments, patients
 
 EXCLUSION_VIOLATION = "23P01"
 # What keeps a session's time from everyone else: CONFIRMED, or held for the psychologist.
@@ -131,9 +131,7 @@ class SqlAppointments:
     async def keyed(self, keys: Sequence[IdempotencyKey]) -> dict[IdempotencyKey, Keyed]:
         if not keys:
             return {}
-        query = select(appointments).where(
-            tuple_(appointments.c.idempotency_scope, appointments.c.idempotency_key).in_(keys)
-        )
+        query = select(appointments).where(_keyed_by(keys))
         rows = (await self._connection.execute(query)).mappings().all()
         return {
             (row["idempotency_scope"], row["idempotency_key"]): Keyed(
@@ -141,6 +139,32 @@ class SqlAppointments:
             )
             for row in rows
         }
+
+    async def release_keys(self, keys: Sequence[IdempotencyKey]) -> None:
+        if keys:
+            await self._connection.execute(
+                update(appointments)
+                .where(_keyed_by(keys))
+                .values(idempotency_scope=None, idempotency_key=None, idempotency_fingerprint=None)
+            )
+
+    async def pending_counts(self, patient_ids: Sequence[UUID]) -> dict[UUID, int]:
+        if not patient_ids:
+            return {}
+        wanted = sorted(set(patient_ids))
+        held = select(patients.c.id).where(patients.c.id.in_(wanted)).order_by(patients.c.id)
+        await self._connection.execute(held.with_for_update(key_share=True))
+        query = (
+            select(appointments.c.patient_id, func.count())
+            .where(
+                appointments.c.patient_id.in_(wanted),
+                appointments.c.status == AppointmentStatus.PENDING.value,
+            )
+            .group_by(appointments.c.patient_id)
+        )
+        counts = dict.fromkeys(wanted, 0)
+        counts.update(dict(await self._rows(query)))
+        return counts
 
     async def confirmed_bookings(self, wanted: Mapping[UUID, Interval]) -> dict[UUID, list[Booked]]:
         found: dict[UUID, list[Booked]] = {key: [] for key in wanted}
@@ -218,6 +242,10 @@ class SqlAppointments:
         )
         rows = (await self._connection.execute(query)).all()
         return [Interval(start, end) for start, end in rows]
+
+
+def _keyed_by(keys: Sequence[IdempotencyKey]) -> ColumnElement[bool]:
+    return tuple_(appointments.c.idempotency_scope, appointments.c.idempotency_key).in_(keys)
 
 
 def _new_row(item: NewAppointment) -> dict[str, Any]:

@@ -10,9 +10,14 @@ def create_engine(
     database_url: str, *, pool_size: int = 10, statement_timeout_ms: int = 0
 ) -> AsyncEngine:
     """``statement_timeout_ms``: PostgreSQL cancels any statement that runs longer (0: no
-    limit). SQLite has no such setting; its statements run in this process."""
+    limit). SQLite has no such setting; its statements run in this process.
+
+    hide_parameters: a failed statement's error (and so its log line) names no bound
+    value, which may be a patient's name, email or phone."""
     if database_url.startswith("sqlite"):
-        engine = create_async_engine(database_url, connect_args={"timeout": 30})
+        engine = create_async_engine(
+            database_url, connect_args={"timeout": 30}, hide_parameters=True
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     server_settings = (
@@ -24,6 +29,7 @@ def create_engine(
         max_overflow=pool_size,
         pool_pre_ping=True,
         connect_args={"server_settings": server_settings},
+        hide_parameters=True,
     )
 
 

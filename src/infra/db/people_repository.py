@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.people import Patient
+from domain.requests import normal_email
 from infra.db.appointment_repository import insert_ignoring_conflicts
 from infra.db.rows import patient_to_row
 from infra.db.tables import patients
@@ -28,7 +29,8 @@ class SqlPeople:
         if subject is not None:
             query = select(patients.c.id).where(patients.c.subject == subject)
         elif email is not None:
-            query = select(patients.c.id).where(func.lower(patients.c.email) == email.lower())
+            # Stored case-folded (normal_email); lower() still finds rows stored before.
+            query = select(patients.c.id).where(func.lower(patients.c.email) == normal_email(email))
         else:
             raise ValueError("a patient is found by subject or by email")
         found: UUID | None = (await self._connection.execute(query)).scalar_one_or_none()

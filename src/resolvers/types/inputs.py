@@ -7,7 +7,12 @@ import strawberry
 import resolvers.types.enums  # noqa: F401 - registers the enums with strawberry
 from domain import listing
 from domain.appointments import AppointmentStatus, AppointmentType
+from resolvers.errors import bad_user_input
 from resolvers.node_ids import expect_global_id
+
+# Longer than any name, specialty or language the directory holds.
+MAX_FILTER_TEXT_LENGTH = 200
+MAX_FILTER_SPECIALTIES = 50
 
 
 @strawberry.input(name="AppointmentFilter")
@@ -88,6 +93,23 @@ class PsychologistFilterInput:
     available_between: AvailableBetweenInput | None = None
 
     def to_domain(self) -> listing.PsychologistFilter:
+        texts: dict[str, list[str | None]] = {
+            "filter.specialty": [self.specialty],
+            "filter.nameContains": [self.name_contains],
+            "filter.specialties": list(self.specialties or ()),
+            "filter.language": [self.language],
+        }
+        for argument, values in texts.items():
+            if any(v is not None and len(v) > MAX_FILTER_TEXT_LENGTH for v in values):
+                raise bad_user_input(
+                    f"{argument} may have at most {MAX_FILTER_TEXT_LENGTH} characters.",
+                    argument=argument,
+                )
+        if len(self.specialties or ()) > MAX_FILTER_SPECIALTIES:
+            raise bad_user_input(
+                f"filter.specialties may list at most {MAX_FILTER_SPECIALTIES}.",
+                argument="filter.specialties",
+            )
         return listing.PsychologistFilter(
             self.specialty,
             self.active,

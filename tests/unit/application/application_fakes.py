@@ -137,6 +137,17 @@ class FakeAppointments:
                 found[key] = Keyed(self._tables.appointments[appointment_id], fingerprint)
         return found
 
+    async def release_keys(self, keys: Sequence[IdempotencyKey]) -> None:
+        for key in keys:
+            self._tables.keys.pop(key, None)
+
+    async def pending_counts(self, patient_ids: Sequence[UUID]) -> dict[UUID, int]:
+        counts = dict.fromkeys(patient_ids, 0)
+        for appointment in self._tables.appointments.values():
+            if appointment.patient_id in counts and appointment.status is AppointmentStatus.PENDING:
+                counts[appointment.patient_id] += 1
+        return counts
+
     async def confirmed_bookings(self, wanted: Mapping[UUID, Interval]) -> dict[UUID, list[Booked]]:
         return {
             key: [

@@ -1,6 +1,7 @@
 """Global IDs and the DateTime scalar."""
 
-from datetime import UTC, datetime, timedelta, timezone
+import base64
+from datetime import UTC, date, datetime, timedelta, timezone
 from uuid import uuid4
 
 import pytest
@@ -8,7 +9,7 @@ import pytest
 from resolvers.errors import ClientError
 from resolvers.event_cursors import decode_event_cursor, encode_event_cursor
 from resolvers.node_ids import expect_global_id, from_global_id, to_global_id
-from resolvers.scalars import parse_datetime, serialize_datetime
+from resolvers.scalars import InvalidScalar, parse_date, parse_datetime, serialize_datetime
 
 
 def test_a_global_id_names_its_type_and_round_trips() -> None:
@@ -49,3 +50,46 @@ def test_event_cursors_round_trip_and_refuse_anything_else() -> None:
     assert decode_event_cursor(encode_event_cursor(42)) == 42
     with pytest.raises(ClientError):
         decode_event_cursor(to_global_id("Appointment", uuid4()))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "0001-01-01T00:00:00Z",
+        "0001-01-01T00:00:00+14:00",
+        "9999-12-31T23:59:00Z",
+        "9999-12-31T23:00:00-14:00",
+    ],
+)
+def test_datetimes_outside_the_years_2_to_9998_are_refused_before_any_arithmetic(
+    value: str,
+) -> None:
+    with pytest.raises(InvalidScalar, match="years 2 to 9998"):
+        parse_datetime(value)
+
+
+def test_the_first_and_last_years_taken_leave_room_for_arithmetic() -> None:
+    first = parse_datetime("0002-01-01T00:00:00+14:00")
+    last = parse_datetime("9998-12-31T23:59:59-14:00")
+    assert first - timedelta(days=2) < last + timedelta(days=300)
+
+
+@pytest.mark.parametrize("digits", ["9" * 20, str(2**63), "-1", "1_000", " 7"])
+def test_an_event_cursor_beyond_a_64_bit_sequence_is_refused(digits: str) -> None:
+    cursor = base64.urlsafe_b64encode(f"event:{digits}".encode()).decode()
+    with pytest.raises(ClientError):
+        decode_event_cursor(cursor)
+
+
+def test_the_largest_event_sequence_is_a_cursor() -> None:
+    assert decode_event_cursor(encode_event_cursor(2**63 - 1)) == 2**63 - 1
+
+
+@pytest.mark.parametrize("value", ["0001-01-01", "9999-12-31", "2030-02-30", "tomorrow", 20300101])
+def test_dates_outside_the_years_2_to_9998_or_not_iso_are_refused(value: object) -> None:
+    with pytest.raises(InvalidScalar):
+        parse_date(value)
+
+
+def test_a_date_in_range_is_read() -> None:
+    assert parse_date("9998-12-31") == date(9998, 12, 31)
