@@ -18,6 +18,7 @@ from uuid6 import uuid7
 
 from application.free_slots import FreeSlots
 from application.live_updates import LiveUpdates
+from application.notice_messages import leave_notices
 from application.unit_of_work import Transactions
 from application.use_cases import UseCases, use_cases
 from appointment_api.dev_examples import graphiql_presets
@@ -25,6 +26,7 @@ from appointment_api.edge import edge_extensions, edge_rate_limits
 from appointment_api.graphiql import GraphiQLPresets, default_assets_dir
 from appointment_api.graphql_view import AppointmentGraphQL
 from appointment_api.metrics import ApiMetrics
+from appointment_api.notification_parts import Notifications, build_notifications
 from appointment_api.operation_metrics import operation_metrics
 from appointment_api.readiness import Probe
 from appointment_api.tracing import (
@@ -52,7 +54,7 @@ from infra.pubsub.redis_pubsub import RedisEventStream
 from infra.pubsub.status_events import ChannelStatusEvents
 from infra.queue.opening import open_queue
 from infra.queue.sqs_client import SqsEndpoint, sqs_client
-from resolvers.context import Services
+from resolvers.context import NotificationServices, Services
 from resolvers.schema import build_schema
 from worker.backoff import Backoff
 from worker.consumer import Consumer
@@ -88,7 +90,8 @@ def build_use_cases(
     new_id: Callable[[], UUID] = uuid7,
 ) -> UseCases:
     """``on_outbox`` runs after a commit that wrote outbox rows (it wakes an in-process relay)."""
-    units = SqlUnitsOfWork(engine, write_lock, on_outbox=on_outbox)
+    # Every status change leaves its notice in the outbox, in its own transaction.
+    units = SqlUnitsOfWork(engine, write_lock, on_outbox=on_outbox, before_commit=leave_notices)
     return use_cases(Transactions(units, live), clock=clock, policy=policy, new_id=new_id)
 
 
@@ -104,9 +107,11 @@ class Resources:
     use_cases: UseCases
     outbox: SqlOutbox
     outbox_signal: asyncio.Event
+    notifications: Notifications
 
     async def close(self) -> None:
         try:
+            await self.notifications.close()
             await self.pubsub.close()
         finally:
             await self.engine.dispose()
@@ -148,6 +153,14 @@ def build_resources(settings: Settings, *, clock: Clock = system_clock) -> Resou
         ),
         outbox=SqlOutbox(engine, write_lock, random.Random()),
         outbox_signal=outbox_signal,
+        notifications=build_notifications(
+            settings,
+            engine,
+            write_lock,
+            clock=clock,
+            wall_clock=system_clock,
+            embedded=settings.sqs_queue_url is None,
+        ),
     )
 
 
@@ -167,6 +180,10 @@ def build_services(resources: Resources) -> Services:
         calendars=calendars,
         free_slots=FreeSlots(
             calendars=calendars, busy=appointments, clock=resources.clock, policy=policy
+        ),
+        notifications=NotificationServices(
+            webhooks=resources.notifications.webhooks,
+            preferences=resources.notifications.preferences,
         ),
     )
 
@@ -308,6 +325,7 @@ def worker_parts(
         observer=observer,
         concurrency=settings.worker_concurrency,
         visibility_timeout=settings.sqs_visibility_timeout,
+        announce=resources.notifications.announce,
     )
     sweeper = DeadLetterSweeper(
         dead_letters,
@@ -317,7 +335,8 @@ def worker_parts(
         retry_base=OUTAGE_BACKOFF_BASE_SECONDS,
         retry_cap=OUTAGE_BACKOFF_CAP_SECONDS,
     )
-    return [relay.run, consumer.run, sweeper.run]
+    notifications = resources.notifications.loops(settings, _outage_backoff)
+    return [relay.run, consumer.run, sweeper.run, notifications.run]
 
 
 @asynccontextmanager
@@ -327,6 +346,7 @@ async def embedded_worker(resources: Resources, *, enabled: bool) -> AsyncIterat
         yield
         return
     stop = asyncio.Event()
+    await resources.notifications.start_catcher()
     async with open_queue(resources.settings) as (queue, dead_letters):
         running = asyncio.create_task(
             run_until_stopped(worker_parts(resources, queue, dead_letters), stop)

@@ -5,6 +5,7 @@ from uuid import UUID
 import orjson
 
 from application.commands import DecideAppointment
+from application.notice_messages import NOTICE_TOPIC, AnnounceChange, UnreadableNotice, read_notice
 from worker.ports import OutgoingMessage, PendingMessage
 
 REQUEST_ID_ATTRIBUTE = "request_id"
@@ -33,3 +34,14 @@ def read_command(body: str) -> DecideAppointment:
         )
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as error:
         raise UnreadableMessage(str(error)) from error
+
+
+def read_message(body: str) -> DecideAppointment | AnnounceChange:
+    """A decision to make, or a change to announce (by the message's topic)."""
+    try:
+        document = orjson.loads(body)
+        if isinstance(document, dict) and document.get("topic") == NOTICE_TOPIC:
+            return read_notice(document)
+    except (orjson.JSONDecodeError, UnreadableNotice) as error:
+        raise UnreadableMessage(str(error)) from error
+    return read_command(body)

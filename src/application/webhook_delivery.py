@@ -1,0 +1,92 @@
+"""Webhook deliveries: take the due ones, sign and send each, record what came back, retry
+with backoff for about a day, then give up and disable the endpoint."""
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import orjson
+
+from application.notification_ports import (
+    AttemptResult,
+    DeliveryFailed,
+    DueDelivery,
+    OpenNotifications,
+    WebhookSender,
+)
+from domain.webhook_retries import retry_delay
+from domain.webhook_signing import headers
+
+log = logging.getLogger("appointment_api.webhooks")
+# A claimed delivery is held this long: should the worker die while sending, another
+# worker takes it after that (at least once).
+LEASE = timedelta(minutes=2)
+
+
+class DeliverWebhooksHandler:
+    def __init__(
+        self,
+        *,
+        open_store: OpenNotifications,
+        sender: WebhookSender,
+        clock: Callable[[], datetime],
+        wall_clock: Callable[[], datetime],
+        rng: random.Random | None = None,
+        batch: int = 20,
+    ) -> None:
+        self._open = open_store
+        self._sender = sender
+        self._clock = clock
+        # The signature's timestamp is checked by receivers against their own clock.
+        self._wall_clock = wall_clock
+        self._rng = rng or random.Random()
+        self._batch = batch
+
+    async def __call__(self) -> int:
+        """Send the deliveries due now, at once; how many were tried."""
+        now = self._clock()
+        async with self._open() as store:
+            due = await store.claim_deliveries(now=now, lease_until=now + LEASE, limit=self._batch)
+        await asyncio.gather(*(self._deliver(delivery) for delivery in due))
+        return len(due)
+
+    async def _deliver(self, delivery: DueDelivery) -> None:
+        body = orjson.dumps(delivery.payload)
+        message_id = f"msg_{delivery.id.hex}"
+        timestamp = int(self._wall_clock().timestamp())
+        sent = headers(delivery.secrets, message_id, timestamp, body)
+        started = time.monotonic()
+        status: int | None = None
+        error: str | None = None
+        try:
+            status = await self._sender.post(delivery.url, sent, body)
+            if not 200 <= status < 300:
+                error = f"answered {status}"
+        except DeliveryFailed as failure:
+            error = str(failure) or type(failure).__name__
+        result = AttemptResult(
+            at=self._clock(),
+            duration_ms=int((time.monotonic() - started) * 1000),
+            response_status=status,
+            error=error,
+        )
+        retry_at = None
+        if not result.succeeded:
+            delay = retry_delay(delivery.attempts + 1, self._rng.random())
+            retry_at = None if delay is None else result.at + delay
+            log.warning(
+                "webhook delivery failed",
+                extra={"delivery_id": str(delivery.id), "error": error, "retry_at": str(retry_at)},
+            )
+        async with self._open() as store:
+            await store.record_attempt(delivery.id, result, retry_at=retry_at)
+            if not result.succeeded and retry_at is None:
+                await store.disable_endpoint(
+                    delivery.endpoint_id,
+                    f"Every attempt of delivery {message_id} failed (last: {error}).",
+                    at=result.at,
+                )
+            await store.commit()
