@@ -26,6 +26,26 @@ log = logging.getLogger("appointment_api.webhooks")
 LEASE = timedelta(minutes=2)
 
 
+class AttemptCount:
+    """How many attempts this process made and how many delivered: for metrics, benches
+    and whoever waits for the next attempt to be recorded."""
+
+    def __init__(self) -> None:
+        self.tried = 0
+        self.delivered = 0
+        self._changed = asyncio.Condition()
+
+    async def counted(self, result: AttemptResult) -> None:
+        async with self._changed:
+            self.tried += 1
+            self.delivered += result.succeeded
+            self._changed.notify_all()
+
+    async def wait_for_tried(self, count: int) -> None:
+        async with self._changed:
+            await self._changed.wait_for(lambda: self.tried >= count)
+
+
 class DeliverWebhooksHandler:
     def __init__(
         self,
@@ -36,7 +56,9 @@ class DeliverWebhooksHandler:
         wall_clock: Callable[[], datetime],
         rng: random.Random | None = None,
         batch: int = 20,
+        count: AttemptCount | None = None,
     ) -> None:
+        self.count = count or AttemptCount()
         self._open = open_store
         self._sender = sender
         self._clock = clock
@@ -90,3 +112,4 @@ class DeliverWebhooksHandler:
                     at=result.at,
                 )
             await store.commit()
+        await self.count.counted(result)

@@ -10,6 +10,7 @@ from resolvers.calendar_mutations import CalendarMutations
 from resolvers.context import Context
 from resolvers.errors import ClientError
 from resolvers.node_ids import expect_global_id
+from resolvers.notifications import NotificationMutations
 from resolvers.people_mutations import PeopleMutations
 from resolvers.types.mutation_types import (
     BatchItemResult,
@@ -26,7 +27,7 @@ from resolvers.types.mutation_types import (
 
 
 @strawberry.type(name="Mutation")
-class Mutation(PeopleMutations, CalendarMutations):
+class Mutation(PeopleMutations, CalendarMutations, NotificationMutations):
     @strawberry.mutation(
         description="Validate, persist as PENDING and queue for the worker. Answers at once; "
         "the decision arrives on the appointmentStatus subscription."

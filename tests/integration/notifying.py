@@ -47,9 +47,7 @@ async def notifying_api(
             yield Api(client, [], resources, World(resources.engine, clock.now), None)
 
 
-async def book(
-    api: Api, psychologist: Psychologist, patient: Patient, starts_at: datetime
-) -> str:
+async def book(api: Api, psychologist: Psychologist, patient: Patient, starts_at: datetime) -> str:
     """A session requested by the patient, once it is CONFIRMED; its global ID."""
     assert patient.subject is not None
     body = await api.query(
@@ -76,10 +74,8 @@ async def cancel(api: Api, appointment_id: str, reason: str = "Feeling better") 
 async def attempts_recorded(api: Api, count: int, *, seconds: float = 15) -> None:
     """Wait until the delivery log counts ``count`` attempts in all (each is recorded once
     its answer came back, after the receiver saw it)."""
-    webhooks = api.resources.notifications.webhooks
     async with asyncio.timeout(seconds):
-        while sum(d.attempts for d in await webhooks.deliveries(ADMIN)) < count:
-            await asyncio.sleep(0.02)
+        await api.resources.notifications.deliver_webhooks.count.wait_for_tried(count)
 
 
 def office_hour(now: datetime, days: int) -> datetime:

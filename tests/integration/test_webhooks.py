@@ -6,11 +6,11 @@ from datetime import timedelta
 
 import orjson
 import pytest
+from notifying import ADMIN, attempts_recorded, book, cancel, notifying_api, office_hour
 from standardwebhooks.webhooks import Webhook
 
-from domain.webhook_retries import MAX_ATTEMPTS, LONGEST_DELAY
+from domain.webhook_retries import LONGEST_DELAY, MAX_ATTEMPTS
 from graphql_client import APP_NOW
-from notifying import ADMIN, attempts_recorded, book, cancel, notifying_api, office_hour
 from support.webhook_receiver import WebhookReceiver
 from use_cases import Clock
 
