@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from application.notification_ports import MailFailed, MailSender, OpenNotifications
+from application.webhook_delivery import AttemptCount
 from domain.webhook_retries import retry_delay
 
 log = logging.getLogger("appointment_api.emails")
@@ -23,7 +24,9 @@ class SendEmailsHandler:
         from_address: str,
         rng: random.Random | None = None,
         batch: int = 20,
+        count: AttemptCount | None = None,
     ) -> None:
+        self.count = count or AttemptCount()
         self._open = open_store
         self._sender = sender
         self._clock = clock
@@ -50,4 +53,5 @@ class SendEmailsHandler:
             async with self._open() as store:
                 await store.record_email(email.id, at=at, error=error, retry_at=retry_at)
                 await store.commit()
+            await self.count.counted(error is None)
         return len(due)

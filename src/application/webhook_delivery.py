@@ -35,10 +35,10 @@ class AttemptCount:
         self.delivered = 0
         self._changed = asyncio.Condition()
 
-    async def counted(self, result: AttemptResult) -> None:
+    async def counted(self, succeeded: bool) -> None:
         async with self._changed:
             self.tried += 1
-            self.delivered += result.succeeded
+            self.delivered += succeeded
             self._changed.notify_all()
 
     async def wait_for_tried(self, count: int) -> None:
@@ -112,4 +112,4 @@ class DeliverWebhooksHandler:
                     at=result.at,
                 )
             await store.commit()
-        await self.count.counted(result)
+        await self.count.counted(result.succeeded)
