@@ -8,6 +8,7 @@ from datetime import datetime
 
 from application.announcing import AnnounceChangeHandler
 from application.notification_ports import OpenNotifications
+from application.webhook_delivery import AttemptCount
 from domain.notices import Notice
 from domain.reminders import still_wanted
 
@@ -21,7 +22,10 @@ class SendRemindersHandler:
         clock: Callable[[], datetime],
         batch: int = 50,
         on_stored: Callable[[], None] = lambda: None,
+        count: AttemptCount | None = None,
     ) -> None:
+        # ``tried``: reminders closed (sent or dropped); ``delivered``: those sent.
+        self.count = count or AttemptCount()
         self._open = open_store
         self._announcer = announcer
         self._clock = clock
@@ -33,6 +37,7 @@ class SendRemindersHandler:
         now = self._clock()
         async with self._open() as store:
             due = await store.due_reminders(now=now, limit=self._batch)
+            closed = []
             for reminder in due:
                 appointment = await store.appointment(reminder.appointment_id)
                 people = (
@@ -57,7 +62,10 @@ class SendRemindersHandler:
                     )
                     await store.add_emails(emails, at=now)
                 await store.close_reminder(reminder.id, sent=wanted, at=now)
+                closed.append(wanted)
             await store.commit()
+        for sent in closed:
+            await self.count.counted(sent)
         if due:
             self._on_stored()
         return len(due)

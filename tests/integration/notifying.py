@@ -36,8 +36,7 @@ async def notifying_api(
     settings = Settings(
         database_url=database_url,
         jwt_secret=SECRET,
-        notifications_idle_seconds=0.05,
-        **overrides,
+        **{"notifications_idle_seconds": 0.05, **overrides},
     )
     resources = build_resources(settings, clock=clock)
     app = create_app(settings, resources=resources)
