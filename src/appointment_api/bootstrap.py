@@ -14,6 +14,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
+from starlette.routing import BaseRoute
 from uuid6 import uuid7
 
 from application.free_slots import FreeSlots
@@ -22,6 +23,7 @@ from application.notice_messages import leave_notices
 from application.unit_of_work import Transactions
 from application.use_cases import UseCases, use_cases
 from appointment_api.dev_examples import graphiql_presets
+from appointment_api.dev_inbox import WebhookInbox, mail_routes, webhook_routes
 from appointment_api.edge import edge_extensions, edge_rate_limits
 from appointment_api.graphiql import GraphiQLPresets, default_assets_dir
 from appointment_api.graphql_view import AppointmentGraphQL
@@ -239,7 +241,20 @@ def create_app(
         probes=readiness_probes(resources),
         backlog=backlog,
         lifespan=lifespan,
+        extra_routes=development_routes(settings, resources),
     )
+
+
+def development_routes(settings: Settings, resources: Resources) -> list[BaseRoute]:
+    """Outside production: the caught emails (/dev/mail) and a webhook receiver
+    (/dev/webhooks) a developer can point an endpoint at."""
+    if settings.is_production:
+        return []
+    routes: list[BaseRoute] = [*webhook_routes(WebhookInbox())]
+    catcher = resources.notifications.catcher
+    if catcher is not None:
+        routes += mail_routes(catcher)
+    return routes
 
 
 def development_presets(
