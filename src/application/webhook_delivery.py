@@ -56,9 +56,14 @@ class DeliverWebhooksHandler:
         wall_clock: Callable[[], datetime],
         rng: random.Random | None = None,
         batch: int = 20,
+        concurrency: int = 50,
         count: AttemptCount | None = None,
     ) -> None:
+        """Up to ``concurrency`` deliveries are in flight at once, each on its own: a slow
+        endpoint holds only its own, never the others' (nor anything else)."""
         self.count = count or AttemptCount()
+        self._concurrency = concurrency
+        self._in_flight: set[asyncio.Task[None]] = set()
         self._open = open_store
         self._sender = sender
         self._clock = clock
@@ -68,12 +73,28 @@ class DeliverWebhooksHandler:
         self._batch = batch
 
     async def __call__(self) -> int:
-        """Send the deliveries due now, at once; how many were tried."""
+        """Start sending deliveries due now (once a place in flight is free); how many."""
+        while len(self._in_flight) >= self._concurrency:
+            await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
         now = self._clock()
+        limit = min(self._batch, self._concurrency - len(self._in_flight))
         async with self._open() as store:
-            due = await store.claim_deliveries(now=now, lease_until=now + LEASE, limit=self._batch)
-        await asyncio.gather(*(self._deliver(delivery) for delivery in due))
+            due = await store.claim_deliveries(now=now, lease_until=now + LEASE, limit=limit)
+        for delivery in due:
+            task = asyncio.create_task(self._deliver(delivery))
+            self._in_flight.add(task)
+            task.add_done_callback(self._finished)
         return len(due)
+
+    def _finished(self, task: "asyncio.Task[None]") -> None:
+        self._in_flight.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            # The lease ends and another attempt follows; the error must still be seen.
+            log.error("webhook delivery crashed", exc_info=task.exception())
+
+    async def drain(self) -> None:
+        """Wait for the deliveries in flight (on the way out)."""
+        await asyncio.gather(*self._in_flight, return_exceptions=True)
 
     async def _deliver(self, delivery: DueDelivery) -> None:
         body = orjson.dumps(delivery.payload)

@@ -57,6 +57,7 @@ class Notifications:
             wakeup=self.wakeup,
             idle_seconds=settings.notifications_idle_seconds,
             outage_backoff=outage_backoff,
+            on_stop=[self.deliver_webhooks.drain],
         )
 
     async def start_catcher(self) -> None:

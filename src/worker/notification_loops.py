@@ -38,13 +38,18 @@ class NotificationLoops:
         wakeup: Wakeup,
         idle_seconds: float,
         outage_backoff: Callable[[], Backoff],
+        on_stop: Sequence[Callable[[], Awaitable[None]]] = (),
     ) -> None:
+        """``on_stop``: run once every loop has stopped (work still in flight finishes)."""
+        self._on_stop = on_stop
         self._steps = [(name, step, wakeup.event()) for name, step in steps]
         self._idle = idle_seconds
         self._backoff = outage_backoff
 
     async def run(self, stop: asyncio.Event) -> None:
         await asyncio.gather(*(self._loop(n, s, w, stop) for n, s, w in self._steps))
+        for finish in self._on_stop:
+            await finish()
 
     async def _loop(self, name: str, step: Step, woken: asyncio.Event, stop: asyncio.Event) -> None:
         backoff = self._backoff()
