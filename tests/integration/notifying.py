@@ -5,15 +5,18 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from appointment_api.bootstrap import build_resources, create_app
 from domain.people import Patient, Psychologist
 from domain.viewer import Role, Viewer
 from graphql_client import APP_NOW, SECRET, Api
 from infra.config import Settings
+from infra.db.migrate import create_embedded_schema
 from use_cases import Clock
 from world import World, node_id
 
@@ -75,6 +78,17 @@ async def attempts_recorded(api: Api, count: int, *, seconds: float = 15) -> Non
     its answer came back, after the receiver saw it)."""
     async with asyncio.timeout(seconds):
         await api.resources.notifications.deliver_webhooks.count.wait_for_tried(count)
+
+
+async def embedded_database(folder: Path) -> str:
+    """A SQLite file with the embedded mode's schema, as `appointment-api dev` makes it."""
+    url = f"sqlite+aiosqlite:///{folder / 'notifications.db'}"
+    engine = create_async_engine(url)
+    try:
+        await create_embedded_schema(engine)
+    finally:
+        await engine.dispose()
+    return url
 
 
 def office_hour(now: datetime, days: int) -> datetime:

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from icalendar import Calendar
-from notifying import REQUEST, book, cancel, notifying_api, office_hour
+from notifying import REQUEST, book, cancel, embedded_database, notifying_api, office_hour
 
 from graphql_client import APP_NOW
 from support.smtp_server import TlsSmtpServer
@@ -29,10 +29,18 @@ def event_of(ics: bytes):
     return calendar, calendar.walk("VEVENT")[0]
 
 
+@pytest.fixture(params=["postgresql", "sqlite"])
+async def any_database_url(request, tmp_path):
+    """PostgreSQL, and SQLite as the embedded mode runs it."""
+    if request.param == "postgresql":
+        return request.getfixturevalue("database_url")
+    return await embedded_database(tmp_path)
+
+
 async def test_a_confirmation_and_a_cancellation_reach_both_people_with_the_same_calendar_event(
-    database_url, smtp
+    any_database_url, smtp
 ):
-    async with notifying_api(database_url, **smtp.settings()) as api:
+    async with notifying_api(any_database_url, **smtp.settings()) as api:
         psychologist = await api.world.psychologist(time_zone="UTC", name="Dr. Ana Lima")
         patient = await api.world.patient(name="Bo Reis")
         starts = office_hour(api.now, 3)

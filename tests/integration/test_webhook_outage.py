@@ -6,10 +6,10 @@ from collections import defaultdict
 from datetime import timedelta
 
 import orjson
+from notifying import ADMIN, attempts_recorded, book, cancel, notifying_api, office_hour
 from standardwebhooks.webhooks import Webhook
 
 from graphql_client import APP_NOW
-from notifying import ADMIN, attempts_recorded, book, cancel, notifying_api, office_hour
 from support.webhook_receiver import WebhookReceiver
 from use_cases import Clock
 

@@ -6,7 +6,15 @@ from datetime import timedelta
 
 import orjson
 import pytest
-from notifying import ADMIN, attempts_recorded, book, cancel, notifying_api, office_hour
+from notifying import (
+    ADMIN,
+    attempts_recorded,
+    book,
+    cancel,
+    embedded_database,
+    notifying_api,
+    office_hour,
+)
 from standardwebhooks.webhooks import Webhook
 
 from domain.webhook_retries import LONGEST_DELAY, MAX_ATTEMPTS
@@ -23,6 +31,14 @@ async def receiver():
     await server.stop()
 
 
+@pytest.fixture(params=["postgresql", "sqlite"])
+async def any_database_url(request, tmp_path):
+    """PostgreSQL, and SQLite as the embedded mode runs it."""
+    if request.param == "postgresql":
+        return request.getfixturevalue("database_url")
+    return await embedded_database(tmp_path)
+
+
 async def register(api, url, event_types=()):
     answer = await api.resources.notifications.webhooks.register(
         ADMIN, url=url, event_types=list(event_types), description="CRM"
@@ -32,9 +48,9 @@ async def register(api, url, event_types=()):
 
 
 async def test_every_change_reaches_the_endpoint_signed_as_the_standard_says(
-    database_url, receiver
+    any_database_url, receiver
 ):
-    async with notifying_api(database_url) as api:
+    async with notifying_api(any_database_url) as api:
         made = await register(api, receiver.url)
         psychologist = await api.world.psychologist(time_zone="UTC")
         patient = await api.world.patient()
