@@ -43,6 +43,7 @@ class SqlUnitOfWork:
             changes = [c for c in self._announced if isinstance(c, StatusChange)]
             if changes:
                 await self._before_commit(self.outbox, changes)
+        await self.outbox.flush()
         await self._connection.commit()
         self._committed = True
 
