@@ -14,18 +14,22 @@ from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
+from starlette.routing import BaseRoute
 from uuid6 import uuid7
 
 from application.free_slots import FreeSlots
 from application.live_updates import LiveUpdates
 from application.meeting_links import MeetingLinks
+from application.notice_messages import leave_notices
 from application.unit_of_work import Transactions
 from application.use_cases import UseCases, use_cases
 from appointment_api.dev_examples import graphiql_presets
+from appointment_api.dev_inbox import WebhookInbox, mail_routes, webhook_routes
 from appointment_api.edge import edge_extensions, edge_rate_limits
 from appointment_api.graphiql import GraphiQLPresets, default_assets_dir
 from appointment_api.graphql_view import AppointmentGraphQL
 from appointment_api.metrics import ApiMetrics
+from appointment_api.notification_parts import Notifications, build_notifications
 from appointment_api.operation_metrics import operation_metrics
 from appointment_api.persisted_documents import KnownDocuments, PersistedDocuments
 from appointment_api.readiness import Probe
@@ -57,7 +61,7 @@ from infra.pubsub.status_events import ChannelStatusEvents
 from infra.queue.opening import open_queue
 from infra.queue.sqs_client import SqsEndpoint, sqs_client
 from infra.trusted_documents import load_trusted_documents
-from resolvers.context import Services
+from resolvers.context import NotificationServices, Services
 from resolvers.schema import build_schema
 from worker.backoff import Backoff
 from worker.consumer import Consumer
@@ -97,7 +101,8 @@ def build_use_cases(
 ) -> UseCases:
     """``on_outbox`` runs after a commit that wrote outbox rows (it wakes an in-process relay);
     ``meetings`` makes video calls' links (by default, rooms on the default base URL)."""
-    units = SqlUnitsOfWork(engine, write_lock, on_outbox=on_outbox)
+    # Every status change leaves its notice in the outbox, in its own transaction.
+    units = SqlUnitsOfWork(engine, write_lock, on_outbox=on_outbox, before_commit=leave_notices)
     return use_cases(
         Transactions(units, live),
         clock=clock,
@@ -119,9 +124,11 @@ class Resources:
     use_cases: UseCases
     outbox: SqlOutbox
     outbox_signal: asyncio.Event
+    notifications: Notifications
 
     async def close(self) -> None:
         try:
+            await self.notifications.close()
             await self.pubsub.close()
         finally:
             await self.engine.dispose()
@@ -168,6 +175,14 @@ def build_resources(settings: Settings, *, clock: Clock = system_clock) -> Resou
         ),
         outbox=SqlOutbox(engine, write_lock, random.Random()),
         outbox_signal=outbox_signal,
+        notifications=build_notifications(
+            settings,
+            engine,
+            write_lock,
+            clock=clock,
+            wall_clock=system_clock,
+            embedded=settings.sqs_queue_url is None,
+        ),
     )
 
 
@@ -189,6 +204,10 @@ def build_services(resources: Resources) -> Services:
             calendars=calendars, busy=appointments, clock=resources.clock, policy=policy
         ),
         lifecycle=SqlLifecycleReads(engine),
+        notifications=NotificationServices(
+            webhooks=resources.notifications.webhooks,
+            preferences=resources.notifications.preferences,
+        ),
     )
 
 
@@ -249,6 +268,7 @@ def create_app(
         probes=readiness_probes(resources),
         backlog=backlog,
         lifespan=lifespan,
+        extra_routes=development_routes(settings, resources),
     )
 
 
@@ -259,6 +279,18 @@ def persisted_documents(settings: Settings) -> PersistedDocuments:
         known=KnownDocuments(settings.persisted_queries_kept),
         max_length=settings.max_query_length,
     )
+
+
+def development_routes(settings: Settings, resources: Resources) -> list[BaseRoute]:
+    """Outside production: the caught emails (/dev/mail) and a webhook receiver
+    (/dev/webhooks) a developer can point an endpoint at."""
+    if settings.is_production:
+        return []
+    routes: list[BaseRoute] = [*webhook_routes(WebhookInbox())]
+    catcher = resources.notifications.catcher
+    if catcher is not None:
+        routes += mail_routes(catcher)
+    return routes
 
 
 def development_presets(
@@ -344,6 +376,7 @@ def worker_parts(
         observer=observer,
         concurrency=settings.worker_concurrency,
         visibility_timeout=settings.sqs_visibility_timeout,
+        announce=resources.notifications.announce,
     )
     sweeper = DeadLetterSweeper(
         dead_letters,
@@ -353,7 +386,8 @@ def worker_parts(
         retry_base=OUTAGE_BACKOFF_BASE_SECONDS,
         retry_cap=OUTAGE_BACKOFF_CAP_SECONDS,
     )
-    return [relay.run, consumer.run, sweeper.run]
+    notifications = resources.notifications.loops(settings, _outage_backoff)
+    return [relay.run, consumer.run, sweeper.run, notifications.run]
 
 
 @asynccontextmanager
@@ -363,6 +397,7 @@ async def embedded_worker(resources: Resources, *, enabled: bool) -> AsyncIterat
         yield
         return
     stop = asyncio.Event()
+    await resources.notifications.start_catcher()
     async with open_queue(resources.settings) as (queue, dead_letters):
         running = asyncio.create_task(
             run_until_stopped(worker_parts(resources, queue, dead_letters), stop)

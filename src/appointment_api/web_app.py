@@ -2,7 +2,7 @@
 and the middleware every request passes through."""
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
@@ -13,7 +13,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
-from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
 from appointment_api.body_limit import BodyLimitMiddleware
 from appointment_api.flood_guard import flood_guard, flood_refusal
@@ -41,6 +41,7 @@ def web_app(
     probes: dict[str, Probe],
     backlog: Callable[[], Awaitable[OutboxBacklog]],
     lifespan: Lifespan,
+    extra_routes: Sequence[BaseRoute] = (),
 ) -> Starlette:
     async def healthz(_: Request) -> PlainTextResponse:
         return PlainTextResponse("ok")
@@ -64,6 +65,7 @@ def web_app(
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Mount(ASSETS_URL, app=graphiql_assets_app(assets_dir)),
+            *extra_routes,
         ],
         middleware=[
             Middleware(RequestIdMiddleware),

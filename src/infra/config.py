@@ -4,12 +4,13 @@ from enum import StrEnum
 from ipaddress import ip_network
 from math import ceil
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from limits import parse as parse_rate_limit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from domain.reminders import parse_offsets
 from infra.trusted_documents import load_trusted_documents
 
 # RFC 7518 3.2: an HS256 key at least as long as the hash (256 bits).
@@ -113,7 +114,30 @@ class Settings(BaseSettings):
     # Proxies (addresses or networks) whose X-Forwarded-For names the client.
     trusted_proxies: Annotated[list[str], NoDecode] = []
 
-    @field_validator("jwt_algorithms", "cors_origins", "trusted_proxies", mode="before")
+    # Notifications. Email goes through SMTP_HOST; unset, the embedded mode (`dev`)
+    # catches every email itself (/dev/mail) and the full stack sends none.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_tls: Literal["starttls", "implicit", "none"] = "starttls"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "Appointments <no-reply@appointments.invalid>"
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    smtp_ca_file: Path | None = None
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # Networks webhooks may reach although not public (production refuses them otherwise).
+    webhook_allowed_networks: Annotated[list[str], NoDecode] = []
+    # How long before a session each reminder goes out, e.g. "24h,1h" or "2d,90m".
+    reminder_offsets: str = "24h,1h"
+    notifications_idle_seconds: float = Field(default=1.0, gt=0, le=60)
+
+    @field_validator(
+        "jwt_algorithms",
+        "cors_origins",
+        "trusted_proxies",
+        "webhook_allowed_networks",
+        mode="before",
+    )
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
@@ -152,7 +176,13 @@ class Settings(BaseSettings):
             ) from None
         return value
 
-    @field_validator("trusted_proxies")
+    @field_validator("reminder_offsets")
+    @classmethod
+    def _offsets(cls, value: str) -> str:
+        parse_offsets(value)
+        return value
+
+    @field_validator("trusted_proxies", "webhook_allowed_networks")
     @classmethod
     def _networks(cls, value: list[str]) -> list[str]:
         for item in value:
@@ -256,3 +286,8 @@ class Settings(BaseSettings):
         if self.graphql_suggestions is not None:
             return self.graphql_suggestions
         return not self.is_production
+
+    @property
+    def catches_mail(self) -> bool:
+        """The embedded mode keeps every email itself when no mail server is configured."""
+        return self.smtp_host is None and not self.is_production

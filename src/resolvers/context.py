@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 from application.event_stream import EventStream
 from application.free_slots import FreeSlots
+from application.notification_preferences import NotificationPreferencesHandler
 from application.use_cases import UseCases
+from application.webhook_admin import WebhookAdmin
 from domain.policy import BookingPolicy
 from domain.viewer import Viewer
 from resolvers.errors import ClientError, ErrorCode, unauthenticated
@@ -22,6 +24,12 @@ from resolvers.ports import (
 
 if TYPE_CHECKING:
     from resolvers.loaders import Loaders
+
+
+@dataclass(frozen=True)
+class NotificationServices:
+    webhooks: WebhookAdmin
+    preferences: NotificationPreferencesHandler
 
 
 @dataclass(frozen=True)
@@ -41,6 +49,12 @@ class Services:
     free_slots: FreeSlots
     lifecycle: LifecycleReads
     max_slot_window_days: int = 31
+    notifications: NotificationServices | None = None
+
+    def notifying(self) -> NotificationServices:
+        if self.notifications is None:
+            raise RuntimeError("notifications are not wired in these services")
+        return self.notifications
 
 
 def token_expired() -> ClientError:

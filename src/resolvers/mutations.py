@@ -11,6 +11,7 @@ from resolvers.context import Context
 from resolvers.errors import ClientError
 from resolvers.lifecycle_mutations import LifecycleMutations
 from resolvers.node_ids import expect_global_id
+from resolvers.notifications import NotificationMutations
 from resolvers.people_mutations import PeopleMutations
 from resolvers.types.mutation_types import (
     BatchItemResult,
@@ -27,7 +28,7 @@ from resolvers.types.mutation_types import (
 
 
 @strawberry.type(name="Mutation")
-class Mutation(PeopleMutations, CalendarMutations, LifecycleMutations):
+class Mutation(PeopleMutations, CalendarMutations, LifecycleMutations, NotificationMutations):
     @strawberry.mutation(
         description="Validate, persist as PENDING and queue for the worker. Answers at once; "
         "the decision arrives on the appointmentStatus subscription."

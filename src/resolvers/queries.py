@@ -10,6 +10,7 @@ from strawberry.types import Info
 from domain.viewer import Role
 from resolvers.context import Context
 from resolvers.node_ids import expect_global_id, from_global_id
+from resolvers.notifications import NotificationQueries
 from resolvers.types.connections import (
     AppointmentConnection,
     PsychologistConnection,
@@ -47,7 +48,7 @@ class ViewerType:
 
 
 @strawberry.type(name="Query")
-class Query:
+class Query(NotificationQueries):
     @strawberry.field
     async def node(self, info: Info[Context, None], id: strawberry.ID) -> Node | None:
         type_name, key = from_global_id(id, argument="id")

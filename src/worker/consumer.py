@@ -11,12 +11,14 @@ from application.changes import StatusChange
 from application.commands import RejectFailedRequest
 from application.errors import DatabaseUnavailable
 from application.lifecycle_commands import DecideReschedule
+from application.notice_messages import AnnounceChange
 from application.queued_work import WorkerCommand
 from worker import outcomes
 from worker.backoff import full_jitter
-from worker.messages import REQUEST_ID_ATTRIBUTE, UnreadableMessage, read_command
+from worker.messages import REQUEST_ID_ATTRIBUTE, UnreadableMessage, read_message
 from worker.outage import DatabaseOutage
 from worker.ports import (
+    Announce,
     Decide,
     DecisionObserver,
     MessageQueue,
@@ -45,7 +47,11 @@ class Consumer:
         retry_base: float = 1.0,
         retry_cap: float = 60.0,
         rng: random.Random | None = None,
+        announce: Announce | None = None,
     ) -> None:
+        """``announce`` hands a change's notice on (webhooks, emails, reminders); without
+        it notices are acknowledged and dropped."""
+        self._announce = announce
         self._queue = queue
         self._decide = decide
         self._reject_failed = reject_failed
@@ -86,7 +92,7 @@ class Consumer:
     async def handle(self, message: ReceivedMessage) -> None:
         request_id = message.attributes.get(REQUEST_ID_ATTRIBUTE)
         try:
-            command = read_command(message.body)
+            command = read_message(message.body)
         except UnreadableMessage as error:
             log.error(
                 "unreadable message, left for the dead-letter queue: %s",
@@ -99,6 +105,9 @@ class Consumer:
         if self._outage.ongoing:
             # Received before the outage was seen: it cannot be decided now.
             await self._put_back(message)
+            return
+        if isinstance(command, AnnounceChange):
+            await self._announce_change(message, command)
             return
         try:
             decision = await self._decide(command)
@@ -118,6 +127,28 @@ class Consumer:
             self._observer.handled(outcomes.ALREADY_DECIDED)
         else:
             self._observed(decision)
+        await self._delete(message)
+
+    async def _announce_change(self, message: ReceivedMessage, command: AnnounceChange) -> None:
+        if self._announce is not None:
+            try:
+                await self._announce(command)
+            except DatabaseUnavailable as error:
+                self._outage.begin(error)
+                await self._put_back(message)
+                return
+            except Exception:
+                log.exception(
+                    "notice not handed on",
+                    extra={
+                        "request_id": command.change.event.request_id,
+                        "receive_count": message.receive_count,
+                    },
+                )
+                self._observer.handled(outcomes.RETRIED)
+                await self._retry_later(message)
+                return
+        self._observer.handled(outcomes.ANNOUNCED)
         await self._delete(message)
 
     async def _after_failure(self, message: ReceivedMessage, command: WorkerCommand) -> None:

@@ -12,13 +12,15 @@ import logging
 import random
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from uuid import UUID
 
 from application.commands import ArchiveDeadLetter
 from application.errors import DatabaseUnavailable
 from application.lifecycle_commands import DecideReschedule
+from application.notice_messages import AnnounceChange
 from worker import outcomes
 from worker.backoff import Backoff
-from worker.messages import REQUEST_ID_ATTRIBUTE, UnreadableMessage, read_command
+from worker.messages import REQUEST_ID_ATTRIBUTE, UnreadableMessage, read_message
 from worker.ports import (
     ArchiveDeadLetters,
     DeadLetterQueue,
@@ -134,14 +136,29 @@ def archived(letter: ReceivedMessage) -> ArchiveDeadLetter:
     """The record of a letter: what it asked for when that can be read, and why it is here."""
     request_id = letter.attributes.get(REQUEST_ID_ATTRIBUTE)
     try:
-        command = read_command(letter.body)
+        command = read_message(letter.body)
     except UnreadableMessage as error:
         appointment_id, reason, new_time = None, f"unreadable: {error}", None
     else:
+        if isinstance(command, AnnounceChange):
+            # A notice that could not be handed on: kept for operators; the appointment
+            # itself is as it should be.
+            request_id = request_id or command.change.event.request_id
+            return _record(letter, request_id, None, "notice retries exhausted", None)
         appointment_id = command.appointment_id
         new_time = command.to if isinstance(command, DecideReschedule) else None
         request_id = request_id or command.request_id
         reason = "retries exhausted"
+    return _record(letter, request_id, appointment_id, reason, new_time)
+
+
+def _record(
+    letter: ReceivedMessage,
+    request_id: str | None,
+    appointment_id: UUID | None,
+    reason: str,
+    new_time: datetime | None,
+) -> ArchiveDeadLetter:
     return ArchiveDeadLetter(
         message_id=letter.message_id,
         group=letter.group,

@@ -7,6 +7,7 @@ import orjson
 
 from application.commands import DecideAppointment
 from application.lifecycle_commands import DecideReschedule, ExpireConfirmation
+from application.notice_messages import NOTICE_TOPIC, AnnounceChange, UnreadableNotice, read_notice
 from application.queue_messages import CONFIRMATION_DUE_TOPIC, REQUESTED_TOPIC, RESCHEDULE_TOPIC
 from application.queued_work import WorkerCommand
 from worker.ports import OutgoingMessage, PendingMessage
@@ -46,3 +47,14 @@ def read_command(body: str) -> WorkerCommand:
         return DecideAppointment(appointment_id=appointment_id, request_id=request_id)
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as error:
         raise UnreadableMessage(str(error)) from error
+
+
+def read_message(body: str) -> WorkerCommand | AnnounceChange:
+    """A decision to make, or a change to announce (by the message's topic)."""
+    try:
+        document = orjson.loads(body)
+        if isinstance(document, dict) and document.get("topic") == NOTICE_TOPIC:
+            return read_notice(document)
+    except (orjson.JSONDecodeError, UnreadableNotice) as error:
+        raise UnreadableMessage(str(error)) from error
+    return read_command(body)

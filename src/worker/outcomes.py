@@ -9,6 +9,8 @@ ALREADY_DECIDED = "already_decided"
 RETRIED = "retried"
 DEAD_LETTERED = "dead_lettered"
 UNREADABLE = "unreadable"
+# A change's notice handed on to webhooks, emails and reminders.
+ANNOUNCED = "announced"
 
 
 def decided(decision: StatusChange) -> str:

@@ -12,6 +12,7 @@ from typing import Protocol
 
 from application.changes import StatusChange
 from application.commands import ArchiveDeadLetter, RejectFailedRequest
+from application.notice_messages import AnnounceChange
 from application.queued_work import WorkerCommand
 
 
@@ -113,6 +114,13 @@ class Decide(Protocol):
     async def __call__(self, command: WorkerCommand) -> StatusChange | None:
         """Confirm or reject a PENDING appointment and publish the change; None when it
         was already decided (or does not exist), so the message is simply acked."""
+        ...
+
+
+class Announce(Protocol):
+    async def __call__(self, command: AnnounceChange) -> None:
+        """Store what a change's notice calls for (idempotent: the same notice twice
+        stores nothing new)."""
         ...
 
 

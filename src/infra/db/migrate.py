@@ -6,6 +6,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+import infra.db.notification_tables  # noqa: F401 (its tables join the metadata)
 from infra.db.tables import metadata
 
 

@@ -3,6 +3,7 @@
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -29,16 +30,16 @@ def relay_backoff(attempts: int, rng: random.Random) -> timedelta:
 
 
 class OutboxRows:
-    """The Outbox port of a unit of work: rows that commit, or not, with its change."""
+    """The Outbox port of a unit of work: rows that commit, or not, with its change. They
+    are written together, in one statement, when the unit of work commits."""
 
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
+        self._rows: list[dict[str, Any]] = []
         self.written = False
 
     async def add(self, messages: Sequence[OutboxMessage], *, at: datetime) -> None:
-        if not messages:
-            return
-        rows = [
+        self._rows += [
             {
                 "topic": message.topic,
                 "message_group": message.group,
@@ -49,6 +50,12 @@ class OutboxRows:
             }
             for message in messages
         ]
+
+    async def flush(self) -> None:
+        """Write what was added (the unit of work calls this just before it commits)."""
+        if not self._rows:
+            return
+        rows, self._rows = self._rows, []
         await self._connection.execute(insert(outbox).values(rows))
         self.written = True
 

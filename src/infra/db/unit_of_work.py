@@ -1,11 +1,12 @@
 """The unit of work on SQLAlchemy: one connection, one transaction, committed explicitly."""
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from application.changes import Announcement, ScheduleChange
+from application.changes import Announcement, ScheduleChange, StatusChange
+from application.unit_of_work import Outbox
 from infra.db.appointment_repository import SqlAppointments
 from infra.db.calendar_repository import SqlAudit, SqlCalendars, SqlProfiles
 from infra.db.dead_letter_archive import DeadLetterRows
@@ -15,12 +16,19 @@ from infra.db.people_repository import SqlPeople
 from infra.db.series_store import SqlPayments, SqlSeries
 from infra.db.write_lock import WriteLock
 
+# Runs inside the transaction, just before it commits, with the status changes it made:
+# the notices of those changes join the outbox atomically with them.
+BeforeCommit = Callable[[Outbox, Sequence[StatusChange]], Awaitable[None]]
+
 
 class SqlUnitOfWork:
     """The UnitOfWork port over one connection whose transaction has begun."""
 
-    def __init__(self, connection: AsyncConnection) -> None:
+    def __init__(
+        self, connection: AsyncConnection, before_commit: BeforeCommit | None = None
+    ) -> None:
         self._connection = connection
+        self._before_commit = before_commit
         self._announced: list[Announcement] = []
         self._committed = False
         self.appointments = SqlAppointments(connection, self._announced)
@@ -34,6 +42,11 @@ class SqlUnitOfWork:
         self.payments = SqlPayments(connection)
 
     async def commit(self) -> None:
+        if self._before_commit is not None:
+            changes = [c for c in self._announced if isinstance(c, StatusChange)]
+            if changes:
+                await self._before_commit(self.outbox, changes)
+        await self.outbox.flush()
         await self._connection.commit()
         self._committed = True
 
@@ -66,10 +79,12 @@ class SqlUnitsOfWork:
         write_lock: WriteLock | None = None,
         *,
         on_outbox: Callable[[], None] = lambda: None,
+        before_commit: BeforeCommit | None = None,
     ) -> None:
         self._engine = engine
         self._lock = write_lock or WriteLock.for_dialect(engine.dialect.name)
         self._on_outbox = on_outbox
+        self._before_commit = before_commit
 
     def __call__(self) -> AbstractAsyncContextManager[SqlUnitOfWork]:
         return self._open()
@@ -80,7 +95,7 @@ class SqlUnitsOfWork:
         with unavailable_on_outage():
             async with self._lock, self._engine.connect() as connection:
                 await connection.begin()
-                unit = SqlUnitOfWork(connection)
+                unit = SqlUnitOfWork(connection, self._before_commit)
                 yield unit
         if unit.wrote_outbox:
             self._on_outbox()

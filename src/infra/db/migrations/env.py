@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import Connection, pool
 from sqlalchemy.ext.asyncio import create_async_engine
 
+import infra.db.notification_tables  # noqa: F401 (its tables join the metadata)
 from infra.db.tables import metadata
 
 config = context.config
