@@ -15,6 +15,7 @@ from domain.appointments import (
     Appointment,
     AppointmentStatus,
     AppointmentType,
+    EventKind,
     MeetingType,
     RejectionReason,
     StatusEvent,
@@ -55,6 +56,14 @@ def _text(value: object) -> str | None:
     return None if value is None else str(value)
 
 
+def _time(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _read_time(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
 def _encode(appointment: Appointment, event: StatusEvent) -> dict[str, str | None]:
     return {
         "appointment_id": str(appointment.id),
@@ -80,6 +89,9 @@ def _encode(appointment: Appointment, event: StatusEvent) -> dict[str, str | Non
         "event_previous_status": _text(event.previous_status),
         "event_reason": event.reason,
         "event_occurred_at": event.occurred_at.isoformat(),
+        "event_kind": event.kind.value,
+        "event_previous_scheduled_at": _time(event.previous_scheduled_at),
+        "event_scheduled_at": _time(event.scheduled_at),
     }
 
 
@@ -122,6 +134,10 @@ def read_notice(document: Mapping[str, object]) -> AnnounceChange:
             occurred_at=datetime.fromisoformat(need("event_occurred_at")),
             reason=d.get("event_reason"),
             request_id=d.get("request_id"),
+            # Notices written before kinds existed are changes of status.
+            kind=EventKind(d.get("event_kind") or EventKind.STATUS_CHANGED),
+            previous_scheduled_at=_read_time(d.get("event_previous_scheduled_at")),
+            scheduled_at=_read_time(d.get("event_scheduled_at")),
         )
     except (KeyError, TypeError, ValueError, ArithmeticError) as error:
         raise UnreadableNotice(f"not a notice: {error!r}") from error

@@ -3,6 +3,7 @@ around the event and the appointment as the API shows it to staff, ids as the AP
 global IDs. Owned here, beside the other wire shapes, not by the GraphQL package."""
 
 import base64
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -14,6 +15,10 @@ from domain.notices import event_type
 def global_id(type_name: str, value: UUID) -> str:
     """The API's opaque ID of an object (the same encoding the GraphQL layer uses)."""
     return base64.urlsafe_b64encode(f"{type_name}:{value}".encode()).decode().rstrip("=")
+
+
+def _time(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
 
 
 def payload(appointment: Appointment, event: StatusEvent, people: People | None) -> dict[str, Any]:
@@ -30,6 +35,9 @@ def payload(appointment: Appointment, event: StatusEvent, people: People | None)
                 "reason": event.reason,
                 "occurredAt": event.occurred_at.isoformat(),
                 "requestId": event.request_id,
+                "kind": event.kind.value,
+                "previousScheduledAt": _time(event.previous_scheduled_at),
+                "scheduledAt": _time(event.scheduled_at),
             },
             "appointment": {
                 "id": global_id("Appointment", appointment.id),

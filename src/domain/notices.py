@@ -5,7 +5,7 @@ new kind of change flows through the same way."""
 from dataclasses import dataclass
 from enum import StrEnum
 
-from domain.appointments import AppointmentStatus, StatusEvent
+from domain.appointments import AppointmentStatus, EventKind, StatusEvent
 
 EVENT_TYPE_PREFIX = "appointment."
 
@@ -36,26 +36,28 @@ class Party:
 
 def event_type(event: StatusEvent) -> str:
     """``appointment.requested``, ``appointment.confirmed``, ... one per status reached; a
-    change that keeps a confirmed session confirmed (it moved) is ``appointment.rescheduled``,
-    any other change that keeps the status ``appointment.updated``."""
+    change within a status is named by its kind (``appointment.rescheduled``,
+    ``appointment.reschedule_requested``, ``appointment.payment_recorded``, ...), and any
+    other change that keeps the status is ``appointment.updated``."""
+    if event.kind is not EventKind.STATUS_CHANGED:
+        return f"{EVENT_TYPE_PREFIX}{event.kind.value.lower()}"
     if event.previous_status is None:
         return f"{EVENT_TYPE_PREFIX}requested"
     if event.previous_status is event.status:
-        moved = event.status is AppointmentStatus.CONFIRMED
-        return f"{EVENT_TYPE_PREFIX}{'rescheduled' if moved else 'updated'}"
+        return f"{EVENT_TYPE_PREFIX}updated"
     return f"{EVENT_TYPE_PREFIX}{event.status.value.lower()}"
 
 
 def notice_for(event: StatusEvent) -> Notice | None:
-    """The email notice an event is worth, if any."""
-    if event.previous_status is None:
+    """The email notice an event is worth, if any: a session confirmed, refused, moved to
+    its new time or cancelled. A new time asked for or refused, a hold and a payment leave
+    the session where it was, so they are told by webhook only."""
+    if event.kind is EventKind.RESCHEDULED:
+        return Notice.RESCHEDULED
+    if event.kind is not EventKind.STATUS_CHANGED or event.previous_status in (None, event.status):
         return None
     if event.status is AppointmentStatus.CONFIRMED:
-        return (
-            Notice.RESCHEDULED
-            if event.previous_status is AppointmentStatus.CONFIRMED
-            else Notice.CONFIRMED
-        )
+        return Notice.CONFIRMED
     if event.status is AppointmentStatus.REJECTED:
         return Notice.REJECTED
     if event.status is AppointmentStatus.CANCELLED:

@@ -77,6 +77,42 @@ async def test_a_confirmation_and_a_cancellation_reach_both_people_with_the_same
     assert "Bo Reis" in to_psychologist.body("plain")
 
 
+RESCHEDULE = """
+mutation($input: RescheduleAppointmentInput!) {
+  rescheduleAppointment(input: $input) { userErrors { code field } }
+}"""
+
+
+async def test_a_session_moved_to_a_new_time_moves_the_same_calendar_event_for_both_people(
+    any_database_url, smtp
+):
+    async with notifying_api(any_database_url, **smtp.settings()) as api:
+        psychologist = await api.world.psychologist(time_zone="UTC", name="Dr. Ana Lima")
+        patient = await api.world.patient(name="Bo Reis")
+        assert patient.subject is not None
+        starts = office_hour(api.now, 3)
+        moved_to = office_hour(api.now, 6)
+        appointment_id = await book(api, psychologist, patient, starts)
+        await smtp.wait_for(2)
+        body = await api.query(
+            RESCHEDULE,
+            as_=("patient", patient.subject),
+            input={"appointmentId": appointment_id, "scheduledAt": moved_to.isoformat()},
+        )
+        assert body["data"]["rescheduleAppointment"]["userErrors"] == [], body
+        await smtp.wait_for(4)
+
+    [confirmed, moved] = smtp.to(patient.email)
+    assert len(smtp.to(psychologist.email)) == 2
+    assert "has moved" in moved.subject
+    _, first = event_of(confirmed.calendar()[1])
+    calendar, again = event_of(moved.calendar()[1])
+    assert calendar["method"] == "REQUEST"
+    assert again["uid"] == first["uid"]
+    assert int(again["sequence"]) > int(first["sequence"])
+    assert again.decoded("dtstart") == moved_to
+
+
 async def test_a_rejection_says_why_in_plain_words(database_url, smtp):
     async with notifying_api(database_url, **smtp.settings()) as api:
         psychologist = await api.world.psychologist(time_zone="UTC")

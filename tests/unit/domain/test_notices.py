@@ -4,6 +4,7 @@ import pytest
 
 from builders import a_patient, a_psychologist, an_appointment, first_event
 from domain.appointments import AppointmentStatus as S
+from domain.appointments import EventKind as K
 from domain.notices import (
     Notice,
     Preferences,
@@ -28,7 +29,7 @@ def event(previous, status):
         (S.PENDING, S.REJECTED, "appointment.rejected", Notice.REJECTED),
         (S.CONFIRMED, S.CANCELLED, "appointment.cancelled", Notice.CANCELLED),
         (S.PENDING, S.CANCELLED, "appointment.cancelled", Notice.CANCELLED),
-        (S.CONFIRMED, S.CONFIRMED, "appointment.rescheduled", Notice.RESCHEDULED),
+        (S.CONFIRMED, S.CONFIRMED, "appointment.updated", None),
         (S.CONFIRMED, S.COMPLETED, "appointment.completed", None),
         (S.CONFIRMED, S.NO_SHOW, "appointment.no_show", None),
         (S.PENDING, S.PENDING, "appointment.updated", None),
@@ -37,6 +38,25 @@ def event(previous, status):
 def test_every_event_has_a_type_and_some_are_worth_an_email(previous, status, kind, notice):
     happened = event(None, status) if previous is None else event(previous, status)
     assert event_type(happened) == kind
+    assert notice_for(happened) is notice
+
+
+@pytest.mark.parametrize(
+    ("kind", "event_kind", "notice"),
+    [
+        (K.RESCHEDULED, "appointment.rescheduled", Notice.RESCHEDULED),
+        (K.RESCHEDULE_REQUESTED, "appointment.reschedule_requested", None),
+        (K.RESCHEDULE_REJECTED, "appointment.reschedule_rejected", None),
+        (K.AWAITING_CONFIRMATION, "appointment.awaiting_confirmation", None),
+        (K.PAYMENT_RECORDED, "appointment.payment_recorded", None),
+        (K.REFUND_RECORDED, "appointment.refund_recorded", None),
+    ],
+)
+def test_a_change_within_a_status_is_named_by_its_kind_and_only_a_move_is_emailed(
+    kind, event_kind, notice
+):
+    happened = replace(event(S.CONFIRMED, S.CONFIRMED), kind=kind)
+    assert event_type(happened) == event_kind
     assert notice_for(happened) is notice
 
 

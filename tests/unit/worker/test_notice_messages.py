@@ -4,6 +4,7 @@ deciding or rejecting anything for it)."""
 import asyncio
 import random
 from dataclasses import replace
+from datetime import timedelta
 
 import orjson
 import pytest
@@ -18,6 +19,7 @@ from worker_fakes import (
     pending,
 )
 
+from application.changes import StatusChange
 from application.notice_messages import (
     NOTICE_TOPIC,
     AnnounceChange,
@@ -25,7 +27,7 @@ from application.notice_messages import (
     notice,
     read_notice,
 )
-from domain.appointments import AppointmentStatus
+from domain.appointments import AppointmentStatus, EventKind
 from infra.queue.memory_queue import in_memory_queue
 from worker import outcomes
 from worker.backoff import Backoff
@@ -61,6 +63,21 @@ def test_a_notice_carries_the_change_whole_and_reads_back_the_same():
     change = confirmed_change()
     read = read_message(wire(change).body)
     assert read == AnnounceChange(change)
+
+
+def test_a_move_carries_its_kind_and_both_times_and_reads_back_the_same():
+    change = confirmed_change()
+    new_time = change.appointment.scheduled_at + timedelta(days=7)
+    moved = StatusChange(
+        replace(change.appointment, scheduled_at=new_time),
+        replace(
+            change.event,
+            kind=EventKind.RESCHEDULED,
+            previous_scheduled_at=change.appointment.scheduled_at,
+            scheduled_at=new_time,
+        ),
+    )
+    assert read_message(wire(moved).body) == AnnounceChange(moved)
 
 
 def test_notices_of_one_appointment_share_a_message_group():
