@@ -76,6 +76,9 @@ async def test_every_change_reaches_the_endpoint_signed_as_the_standard_says(
         "reason": None,
         "occurredAt": APP_NOW.isoformat(),
         "requestId": confirmed["event"]["requestId"],
+        "kind": "STATUS_CHANGED",
+        "previousScheduledAt": None,
+        "scheduledAt": None,
     }
     assert bodies[2]["data"]["appointment"]["cancellationReason"] == "Feeling better"
     assert all(r.headers["webhook-id"].startswith("msg_") for r in received)
