@@ -113,7 +113,15 @@ async def test_100_requests_over_two_fields_are_taken(api: Api) -> None:
 
 @pytest.fixture
 async def capped(database_url: str) -> AsyncIterator[Api]:
-    async with running_api(database_url, max_pending_per_patient=3) as api:
+    # Its queue is elsewhere, so no worker runs beside this app: the requests stay PENDING
+    # (an in-process worker could decide the first ones before the next batch arrives).
+    elsewhere = "http://127.0.0.1:9/000000000000"
+    async with running_api(
+        database_url,
+        max_pending_per_patient=3,
+        sqs_queue_url=f"{elsewhere}/appointments.fifo",
+        sqs_dlq_url=f"{elsewhere}/appointments-dlq.fifo",
+    ) as api:
         yield api
 
 
