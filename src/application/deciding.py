@@ -12,6 +12,7 @@ from application.meeting_links import MeetingLinks, with_meeting_link
 from application.queue_messages import expiry_due
 from application.unit_of_work import Transactions, UnitOfWork
 from domain.appointments import SYSTEM, Appointment, AppointmentStatus, RejectionReason
+from domain.calendar import Calendar
 from domain.errors import SlotTaken
 from domain.lifecycle import hold, keep_time
 from domain.policy import BookingPolicy
@@ -85,19 +86,8 @@ class DecideAppointmentHandler:
             buffer_before_minutes=calendar.settings.buffer_before // timedelta(minutes=1),
             buffer_after_minutes=calendar.settings.buffer_after // timedelta(minutes=1),
         )
-        reason = decide(
-            calendar=calendar,
-            starts_at=current.scheduled_at,
-            duration_minutes=current.duration_minutes,
-            appointment_type=current.appointment_type,
-            now=now,
-            policy=self._policy,
-            psychologist_busy=await unit.appointments.psychologist_confirmed(
-                current.psychologist_id, around, excluding=current.id
-            ),
-            patient_busy=await unit.appointments.patient_confirmed(
-                current.patient_id, around, excluding=current.id
-            ),
+        reason = await rule_on(
+            unit, calendar, current, current.scheduled_at, around, now=now, policy=self._policy
         )
         if reason is None and calendar.session_policy.requires_confirmation:
             # The rules pass: the time is held until the psychologist answers, or expires.
@@ -197,4 +187,32 @@ def _undecided(appointment: Appointment) -> bool:
     return (
         appointment.status is AppointmentStatus.PENDING
         and appointment.awaiting_confirmation_until is None
+    )
+
+
+async def rule_on(
+    unit: UnitOfWork,
+    calendar: Calendar,
+    appointment: Appointment,
+    starts_at: datetime,
+    around: Interval,
+    *,
+    now: datetime,
+    policy: BookingPolicy,
+) -> RejectionReason | None:
+    """The worker's ruling on ``appointment`` at ``starts_at``, against the sessions its
+    psychologist and patient hold ``around`` it (its own left out)."""
+    return decide(
+        calendar=calendar,
+        starts_at=starts_at,
+        duration_minutes=appointment.duration_minutes,
+        appointment_type=appointment.appointment_type,
+        now=now,
+        policy=policy,
+        psychologist_busy=await unit.appointments.psychologist_confirmed(
+            appointment.psychologist_id, around, excluding=appointment.id
+        ),
+        patient_busy=await unit.appointments.patient_confirmed(
+            appointment.patient_id, around, excluding=appointment.id
+        ),
     )

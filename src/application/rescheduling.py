@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from application.changes import StatusChange
+from application.deciding import rule_on
 from application.lifecycle_commands import DecideReschedule, RescheduleAppointment
 from application.outcomes import Outcome, Problem
 from application.queue_messages import reschedule_wanted
@@ -25,7 +26,7 @@ from domain.appointments import SYSTEM, AppointmentStatus, RejectionReason
 from domain.errors import SlotTaken
 from domain.lifecycle import ask_new_time, keep_time, move, reschedule_problem
 from domain.policy import BookingPolicy
-from domain.rules import check_request, decide
+from domain.rules import check_request
 from domain.schedule import Interval
 from domain.viewer import Role
 
@@ -144,19 +145,8 @@ class DecideRescheduleHandler:
         current = await unit.appointments.get(command.appointment_id)
         if current is None or current.reschedule_to != command.to or calendar is None:
             return None
-        reason = decide(
-            calendar=calendar,
-            starts_at=command.to,
-            duration_minutes=current.duration_minutes,
-            appointment_type=current.appointment_type,
-            now=now,
-            policy=self._policy,
-            psychologist_busy=await unit.appointments.psychologist_confirmed(
-                current.psychologist_id, around, excluding=current.id
-            ),
-            patient_busy=await unit.appointments.patient_confirmed(
-                current.patient_id, around, excluding=current.id
-            ),
+        reason = await rule_on(
+            unit, calendar, current, command.to, around, now=now, policy=self._policy
         )
         if current.status not in (AppointmentStatus.PENDING, AppointmentStatus.CONFIRMED):
             reason = reason or RejectionReason.PSYCHOLOGIST_UNAVAILABLE
