@@ -65,6 +65,20 @@ class AppointmentReads(Protocol):
         statement whatever their number."""
         ...
 
+    async def pages_of_parents(
+        self,
+        viewer: Viewer,
+        parent: str,
+        parent_ids: Sequence[UUID],
+        wanted: AppointmentFilter,
+        order: AppointmentOrder,
+        page: PageRequest,
+        *,
+        with_total: bool,
+    ) -> dict[UUID, Page[Appointment]]:
+        """``pages_by_parent`` with whole appointments."""
+        ...
+
     async def by_ids(self, viewer: Viewer, ids: Sequence[UUID]) -> dict[UUID, Appointment]: ...
 
     async def histories(self, ids: Sequence[UUID]) -> dict[UUID, list[StatusEvent]]: ...

@@ -212,6 +212,39 @@ class SqlAppointmentReads:
             pages[key_id] = RowsPage(kept, has_next, has_previous, total)
         return pages
 
+    async def pages_of_parents(
+        self,
+        viewer: Viewer,
+        parent: str,
+        parent_ids: Sequence[UUID],
+        wanted: AppointmentFilter,
+        order: AppointmentOrder,
+        page: PageRequest,
+        *,
+        with_total: bool,
+    ) -> dict[UUID, Page[Appointment]]:
+        """``pages_by_parent`` with whole appointments, for the resolvers."""
+        names = tuple(column.name for column in appointments.columns)
+        pages = await self.pages_by_parent(
+            viewer,
+            parent,
+            parent_ids,
+            wanted,
+            order,
+            page,
+            PageColumns(appointment=names),
+            with_total=with_total,
+        )
+        return {
+            key: Page(
+                [appointment_from_row(dict(zip(names, row, strict=False))) for row in found.rows],
+                found.has_next,
+                found.has_previous,
+                found.total,
+            )
+            for key, found in pages.items()
+        }
+
     def _per_parent(
         self,
         parent: str,
