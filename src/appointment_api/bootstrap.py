@@ -375,6 +375,7 @@ def worker_parts(
         DatabaseOutage(SqlProbe(resources.engine), _outage_backoff()),
         observer=observer,
         concurrency=settings.worker_concurrency,
+        parallel_decisions=settings.worker_parallel_decisions,
         visibility_timeout=settings.sqs_visibility_timeout,
         announce=resources.notifications.announce,
     )

@@ -1,7 +1,7 @@
 """The transactional outbox: rows written in a use case's transaction, relayed to the queue."""
 
 import random
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -68,7 +68,7 @@ class SqlOutbox:
 
     async def relay_batch(
         self,
-        send: Callable[[Sequence[PendingMessage]], Awaitable[None]],
+        send: Callable[[Sequence[PendingMessage]], Awaitable[Mapping[int, str]]],
         *,
         limit: int,
         now: datetime,
@@ -78,7 +78,7 @@ class SqlOutbox:
 
     async def _relay_batch(
         self,
-        send: Callable[[Sequence[PendingMessage]], Awaitable[None]],
+        send: Callable[[Sequence[PendingMessage]], Awaitable[Mapping[int, str]]],
         limit: int,
         now: datetime,
     ) -> int:
@@ -108,24 +108,39 @@ class SqlOutbox:
                 for row in rows
             ]
             try:
-                await send(pending)
+                refused = await send(pending)
             except QueueUnavailable as error:
-                attempts = max(row["attempts"] for row in rows) + 1
-                await connection.execute(
-                    update(outbox)
-                    .where(outbox.c.id.in_(ids))
-                    .values(
-                        attempts=outbox.c.attempts + 1,
-                        available_at=now + relay_backoff(attempts, self._rng),
-                        last_error=str(error)[:500],
-                    )
-                )
+                await self._put_off(connection, rows, now, str(error))
                 await connection.commit()
                 raise
-            await connection.execute(
-                update(outbox).where(outbox.c.id.in_(ids)).values(dispatched_at=now)
+            if refused:
+                await self._put_off(
+                    connection,
+                    [row for row in rows if row["id"] in refused],
+                    now,
+                    "; ".join(sorted(set(refused.values()))),
+                )
+            sent = [row_id for row_id in ids if row_id not in refused]
+            if sent:
+                await connection.execute(
+                    update(outbox).where(outbox.c.id.in_(sent)).values(dispatched_at=now)
+                )
+            return len(sent)
+
+    async def _put_off(
+        self, connection: AsyncConnection, rows: Sequence[Any], now: datetime, error: str
+    ) -> None:
+        """The rows count an attempt and wait, with backoff, for the next."""
+        attempts = max(row["attempts"] for row in rows) + 1
+        await connection.execute(
+            update(outbox)
+            .where(outbox.c.id.in_([row["id"] for row in rows]))
+            .values(
+                attempts=outbox.c.attempts + 1,
+                available_at=now + relay_backoff(attempts, self._rng),
+                last_error=error[:500],
             )
-            return len(ids)
+        )
 
     async def oldest_pending_age(self, now: datetime) -> float:
         """Seconds since the oldest undispatched row was written (0 when none): the relay lag."""

@@ -1,7 +1,7 @@
 """Fakes of the worker's ports, for the worker's pure logic; the queue is the in-process one."""
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -14,7 +14,7 @@ from builders import NOW, an_appointment
 from domain.appointments import Appointment, AppointmentStatus, RejectionReason
 from infra.queue.depths import QueueDepth
 from infra.queue.memory_queue import InMemoryQueue
-from worker.ports import OutgoingMessage, PendingMessage, ReceivedMessage
+from worker.ports import Failed, OutgoingMessage, PendingMessage, ReceivedMessage
 
 DECIDED_AT = NOW + timedelta(seconds=3)
 WAIT_SECONDS = 5.0
@@ -133,8 +133,8 @@ class SpyQueue:
         self.max_receive_count = inner.max_receive_count
         self.received: list[ReceivedMessage] = []
 
-    async def send_batch(self, messages: Sequence[OutgoingMessage]) -> None:
-        await self._inner.send_batch(messages)
+    async def send_batch(self, messages: Sequence[OutgoingMessage]) -> Failed:
+        return await self._inner.send_batch(messages)
 
     async def receive(
         self, *, max_messages: int, wait_seconds: float, visibility_timeout: float
@@ -150,8 +150,14 @@ class SpyQueue:
     async def delete(self, message: ReceivedMessage) -> None:
         await self._inner.delete(message)
 
+    async def delete_batch(self, messages: Sequence[ReceivedMessage]) -> Failed:
+        return await self._inner.delete_batch(messages)
+
     async def retry_later(self, message: ReceivedMessage, delay_seconds: float) -> None:
         await self._inner.retry_later(message, delay_seconds)
+
+    async def retry_later_batch(self, delays: Sequence[tuple[ReceivedMessage, float]]) -> Failed:
+        return await self._inner.retry_later_batch(delays)
 
     async def close(self) -> None:
         await self._inner.close()
@@ -170,7 +176,7 @@ class ScriptedOutbox:
 
     async def relay_batch(
         self,
-        send: Callable[[Sequence[PendingMessage]], Awaitable[None]],
+        send: Callable[[Sequence[PendingMessage]], Awaitable[Mapping[int, str]]],
         *,
         limit: int,
         now: datetime,
