@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from application.queue_messages import CONFIRMATION_DUE_TOPIC
 from application.unit_of_work import OutboxMessage
 from infra.db.outages import unavailable_on_outage
+from infra.db.outbox_notices import notifying
 from infra.db.tables import outbox
 from infra.db.write_lock import WriteLock
 from worker.ports import PendingMessage, QueueUnavailable
@@ -33,8 +34,10 @@ class OutboxRows:
     """The Outbox port of a unit of work: rows that commit, or not, with its change. They
     are written together, in one statement, when the unit of work commits."""
 
-    def __init__(self, connection: AsyncConnection) -> None:
+    def __init__(self, connection: AsyncConnection, *, notify: bool = False) -> None:
+        """``notify``: the write also notifies the relays that listen (PostgreSQL)."""
         self._connection = connection
+        self._notify = notify
         self._rows: list[dict[str, Any]] = []
         self.written = False
 
@@ -56,7 +59,8 @@ class OutboxRows:
         if not self._rows:
             return
         rows, self._rows = self._rows, []
-        await self._connection.execute(insert(outbox).values(rows))
+        written = insert(outbox).values(rows)
+        await self._connection.execute(notifying(written) if self._notify else written)
         self.written = True
 
 

@@ -173,6 +173,13 @@ class ScriptedOutbox:
     rows: list[PendingMessage]
     failures: list[Exception] = field(default_factory=list)
     calls: int = 0
+    _called: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def wait_for_calls(self, count: int) -> None:
+        async with asyncio.timeout(WAIT_SECONDS):
+            while self.calls < count:
+                self._called.clear()
+                await self._called.wait()
 
     async def relay_batch(
         self,
@@ -182,6 +189,7 @@ class ScriptedOutbox:
         now: datetime,
     ) -> int:
         self.calls += 1
+        self._called.set()
         if self.failures:
             raise self.failures.pop(0)
         batch, self.rows = self.rows[:limit], self.rows[limit:]
