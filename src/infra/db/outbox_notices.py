@@ -10,21 +10,30 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
-from sqlalchemy import func, select
+from sqlalchemy import TextClause, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.sql import Executable
-from sqlalchemy.sql.dml import Insert
 
 from worker.backoff import Backoff
 from worker.waiting import pause
 
 CHANNEL = "outbox_rows"
+# A server away or restarting, a connection cut: worth trying again.
+LOST = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
 log = logging.getLogger("appointment_api.relay")
 
 
-def notifying(written: Insert) -> Executable:
-    """The insert, and a notification on the channel, in one statement."""
-    return select(func.pg_notify(CHANNEL, "")).add_cte(written.cte("written"))
+# The rows as arrays, one per column, so that the statement is the same text whatever
+# their number: compiled once, prepared once per connection, one round trip.
+NOTIFYING_INSERT: TextClause = text(
+    "WITH written AS ("
+    "INSERT INTO outbox (topic, message_group, payload, request_id, created_at, available_at) "
+    "SELECT topic, message_group, CAST(payload AS JSONB), request_id, created_at, available_at "
+    "FROM unnest(CAST(:topics AS TEXT[]), CAST(:groups AS TEXT[]), CAST(:payloads AS TEXT[]), "
+    "CAST(:request_ids AS TEXT[]), CAST(:created AS TIMESTAMPTZ[]), "
+    "CAST(:available AS TIMESTAMPTZ[])) "
+    "AS written_row(topic, message_group, payload, request_id, created_at, available_at)"
+    ") SELECT pg_notify('outbox_rows', '')"
+)
 
 
 Connect = Callable[[], Awaitable["asyncpg.Connection[Any]"]]
@@ -60,7 +69,7 @@ class OutboxListener:
         while not stop.is_set():
             try:
                 connection = await self._connect()
-            except (OSError, TimeoutError, asyncpg.PostgresError) as error:
+            except LOST as error:
                 delay = self._backoff.next_delay()
                 log.warning("cannot listen for outbox rows, again in %.1f s: %s", delay, error)
                 await pause(stop, delay)
@@ -76,7 +85,7 @@ class OutboxListener:
         connection.add_termination_listener(lambda *_: lost.set())
         try:
             await connection.add_listener(CHANNEL, self._notified)
-        except (OSError, TimeoutError, asyncpg.PostgresError) as error:
+        except LOST as error:
             log.warning("cannot listen for outbox rows: %s", error)
             await pause(stop, self._backoff.next_delay())
             return

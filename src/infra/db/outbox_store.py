@@ -5,13 +5,14 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
 from sqlalchemy import ColumnElement, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from application.queue_messages import CONFIRMATION_DUE_TOPIC
 from application.unit_of_work import OutboxMessage
 from infra.db.outages import unavailable_on_outage
-from infra.db.outbox_notices import notifying
+from infra.db.outbox_notices import NOTIFYING_INSERT
 from infra.db.tables import outbox
 from infra.db.write_lock import WriteLock
 from worker.ports import PendingMessage, QueueUnavailable
@@ -59,8 +60,20 @@ class OutboxRows:
         if not self._rows:
             return
         rows, self._rows = self._rows, []
-        written = insert(outbox).values(rows)
-        await self._connection.execute(notifying(written) if self._notify else written)
+        if self._notify:
+            await self._connection.execute(
+                NOTIFYING_INSERT,
+                {
+                    "topics": [row["topic"] for row in rows],
+                    "groups": [row["message_group"] for row in rows],
+                    "payloads": [orjson.dumps(row["payload"]).decode() for row in rows],
+                    "request_ids": [row["request_id"] for row in rows],
+                    "created": [row["created_at"] for row in rows],
+                    "available": [row["available_at"] for row in rows],
+                },
+            )
+        else:
+            await self._connection.execute(insert(outbox), rows)
         self.written = True
 
 
