@@ -25,6 +25,7 @@ from strawberry.types.unset import UnsetType
 from appointment_api.edge import transport_refusal_code
 from appointment_api.graphiql import GraphiQLPresets, graphiql_response
 from appointment_api.http_caching import cacheable
+from appointment_api.live_frames import frame_text
 from appointment_api.media_types import MediaType, negotiate, request_error_status
 from appointment_api.persisted_documents import DocumentRefused, PersistedDocuments
 from appointment_api.request_budget import timed_out
@@ -47,7 +48,7 @@ class TextFrameWebSocket(ASGIWebSocketAdapter):
 
     async def send_json(self, message: Mapping[str, object]) -> None:
         try:
-            await self.ws.send_text(orjson.dumps(message).decode())
+            await self.ws.send_text(frame_text(message))
         except WebSocketDisconnect as error:
             raise WebSocketDisconnected from error
 

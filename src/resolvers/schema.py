@@ -8,6 +8,7 @@ import strawberry
 from strawberry.extensions import DisableIntrospection, ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
+from resolvers.event_rendering import SharedEventExecutor
 from resolvers.extensions import (
     ClassifyErrors,
     OperationContext,
@@ -55,4 +56,6 @@ def build_schema(
         types=[Appointment, Patient, Psychologist],
         extensions=extensions,
         config=StrawberryConfig(scalar_map={datetime: DateTime, date: Date}),
+        # Live events rendered once per group of alike subscribers.
+        execution_context_class=SharedEventExecutor,
     )
