@@ -246,6 +246,7 @@ def create_app(
         request_timeout=settings.request_timeout_seconds,
         documents=persisted_documents(settings),
         cache_seconds=settings.get_cache_seconds,
+        send_timeout=settings.ws_send_timeout_seconds,
     )
 
     @asynccontextmanager

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -96,7 +97,21 @@ def _serve(settings: Settings) -> None:
         # Our handlers, set up above, format uvicorn's lines too.
         log_config=None,
         proxy_headers=False,
+        **websocket_options(settings),
     )
+
+
+def websocket_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's websocket settings, chosen for many idle subscribers (README: "Live updates
+    at scale"): the sans-I/O implementation (no tasks of its own per connection),
+    compression only when configured, a bounded message size, a ping interval."""
+    return {
+        "ws": "websockets-sansio",
+        "ws_per_message_deflate": settings.ws_per_message_deflate,
+        "ws_max_size": settings.ws_max_message_bytes,
+        "ws_ping_interval": settings.ws_ping_interval_seconds or None,
+        "ws_ping_timeout": settings.ws_ping_timeout_seconds,
+    }
 
 
 def cmd_dev(_: argparse.Namespace) -> None:
@@ -117,8 +132,11 @@ def cmd_dev(_: argparse.Namespace) -> None:
     _serve(settings)
 
 
-def cmd_serve(_: argparse.Namespace) -> None:
-    _serve(load_settings())
+def cmd_serve(args: argparse.Namespace) -> None:
+    settings = load_settings()
+    if args.ws_per_message_deflate:
+        settings = settings.model_copy(update={"ws_per_message_deflate": True})
+    _serve(settings)
 
 
 def cmd_migrate(_: argparse.Namespace) -> None:
@@ -196,7 +214,12 @@ def build_parser() -> argparse.ArgumentParser:
         return sub
 
     add("dev", cmd_dev, "Embedded mode: migrate, seed demo data when empty, print tokens, serve.")
-    add("serve", cmd_serve, "Serve the API on HOST:PORT.")
+    serve = add("serve", cmd_serve, "Serve the API on HOST:PORT.")
+    serve.add_argument(
+        "--ws-per-message-deflate",
+        action="store_true",
+        help="offer permessage-deflate on websockets (WS_PER_MESSAGE_DEFLATE; off by default)",
+    )
     add("migrate", cmd_migrate, "Bring the database to the newest schema.")
     add("seed", cmd_seed, "Create the deterministic demo world in an empty database.")
     token = add("token", cmd_token, "Print a signed development token (needs JWT_SECRET).")

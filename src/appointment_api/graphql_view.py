@@ -25,10 +25,12 @@ from strawberry.types.unset import UnsetType
 from appointment_api.edge import transport_refusal_code
 from appointment_api.graphiql import GraphiQLPresets, graphiql_response
 from appointment_api.http_caching import cacheable
+from appointment_api.live_frames import frame_text
 from appointment_api.media_types import MediaType, negotiate, request_error_status
 from appointment_api.persisted_documents import DocumentRefused, PersistedDocuments
 from appointment_api.request_budget import timed_out
 from appointment_api.request_shape import body_problem
+from appointment_api.verified_tokens import VerifiedTokens
 from domain.viewer import InvalidCredentials, Viewer
 from resolvers.context import Context, Services
 from resolvers.extensions import classify
@@ -46,10 +48,18 @@ class TextFrameWebSocket(ASGIWebSocketAdapter):
     """Both websocket protocols carry JSON in text frames; the view's encoder gives bytes."""
 
     async def send_json(self, message: Mapping[str, object]) -> None:
+        timeout = getattr(self.view, "send_timeout", None)
         try:
-            await self.ws.send_text(orjson.dumps(message).decode())
+            async with asyncio.timeout(timeout):
+                await self.ws.send_text(frame_text(message))
         except WebSocketDisconnect as error:
             raise WebSocketDisconnected from error
+        except TimeoutError:
+            # The peer stopped reading: its frames pile up in our buffers. It is dropped
+            # (SUBSCRIBER_TOO_SLOW) rather than kept; others never waited for it, each
+            # subscriber writing from its own task.
+            log.warning("websocket dropped: SUBSCRIBER_TOO_SLOW, a frame waited %g s", timeout)
+            raise WebSocketDisconnected from None
 
 
 class AppointmentGraphQL(GraphQL[Context, None]):
@@ -66,11 +76,13 @@ class AppointmentGraphQL(GraphQL[Context, None]):
         request_timeout: float | None = None,
         documents: PersistedDocuments | None = None,
         cache_seconds: int = 0,
+        send_timeout: float | None = None,
         **kwargs: Any,
     ) -> None:
         """``request_timeout``: seconds an HTTP operation may run before it is cancelled;
         ``documents``: the operations clients may send by hash; ``cache_seconds``: the
-        max-age of GET answers."""
+        max-age of GET answers; ``send_timeout``: seconds a websocket frame may wait for the
+        peer to read before the connection is dropped."""
         super().__init__(graphql_ide="graphiql" if graphiql else None, **kwargs)
         self.services = services
         self.assets_dir = assets_dir
@@ -79,6 +91,8 @@ class AppointmentGraphQL(GraphQL[Context, None]):
         self.request_timeout = request_timeout
         self.documents = documents or PersistedDocuments()
         self.cache_seconds = cache_seconds
+        self.send_timeout = send_timeout
+        self.websocket_tokens = VerifiedTokens(services.authenticator.authenticate)
         # slowapi (the flood guard) names each route by its endpoint's __name__.
         self.__name__ = "graphql"
 
@@ -153,7 +167,7 @@ class AppointmentGraphQL(GraphQL[Context, None]):
         try:
             if not isinstance(authorization, str):
                 raise InvalidCredentials("no Authorization in the connection_init payload")
-            context.viewer = await self.services.authenticator.authenticate(authorization)
+            context.viewer = await self.websocket_tokens.viewer(authorization)
         except InvalidCredentials as error:
             log.info(
                 "websocket refused: %s", error.reason, extra={"request_id": context.request_id}

@@ -91,6 +91,15 @@ class Settings(BaseSettings):
 
     max_body_bytes: int = Field(default=256 * 1024, ge=1024, le=16 * 1024 * 1024)
 
+    # Websockets (see the README's "Live updates at scale"): compression off unless asked
+    # for (its window costs ~45 KiB per connection), a bounded incoming message, a ping
+    # to find dead peers, and a write that may wait this long before the peer is dropped.
+    ws_per_message_deflate: bool = False
+    ws_max_message_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
+    ws_ping_interval_seconds: float = Field(default=30.0, ge=0, le=3600)
+    ws_ping_timeout_seconds: float = Field(default=20.0, gt=0, le=3600)
+    ws_send_timeout_seconds: float = Field(default=10.0, gt=0, le=3600)
+
     cors_origins: Annotated[list[str], NoDecode] = []
     graphiql_enabled: bool | None = None
     introspection_enabled: bool | None = None

@@ -29,6 +29,7 @@ from domain.appointments import StatusEvent
 from domain.viewer import Role, Viewer
 from resolvers.context import Context, token_expired
 from resolvers.errors import ClientError, ErrorCode
+from resolvers.event_rendering import share
 from resolvers.node_ids import expect_global_id
 
 log = logging.getLogger("appointment_api.subscriptions")
@@ -110,6 +111,9 @@ async def appointment_events_feed(
     channel, admits = await _scope(context, viewer, wanted)
     services = context.services
     async with subscribed(services.event_stream, [channel]) as messages:
+        if isinstance(admits, _NewPatientAdmits):
+            # Booked between the first look and the subscription: the row exists now.
+            await admits.find()
         newer = NewerOnly()
         sequence = after
         while sequence is not None:
@@ -121,7 +125,7 @@ async def appointment_events_feed(
                 yield event
             sequence = page[-1].sequence if len(page) == REPLAY_PAGE else None
         async for published in _live(messages, deadline):
-            if admits(published) and newer.admit(published.event):
+            if await admits(published) and newer.admit(published.event):
                 yield published.event
 
 
@@ -131,8 +135,37 @@ class _Admits:
     def __init__(self, psychologist_id: UUID | None = None) -> None:
         self._psychologist_id = psychologist_id
 
-    def __call__(self, published: PublishedEvent) -> bool:
+    async def __call__(self, published: PublishedEvent) -> bool:
         return self._psychologist_id in (None, published.psychologist_id)
+
+
+class _NewPatientAdmits(_Admits):
+    """A patient signed in before their first booking: no patient row, so no patient channel.
+
+    They listen on the channel of every event and are shown only events of their own
+    patient row, looked up again when an event was made by them (their first booking
+    creates the row). Nothing is shown before the row is found, so nothing of another
+    patient's can be: the row's id is the only key admitted.
+    """
+
+    def __init__(self, context: Context, subject: str, psychologist_id: UUID | None) -> None:
+        super().__init__(psychologist_id)
+        self._context = context
+        self._subject = subject
+        self._patient_id: UUID | None = None
+
+    async def find(self) -> None:
+        patient = await self._context.services.people.patient_by_subject(self._subject)
+        if patient is not None:
+            self._patient_id = patient.id
+
+    async def __call__(self, published: PublishedEvent) -> bool:
+        if self._patient_id is None:
+            actor = published.event.actor
+            if actor is None or actor.subject != self._subject:
+                return False
+            await self.find()
+        return published.patient_id == self._patient_id and await super().__call__(published)
 
 
 async def _scope(context: Context, viewer: Viewer, wanted: UUID | None) -> tuple[str, _Admits]:
@@ -150,10 +183,7 @@ async def _scope(context: Context, viewer: Viewer, wanted: UUID | None) -> tuple
         return psychologist_channel(psychologist.id), _Admits()
     patient = await people.patient_by_subject(viewer.subject)
     if patient is None:
-        raise ClientError(
-            "You have no appointments yet: subscribe once your first request is made.",
-            ErrorCode.FORBIDDEN,
-        )
+        return EVERY_EVENT_CHANNEL, _NewPatientAdmits(context, viewer.subject, wanted)
     return patient_channel(patient.id), _Admits(wanted)
 
 
@@ -187,11 +217,30 @@ async def _live(
             except TimeoutError:
                 raise token_expired() from None
         try:
-            published = decode_event(message)
+            published = _decoded(message)
         except UnreadableEvent as error:
             log.error("dropped a message from the event stream: %s", error)
             continue
         yield published
+
+
+# Every subscriber of a channel is handed the same bytes object for one message: decoding
+# it once gives them all the same event object too, which lets its rendering be shared.
+_DECODED: OrderedDict[int, tuple[bytes, PublishedEvent]] = OrderedDict()
+DECODED_KEPT = 256
+
+
+def _decoded(message: bytes) -> PublishedEvent:
+    kept = _DECODED.get(id(message))
+    if kept is not None and kept[0] is message:
+        return kept[1]
+    published = decode_event(message)
+    share(published.event)
+    # The message is held with its event, so its id cannot be reused while it is kept.
+    _DECODED[id(message)] = (message, published)
+    if len(_DECODED) > DECODED_KEPT:
+        _DECODED.popitem(last=False)
+    return published
 
 
 def expiry_deadline(viewer: Viewer) -> float | None:

@@ -9,6 +9,7 @@ from strawberry.extensions import DisableIntrospection, ParserCache, ValidationC
 from strawberry.schema.config import StrawberryConfig
 
 from resolvers.compiled import ExecutionPaths, PlanCache, compiling_executor
+from resolvers.event_rendering import SharedEventExecutor
 from resolvers.extensions import (
     ClassifyErrors,
     OperationContext,
@@ -60,5 +61,10 @@ def build_schema(
         types=[Appointment, Patient, Psychologist],
         extensions=extensions,
         config=StrawberryConfig(scalar_map={datetime: DateTime, date: Date}),
-        execution_context_class=compiling_executor(PlanCache(paths)) if compiled else None,
+        # Live events are rendered once per group of alike subscribers on either executor.
+        execution_context_class=(
+            compiling_executor(PlanCache(paths), base=SharedEventExecutor)
+            if compiled
+            else SharedEventExecutor
+        ),
     )

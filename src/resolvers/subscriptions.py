@@ -15,6 +15,7 @@ from domain.schedule import Interval
 from resolvers.context import Context
 from resolvers.errors import ClientError, ErrorCode
 from resolvers.event_cursors import decode_event_cursor
+from resolvers.event_rendering import shaped_once
 from resolvers.live_feeds import appointment_events_feed, appointment_status_feed
 from resolvers.slot_feed import available_slots_feed
 from resolvers.slots import display_zone, slot_query
@@ -49,7 +50,7 @@ async def _shaped(
             async for event in events:
                 # Each event is resolved on its own: what was loaded for the last one is stale.
                 context.forget_loaded()
-                yield shape(event)
+                yield shaped_once(event, shape)
         except ClientError:
             raise
         except Exception as error:

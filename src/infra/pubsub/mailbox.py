@@ -2,8 +2,27 @@
 
 import asyncio
 from collections import deque
+from collections.abc import Sequence
 
 from application.event_stream import StreamInterrupted, SubscriberTooSlow
+
+# Subscribers woken per turn of the event loop: between two batches, the loop answers
+# HTTP requests and reads sockets, so a fan-out to thousands holds nobody up for long.
+DELIVERY_BATCH = 128
+
+
+async def deliver(message: bytes, mailboxes: Sequence["Mailbox"]) -> None:
+    """Put ``message`` in every mailbox, yielding to the event loop between batches.
+
+    Each woken subscriber renders and writes its frame on the turn after it is woken;
+    waking them all at once would make every other task (a mutation's answer, a query)
+    wait for the whole fan-out.
+    """
+    for start in range(0, len(mailboxes), DELIVERY_BATCH):
+        if start:
+            await asyncio.sleep(0)
+        for mailbox in mailboxes[start : start + DELIVERY_BATCH]:
+            mailbox.put(message)
 
 
 class Mailbox:

@@ -9,7 +9,7 @@ from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import RedisError
 
 from application.event_stream import StreamInterrupted
-from infra.pubsub.mailbox import Mailbox
+from infra.pubsub.mailbox import Mailbox, deliver
 
 log = logging.getLogger("appointment_api.pubsub")
 
@@ -123,7 +123,9 @@ class RedisListener:
         try:
             while True:
                 reply = await self._connection.read_response(timeout=self._ping_interval * 3)
-                self._dispatch(reply)
+                message, receivers = self._dispatch(reply)
+                if receivers:
+                    await deliver(message, receivers)
         except (RedisError, OSError) as error:
             self._lose(StreamInterrupted(f"lost the connection to Redis: {error}"))
         finally:
@@ -145,22 +147,24 @@ class RedisListener:
         except (RedisError, OSError) as error:
             self._lose(StreamInterrupted(f"lost the connection to Redis: {error}"))
 
-    def _dispatch(self, reply: object) -> None:
+    def _dispatch(self, reply: object) -> tuple[bytes, tuple[Mailbox, ...]]:
+        """Handles a reply; for a message, the mailboxes it is for (delivered by the caller)."""
         if reply == b"PONG":
             # The keep-alive's answer while no channel is subscribed; subscribed, Redis
             # answers ["pong", ""] instead, which falls through below.
-            return
+            return b"", ()
         if not isinstance(reply, list) or len(reply) < 2:
             log.warning("unexpected reply on the subscriber connection: %r", reply)
-            return
+            return b"", ()
         kind, channel = reply[0], _text(reply[1])
         if kind == b"message" and len(reply) == 3:
-            for mailbox in self._mailboxes.get(channel, ()):
-                mailbox.put(reply[2])
-        elif kind == b"subscribe":
+            # A copy: subscribers may come and go while the delivery yields.
+            return reply[2], tuple(self._mailboxes.get(channel, ()))
+        if kind == b"subscribe":
             self._confirm(channel)
         elif kind == b"unsubscribe":
             self._forget_if_unused(channel)
+        return b"", ()
 
     def _confirm(self, channel: str) -> None:
         count = self._confirmations[channel] = self._confirmations.get(channel, 0) + 1

@@ -1,6 +1,7 @@
 """Publishing committed changes on the channels subscribers listen to: status events, and
 the news that a psychologist's calendar changed."""
 
+import asyncio
 import logging
 
 from application.changes import Announcement, StatusChange
@@ -44,13 +45,19 @@ class ChannelStatusEvents:
     async def _status(self, change: StatusChange) -> None:
         appointment, event = change.appointment, change.event
         message = encode_event(appointment, event)
-        for channel in channels_for(appointment):
-            try:
-                await self._stream.publish(channel, message)
-            except StreamInterrupted as error:
+        # All channels at once: one round trip to the broker, not one per channel, before
+        # the caller (a mutation about to answer) goes on.
+        outcomes = await asyncio.gather(
+            *(self._stream.publish(channel, message) for channel in channels_for(appointment)),
+            return_exceptions=True,
+        )
+        for outcome in outcomes:
+            if isinstance(outcome, StreamInterrupted):
                 log.warning(
                     "status event not published live: %s",
-                    error,
+                    outcome,
                     extra={"request_id": event.request_id, "appointment_id": str(appointment.id)},
                 )
                 return
+            if isinstance(outcome, BaseException):
+                raise outcome

@@ -22,13 +22,16 @@ from resolvers.context import Context
 log = logging.getLogger("appointment_api.compiled")
 
 
-def compiling_executor(plans: PlanCache) -> type[StrawberryGraphQLCoreExecutionContext]:
-    """An executor class bound to one schema's plan cache."""
-
-    class CompilingExecutor(_CompilingExecutor):
-        cache = plans
-
-    return CompilingExecutor
+def compiling_executor(
+    plans: PlanCache,
+    base: type[StrawberryGraphQLCoreExecutionContext] = StrawberryGraphQLCoreExecutionContext,
+) -> type[StrawberryGraphQLCoreExecutionContext]:
+    """An executor class bound to one schema's plan cache, on top of ``base`` (which may
+    refine other steps of the execution, such as a subscription's per-event run)."""
+    executor: type[StrawberryGraphQLCoreExecutionContext] = type(
+        "CompilingExecutor", (_CompilingExecutor, base), {"cache": plans}
+    )
+    return executor
 
 
 class _CompilingExecutor(StrawberryGraphQLCoreExecutionContext):
