@@ -209,8 +209,19 @@ class Api:
         return self.process.name
 
     @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    @property
     def http_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        return self.http_url
+
+    def check_alive(self) -> None:
+        self.process.check_alive()
 
     @property
     def graphql_url(self) -> str:

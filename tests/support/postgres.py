@@ -86,8 +86,15 @@ class PostgresCluster:
         return None if self._root is None else self._root / "postgres.log"
 
     @property
-    def root(self) -> Path | None:
+    def root(self) -> Path:
+        """The cluster's folder (data, socket, log) while it runs."""
+        if self._root is None:
+            raise ServiceError("the cluster is not running")
         return self._root
+
+    @property
+    def keep(self) -> bool:
+        return self.keep_in is not None
 
     def postmaster_pid(self) -> int:
         """The server's main process: its backends are its children."""
