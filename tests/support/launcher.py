@@ -699,20 +699,26 @@ class Stack:
         stop cleanly, one line each."""
         return self.deployment.stop() + self.servers.stop()
 
+    @contextmanager
+    def running(self, say: Callable[[str], None] = lambda _: None) -> Iterator["Stack"]:
+        """Started inside the block; everything stopped after it, whatever happens (a
+        failure to start included). Problems while stopping are an error after a clean
+        block."""
+        try:
+            self.start(say)
+            yield self
+        except BaseException:
+            self.stop()
+            raise
+        problems = self.stop()
+        if problems:
+            raise ServiceError("not a clean stop: " + "; ".join(problems))
+
 
 @contextmanager
 def launched(
     workdir: Path, options: StackOptions | None = None, say: Callable[[str], None] = lambda _: None
 ) -> Iterator[Stack]:
-    """The stack up inside the block; everything stopped after it, whatever happens (a
-    failure to start included). Problems while stopping are an error after a clean block."""
-    stack = Stack(workdir, options or StackOptions())
-    try:
-        stack.start(say)
+    """The stack up inside the block; everything stopped after it (see `Stack.running`)."""
+    with Stack(workdir, options or StackOptions()).running(say) as stack:
         yield stack
-    except BaseException:
-        stack.stop()
-        raise
-    problems = stack.stop()
-    if problems:
-        raise ServiceError("not a clean stop: " + "; ".join(problems))
