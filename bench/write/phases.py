@@ -159,6 +159,7 @@ async def open_loop(
     result = Steady(run=run, cpu=meter.between(before, after, time.monotonic() - started))
     say(
         f"  {rate:g} requests/s: {len(run.samples):,} answered in {run.seconds:.1f} s"
-        + (f", {len(run.failures)} failed" if run.failures else "")
+        + (f", {len(run.failures)} failed, e.g. {run.failures[0]}" if run.failures else "")
+        + (f"; sending stopped after {run.stopped_after:,}" if run.stopped_after else "")
     )
     return result

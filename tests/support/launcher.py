@@ -702,17 +702,17 @@ class Stack:
     @contextmanager
     def running(self, say: Callable[[str], None] = lambda _: None) -> Iterator["Stack"]:
         """Started inside the block; everything stopped after it, whatever happens (a
-        failure to start included). Problems while stopping are an error after a clean
-        block."""
+        failure to start included). What did not stop cleanly (e.g. a worker still
+        draining its queue after its grace period, then killed) is said, one line each,
+        and kept in `problems`."""
+        self.problems: list[str] = []
         try:
             self.start(say)
             yield self
-        except BaseException:
-            self.stop()
-            raise
-        problems = self.stop()
-        if problems:
-            raise ServiceError("not a clean stop: " + "; ".join(problems))
+        finally:
+            self.problems = self.stop()
+            for problem in self.problems:
+                say(f"not a clean stop: {problem}")
 
 
 @contextmanager
