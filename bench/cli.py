@@ -7,8 +7,8 @@ from pathlib import Path
 
 from bench import options as read_options
 from bench.edge import options as edge_options
+from bench.errors import BenchError
 from bench.live import options as live_options
-from bench.processes import BenchError
 from bench.write import options as write_options
 
 SUITES = ("read", "write", "live", "edge")

@@ -22,7 +22,7 @@ from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 
-from bench.processes import BenchError
+from bench.errors import BenchError
 
 START = datetime(2025, 1, 1, tzinfo=UTC)
 DATABASE = "appointments_bench"

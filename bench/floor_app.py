@@ -5,6 +5,9 @@ It answers the benchmark's POST bodies with the JSON the API gives for them
 joins and a row-value keyset bound. It parses no GraphQL and checks no token:
 it shows what serving these rows costs without the GraphQL layer.
 
+POST /requests is the write floor (bench/floor_writes.py): requestAppointment and
+requestAppointments as one bare transaction.
+
     DATABASE_URL=postgresql://... uvicorn --factory bench.floor_app:create_app
 """
 
@@ -22,6 +25,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
+
+from bench.floor_writes import Requests, WriteFloor
 
 PAGE_SIZE = 20
 ORDERING = "appointments:SCHEDULED_AT:ASC"
@@ -131,7 +136,18 @@ def create_app() -> Starlette:
     async def healthz(_: Request) -> PlainTextResponse:
         return PlainTextResponse("ok")
 
+    writes: list[Requests] = []
+
+    async def requests(request: Request) -> Response:
+        if not writes:
+            writes.append(Requests(WriteFloor.from_environment(), pools[0]))
+        return await writes[0](request)
+
     return Starlette(
-        routes=[Route("/graphql", graphql, methods=["POST"]), Route("/healthz", healthz)],
+        routes=[
+            Route("/graphql", graphql, methods=["POST"]),
+            Route("/requests", requests, methods=["POST"]),
+            Route("/healthz", healthz),
+        ],
         lifespan=lifespan,
     )

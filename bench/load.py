@@ -5,8 +5,8 @@ import resource
 from bench.cpu import children_seconds, machine_busy_seconds, process_seconds
 from bench.measurement import Measurement
 from bench.operations import Case
-from bench.processes import HttpServer
 from bench.wrk import Wrk
+from support.launcher import Api
 
 LABELS = {"api": "API", "floor": "floor"}
 
@@ -17,7 +17,7 @@ def reaped_children_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def cpu_now(server: HttpServer, postgres_pid: int) -> tuple[float, float, float, float]:
+def cpu_now(server: Api, postgres_pid: int) -> tuple[float, float, float, float]:
     return (
         process_seconds(server.pid),
         children_seconds(postgres_pid),
@@ -28,7 +28,7 @@ def cpu_now(server: HttpServer, postgres_pid: int) -> tuple[float, float, float,
 
 def measure(
     case: Case,
-    server: HttpServer,
+    server: Api,
     wrk: Wrk,
     warmup: float,
     seconds: float,
@@ -36,7 +36,7 @@ def measure(
     answer_sizes: dict[str, dict[str, int]],
 ) -> Measurement:
     label = LABELS[server.name]
-    url = f"{server.base_url}/graphql"
+    url = server.graphql_url
     script = wrk.script(f"{case.name}-{server.name}", case.body)
     if warmup > 0:
         wrk.run(url, script, warmup)

@@ -6,7 +6,6 @@ CPU with the sender, so the rate is a floor for a receiver elsewhere)."""
 import argparse
 import asyncio
 import statistics
-import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -26,7 +25,6 @@ from application.live_events import appointment_channel, decode_event
 from application.notification_ports import NewDelivery
 from appointment_api.bootstrap import Resources, build_resources, create_app
 from bench.machine import code_version
-from bench.postgres import Cluster
 from bench.results_file import replace_section
 from domain.people import Patient, Psychologist
 from domain.schedule import Weekday, WorkingHours
@@ -39,6 +37,7 @@ from infra.db.rows import patient_to_row, psychologist_to_row
 from infra.db.tables import appointments, patients, psychologists
 from infra.db.write_lock import WriteLock
 from resolvers.node_ids import from_global_id, to_global_id
+from support.postgres import PostgresCluster as Cluster
 from worker.backoff import Backoff
 from worker.notification_loops import NotificationLoops
 
@@ -254,7 +253,7 @@ def _ms(seconds: float) -> str:
 
 
 async def run(arguments: argparse.Namespace) -> str:
-    cluster = Cluster(Path(tempfile.mkdtemp(prefix="bench-notifications-")), keep=False)
+    cluster = Cluster(durable=True)
     cluster.start()
     try:
         rate = await deliveries_per_second(

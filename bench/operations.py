@@ -13,7 +13,7 @@ import asyncpg  # type: ignore[import-untyped]
 import orjson
 
 from bench.dataset import START
-from bench.processes import BenchError
+from bench.errors import BenchError
 from resolvers.node_ids import to_global_id
 from resolvers.pagination import encode_cursor
 

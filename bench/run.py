@@ -1,7 +1,6 @@
 """The read benchmark: cluster, data, both servers, checks, load, report; everything stopped after."""
 
 import asyncio
-import tempfile
 import time
 from contextlib import ExitStack
 from datetime import UTC, datetime
@@ -10,15 +9,16 @@ from pathlib import Path
 import asyncpg  # type: ignore[import-untyped]
 
 from bench import dataset, report, verify
+from bench.folders import work_folder
 from bench.load import measure
 from bench.machine import describe
 from bench.measurement import Measurement
 from bench.operations import Case, build_cases
 from bench.options import Options
-from bench.postgres import Cluster
-from bench.processes import HttpServer, work_folder
 from bench.servers import api_env, api_server, base_env, floor_server, mint_token, new_jwt_secret
 from bench.wrk import Wrk, ensure_wrk
+from support.launcher import Api, Deployment
+from support.postgres import PostgresCluster as Cluster
 
 
 def say(message: str) -> None:
@@ -57,22 +57,19 @@ async def database_facts(url: str) -> tuple[float, str]:
     return size / 1024**2, ", ".join(values)
 
 
-def start_servers(stack: ExitStack, url: str, workdir: Path) -> tuple[list[HttpServer], str]:
+def start_servers(stack: ExitStack, url: str, workdir: Path) -> tuple[list[Api], str]:
     """The API and the floor, running; and an admin token for the API."""
     env = api_env(dataset.app_url(url), new_jwt_secret())
-    servers = [api_server(env, workdir), floor_server(url, workdir)]
-    for server in servers:
-        stack.callback(server.stop)
-        server.start()
+    deployment = Deployment(workdir, base_env())
+    stack.callback(deployment.stop)
+    servers = [api_server(env, deployment), floor_server(url, deployment)]
     say(f"API on port {servers[0].port}, floor on port {servers[1].port}")
     return servers, mint_token(env)
 
 
-def check_answers(
-    cases: list[Case], servers: list[HttpServer], token: str
-) -> dict[str, dict[str, int]]:
+def check_answers(cases: list[Case], servers: list[Api], token: str) -> dict[str, dict[str, int]]:
     """Answer sizes by case and server, once every case's answers hold the same data."""
-    api_url, floor_url = (f"{server.base_url}/graphql" for server in servers)
+    api_url, floor_url = (server.graphql_url for server in servers)
     sizes = {}
     for case in cases:
         sizes[case.name] = verify.same_answers(case, api_url, floor_url, token)
@@ -83,7 +80,7 @@ def check_answers(
 
 def measure_all(
     cases: list[Case],
-    servers: list[HttpServer],
+    servers: list[Api],
     wrk: Wrk,
     options: Options,
     postgres_pid: int,
@@ -111,11 +108,10 @@ def run(options: Options, command: str) -> None:
     sizes = dataset.Sizes(appointments=options.rows)
     with ExitStack() as stack:
         workdir = work_folder(stack, "bench-")
-        root = options.keep_data or Path(tempfile.mkdtemp(prefix="bench-postgres-"))
-        cluster = Cluster(root, keep=options.keep_data is not None)
+        cluster = Cluster(parent=workdir, durable=True, keep_in=options.keep_data)
         stack.callback(cluster.stop)
         cluster.start()
-        say(f"PostgreSQL on port {cluster.port} in {root}")
+        say(f"PostgreSQL on port {cluster.port} in {cluster.root}")
         generation = prepare_data(cluster, sizes)
         url = cluster.url(dataset.DATABASE)
         database_mib, settings = asyncio.run(database_facts(url))

@@ -1,4 +1,5 @@
-"""The two servers under test, each one uvicorn process on a free port, and the API's token."""
+"""The two servers under test, each one uvicorn process on a free port started by the stack
+launcher, and the API's token."""
 
 import os
 import secrets
@@ -6,9 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.processes import HttpServer, free_port
+from support.launcher import Api, Deployment
+from support.processes import free_port
 
 APP_COMMAND = str(Path(sys.executable).with_name("appointment-api"))
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def base_env() -> dict[str, str]:
@@ -38,19 +41,19 @@ def mint_token(env: dict[str, str]) -> str:
     return completed.stdout.strip()
 
 
-def api_server(env: dict[str, str], workdir: Path) -> HttpServer:
-    """The API exactly as shipped: ``appointment-api serve``."""
+def api_server(env: dict[str, str], deployment: Deployment) -> Api:
+    """The API exactly as shipped: ``appointment-api serve``, running."""
     port = free_port()
-    return HttpServer(
+    return deployment.start_server(
         "api",
         [APP_COMMAND, "serve"],
-        env={**env, "HOST": "127.0.0.1", "PORT": str(port)},
-        port=port,
-        workdir=workdir,
+        {**env, "HOST": "127.0.0.1", "PORT": str(port)},
+        port,
+        "/healthz",
     )
 
 
-def floor_server(database_url: str, workdir: Path) -> HttpServer:
+def floor_server(database_url: str, deployment: Deployment) -> Api:
     """The floor under uvicorn with the options ``appointment-api serve`` passes."""
     port = free_port()
     command = [
@@ -64,10 +67,5 @@ def floor_server(database_url: str, workdir: Path) -> HttpServer:
         "--log-level=info",
         "--no-proxy-headers",
     ]
-    return HttpServer(
-        "floor",
-        command,
-        env={**base_env(), "DATABASE_URL": database_url},
-        port=port,
-        workdir=workdir,
-    )
+    env = {**base_env(), "DATABASE_URL": database_url, "PYTHONPATH": str(ROOT)}
+    return deployment.start_server("floor", command, env, port, "/healthz")

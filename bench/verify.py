@@ -5,8 +5,8 @@ from typing import Any
 
 import orjson
 
+from bench.errors import BenchError
 from bench.operations import Case
-from bench.processes import BenchError
 
 PAGE_SIZE = 20
 

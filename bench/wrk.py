@@ -11,7 +11,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.processes import BenchError
+from bench.errors import BenchError
 
 MARKER = "BENCH-RESULT "
 

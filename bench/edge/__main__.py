@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from bench.edge import options
-from bench.processes import BenchError
+from bench.errors import BenchError
 
 
 def main() -> int:

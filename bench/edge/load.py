@@ -6,7 +6,7 @@ import subprocess
 from pathlib import Path
 
 from bench.edge.cases import Case
-from bench.processes import BenchError
+from bench.errors import BenchError
 from bench.wrk import MARKER, LoadResult, ensure_wrk
 
 SCRIPT = """

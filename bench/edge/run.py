@@ -12,11 +12,12 @@ from bench.edge import report
 from bench.edge.cases import CASES, Case
 from bench.edge.load import CheckingWrk
 from bench.edge.options import Options
+from bench.folders import work_folder
 from bench.live.services import RedisServer, say, seeded_database, start_api, token
 from bench.machine import describe
-from bench.processes import HttpServer, work_folder
 from bench.servers import new_jwt_secret
 from bench.wrk import LoadResult, ensure_wrk
+from support.launcher import Api as HttpServer
 
 # Budgets no run of this length can spend: the limiter counts every request, refuses none.
 LARGE_BUDGET = "100000000/minute"

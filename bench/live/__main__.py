@@ -5,8 +5,8 @@ import shlex
 import sys
 from pathlib import Path
 
+from bench.errors import BenchError
 from bench.live import options
-from bench.processes import BenchError
 
 
 def main() -> int:

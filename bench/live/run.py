@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from bench import cpu
+from bench.errors import BenchError
+from bench.folders import work_folder
 from bench.live import report
 from bench.live.options import Options
 from bench.live.services import (
@@ -25,8 +27,9 @@ from bench.live.services import (
 )
 from bench.live.steady import SteadyResult, full_stack, new_slots, run_steady
 from bench.machine import describe
-from bench.processes import BenchError, HttpServer, log_tail, work_folder
 from bench.servers import new_jwt_secret
+from support.launcher import Api as HttpServer
+from support.processes import log_tail
 
 CANCELLABLE = """
 query Cancellable($from: DateTime!, $first: Int!) {

@@ -7,12 +7,10 @@ loop (request ``i`` at ``start + i / rate``, whatever the earlier answers).
 """
 
 import asyncio
-import os
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +19,19 @@ import orjson
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
-from bench.postgres import Cluster
-from bench.processes import BenchError
+from bench.errors import BenchError
 from bench.write.requests import single_body
 from bench.write.schedule import Slots, bench_psychologists
-from bench.write.stacks import Mode, Stack, start_stack
+from bench.write.stacks import BENCH_SETTINGS, add_psychologists
 from bench.write.steady import HTTP_TIMEOUT_SECONDS, KEEPALIVE_SECONDS
+from domain.viewer import Role
+from infra.auth import issue_token
+from support.launcher import Api, Deployment, Endpoints, environment
+from support.postgres import PostgresAdmin, PostgresCluster
+from support.services import SqsServer
 
+DATABASE = "appointments_live_steady"
+WORKERS = 2
 EVENTS = "subscription { appointmentEvents { appointmentId status occurredAt } }"
 DECIDED = ("CONFIRMED", "REJECTED")
 PSYCHOLOGISTS = 200
@@ -53,27 +57,52 @@ class SteadyResult:
     lateness: list[float]
 
 
-@contextmanager
-def _environment(**settings: str) -> Iterator[None]:
-    """The write suite's stack takes its environment from this process's: REDIS_URL
-    set here reaches its API and its workers."""
-    saved = {name: os.environ.get(name) for name in settings}
-    os.environ.update(settings)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+@dataclass(frozen=True)
+class LiveStack:
+    """The full stack's API under load, and a token for it."""
+
+    api: Api
+    token: str
+    deployment: Deployment
+
+    @property
+    def graphql_url(self) -> str:
+        return self.api.graphql_url
+
+    def check_alive(self) -> None:
+        self.deployment.check_alive()
 
 
-def full_stack(stack: ExitStack, cluster: Cluster, workdir: Path, redis_url: str) -> Stack:
-    with _environment(REDIS_URL=redis_url):
-        return asyncio.run(
-            start_stack(stack, Mode.FULL, cluster, workdir, bench_psychologists(PSYCHOLOGISTS))
-        )
+def full_stack(
+    stack: ExitStack, cluster: PostgresCluster, workdir: Path, redis_url: str
+) -> LiveStack:
+    """The write suite's full stack from the launcher (an API, two workers, moto's SQS
+    server) on a database of its own in ``cluster``, with ``redis_url``; stopped when
+    ``stack`` closes."""
+    admin = PostgresAdmin(cluster.admin_url)
+    admin.drop_database(DATABASE)
+    admin.create_database(DATABASE)
+    sqs = SqsServer(workdir)
+    stack.callback(sqs.stop)
+    sqs.start()
+    endpoints = Endpoints(
+        database_url=admin.url(DATABASE), redis_url=redis_url, sqs_endpoint=sqs.endpoint_url
+    )
+    deployment = Deployment(workdir, environment(endpoints, **BENCH_SETTINGS))
+    stack.callback(deployment.stop)
+    deployment.run("migrate", "migrate")
+    deployment.run("queues", "queues", "create")
+    asyncio.run(add_psychologists(endpoints.database_url, bench_psychologists(PSYCHOLOGISTS)))
+    deployment.start_workers(WORKERS)
+    [api] = deployment.start_apis(1)
+    token = issue_token(
+        secret=endpoints.jwt_secret,
+        subject="admin-1",
+        role=Role.ADMIN,
+        ttl=timedelta(hours=24),
+        now=datetime.now(UTC),
+    )
+    return LiveStack(api, token, deployment)
 
 
 async def _listen(connection: ClientConnection, decisions: dict[str, tuple[str, float]]) -> None:
@@ -104,7 +133,7 @@ async def _subscribe(ws_url: str, token: str) -> ClientConnection:
     return connection
 
 
-async def _steady(deployed: Stack, slots: Slots, rate: float, seconds: float) -> SteadyResult:
+async def _steady(deployed: LiveStack, slots: Slots, rate: float, seconds: float) -> SteadyResult:
     bodies = [single_body(slot) for slot in slots.take(round(rate * seconds))]
     ws_url = deployed.graphql_url.replace("http://", "ws://")
     connection = await _subscribe(ws_url, deployed.token)
@@ -175,7 +204,7 @@ def new_slots() -> Slots:
     return Slots(bench_psychologists(PSYCHOLOGISTS), date.today())
 
 
-def run_steady(deployed: Stack, slots: Slots, rate: float, seconds: float) -> SteadyResult:
+def run_steady(deployed: LiveStack, slots: Slots, rate: float, seconds: float) -> SteadyResult:
     result = asyncio.run(_steady(deployed, slots, rate, seconds))
     deployed.check_alive()
     if not result.requests:

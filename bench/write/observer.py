@@ -7,7 +7,7 @@ from uuid import UUID
 
 from sqlalchemy import func, literal_column, select
 
-from bench.processes import BenchError
+from bench.errors import BenchError
 from infra.db.engine import create_engine
 from infra.db.tables import appointments
 

@@ -1,4 +1,5 @@
-"""The measured mutations and their request bodies, one slot per appointment."""
+"""The measured mutations and their request bodies, one slot per appointment, each with an
+idempotency key of its own (as a careful client sends)."""
 
 from datetime import UTC
 from typing import Any
@@ -17,7 +18,7 @@ BATCH_MUTATION = (
     "{ acceptedCount failedCount results { index appointment { id status } "
     "userErrors { code field message } } } }"
 )
-BATCH_SIZE = 100
+BATCH_SIZES = (10, 100)
 
 
 def patient(number: int) -> dict[str, str]:
@@ -36,6 +37,7 @@ def item(slot: Slot) -> dict[str, Any]:
         "appointmentType": "CONSULTATION",
         "meetingType": "VIDEO_CALL",
         "patient": patient(slot.patient),
+        "idempotencyKey": f"bench-{slot.psychologist_id}-{slot.starts_at:%Y%m%dT%H%M}",
     }
 
 

@@ -1,112 +1,86 @@
-"""The deployments under test, each started from an empty database and stopped after.
+"""The deployments the write benchmark measures, started by the stack launcher on a private
+PostgreSQL with initdb's durability defaults (commits cost what they cost on a server):
 
-- full stack: ``appointment-api serve`` with SQS_QUEUE_URL set (it only answers),
-  moto's SQS server, and two ``appointment-api worker`` processes (relay, consumer
-  and dead-letter sweeper each), all on PostgreSQL;
-- embedded: ``appointment-api serve`` with no SQS_QUEUE_URL, which runs the relay and
-  the worker in its own process on the in-process queue; on PostgreSQL, or on
-  SQLite as ``make run`` does.
+- the answering side: one ``appointment-api serve`` (SQS configured, so it only answers;
+  no worker: nothing else competes for the cores) and the bare floor (bench/floor_app.py)
+  beside it, on the same database, Redis and SQS server;
+- the full stack: two APIs, two workers (relay, consumer and dead-letter sweeper each),
+  PostgreSQL, Redis and moto's SQS server, as compose.yaml deploys it.
 """
 
-import subprocess
 import sys
-from collections.abc import Callable
-from contextlib import ExitStack
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from enum import StrEnum
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import insert
 
 from bench.cpu import children_seconds, process_seconds
-from bench.dataset import app_url
-from bench.postgres import Cluster
-from bench.processes import BenchError, ChildProcess, HttpServer, LoggingProcess, free_port
-from bench.servers import APP_COMMAND, api_env, base_env, mint_token, new_jwt_secret
 from domain.people import Psychologist
+from domain.viewer import Role
+from infra.auth import issue_token
 from infra.db.engine import create_engine
 from infra.db.rows import psychologist_to_row
 from infra.db.tables import psychologists as psychologists_table
+from support.launcher import Api, Stack, StackOptions, launched
+from support.processes import free_port
 
 DATABASE = "appointments_write_bench"
-WORKERS = 2
-# moto's default account: the queue URLs it hands out carry it.
-ACCOUNT = "123456789012"
-DUMMY_AWS = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_REGION": "us-east-1",
-}
-
-
-class Mode(StrEnum):
-    FULL = "full"
-    EMBEDDED_POSTGRES = "embedded-postgres"
-    EMBEDDED_SQLITE = "embedded-sqlite"
-
-    @property
-    def label(self) -> str:
-        return {
-            Mode.FULL: f"full stack: PostgreSQL, SQS (moto), {WORKERS} workers",
-            Mode.EMBEDDED_POSTGRES: "embedded queue and worker, PostgreSQL",
-            Mode.EMBEDDED_SQLITE: "embedded queue and worker, SQLite (as make run)",
-        }[self]
-
-    @property
-    def on_postgres(self) -> bool:
-        return self is not Mode.EMBEDDED_SQLITE
+# Commit times of the decisions, exactly, for the answer → CONFIRMED figure.
+POSTGRES_SETTINGS = ("track_commit_timestamp=on",)
+# One token drives the whole load: per-caller rate limits would measure refusals, and so
+# would the cap on a patient's PENDING requests while the workers catch up.
+BENCH_SETTINGS = {"RATE_LIMITS_ENABLED": "false", "MAX_PENDING_PER_PATIENT": "100000"}
+FLOOR = "floor"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass
-class Stack:
-    mode: Mode
-    api: HttpServer
-    workers: list[ChildProcess]
-    sqs: HttpServer | None
-    database_url: str
+class Deployed:
+    stack: Stack
     token: str
-    postgres_pid: int
+    floor: Api | None
 
     @property
-    def graphql_url(self) -> str:
-        return f"{self.api.base_url}/graphql"
+    def api_urls(self) -> list[str]:
+        return [api.graphql_url for api in self.stack.apis]
 
-    def cpu_sources(self) -> dict[str, Callable[[], float]]:
+    @property
+    def floor_url(self) -> str:
+        if self.floor is None:
+            raise RuntimeError("no floor in this deployment")
+        return f"{self.floor.http_url}/requests"
+
+    @property
+    def database_url(self) -> str:
+        return self.stack.database_url
+
+    def cpu_sources(self, *, floor: bool = True) -> dict[str, Callable[[], float]]:
         """Cumulative CPU seconds of each part, by the name the report gives it."""
-        sources: dict[str, Callable[[], float]] = {"API": lambda: process_seconds(self.api.pid)}
-        if self.workers:
-            sources["workers"] = lambda: sum(process_seconds(w.pid) for w in self.workers)
-        sqs = self.sqs
-        if sqs is not None:
-            sources["SQS server"] = lambda: process_seconds(sqs.pid)
-        if self.mode.on_postgres:
-            sources["PostgreSQL"] = lambda: children_seconds(self.postgres_pid)
+        stack = self.stack
+        servers = stack.servers
+        postmaster = stack.postgres.postmaster_pid()
+        sources: dict[str, Callable[[], float]] = {
+            "APIs": lambda: sum(process_seconds(api.process.pid) for api in stack.apis),
+            "PostgreSQL": lambda: children_seconds(postmaster),
+        }
+        if stack.workers:
+            sources["workers"] = lambda: sum(process_seconds(w.pid) for w in stack.workers)
+        if servers.sqs is not None:
+            sqs = servers.sqs
+            sources["moto"] = lambda: process_seconds(sqs.pid)
+        if servers.redis is not None:
+            redis = servers.redis
+            sources["Redis"] = lambda: process_seconds(redis.pid)
+        if floor and self.floor is not None:
+            server = self.floor
+            sources[FLOOR] = lambda: process_seconds(server.process.pid)
         return sources
 
     def check_alive(self) -> None:
-        for process in [self.api, *self.workers, *([self.sqs] if self.sqs else [])]:
-            process.check_alive()
-
-
-async def recreate_database(cluster: Cluster) -> str:
-    connection = await asyncpg.connect(cluster.admin_url)
-    try:
-        # FORCE: a backend of the deployment just stopped may not have exited yet.
-        await connection.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        await connection.execute(f'CREATE DATABASE "{DATABASE}"')
-    finally:
-        await connection.close()
-    return app_url(cluster.url(DATABASE))
-
-
-def migrate(env: dict[str, str]) -> None:
-    completed = subprocess.run(
-        [APP_COMMAND, "migrate"], env=env, capture_output=True, text=True, check=False
-    )
-    if completed.returncode != 0:
-        raise BenchError(f"migrate failed:\n{completed.stdout}{completed.stderr}")
+        self.stack.check_alive()
 
 
 async def add_psychologists(database_url: str, people: list[Psychologist]) -> None:
@@ -121,100 +95,59 @@ async def add_psychologists(database_url: str, people: list[Psychologist]) -> No
         await engine.dispose()
 
 
-def sqs_server(workdir: Path) -> HttpServer:
-    port = free_port()
-    beside_python = Path(sys.executable).with_name("moto_server")
-    command = (
-        [str(beside_python)] if beside_python.exists() else [sys.executable, "-m", "moto.server"]
-    )
-    return HttpServer(
-        "sqs",
-        [*command, "-H", "127.0.0.1", "-p", str(port)],
-        env={**base_env(), **DUMMY_AWS},
-        port=port,
-        workdir=workdir,
-        ready_path="/",
-    )
+def floor_command(port: int) -> list[str]:
+    """The floor under uvicorn with the options ``appointment-api serve`` passes."""
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "bench.floor_app:create_app",
+        "--host=127.0.0.1",
+        f"--port={port}",
+        "--log-level=info",
+        "--no-proxy-headers",
+    ]
 
 
-def create_queues(env: dict[str, str]) -> dict[str, str]:
-    """``appointment-api queues create``; the queue URLs it reports, as settings."""
-    completed = subprocess.run(
-        [APP_COMMAND, "queues", "create"], env=env, capture_output=True, text=True, check=False
-    )
-    if completed.returncode != 0:
-        raise BenchError(f"queues create failed:\n{completed.stdout}{completed.stderr}")
-    found = {}
-    for line in completed.stdout.splitlines():
-        name, _, url = line.partition(":")
-        found[name.strip()] = url.strip()
-    try:
-        return {"SQS_QUEUE_URL": found["queue"], "SQS_DLQ_URL": found["dead-letter queue"]}
-    except KeyError:
-        raise BenchError(f"queues create said:\n{completed.stdout}") from None
-
-
-async def start_stack(
-    stack: ExitStack,
-    mode: Mode,
-    cluster: Cluster,
+@asynccontextmanager
+async def deployed(
     workdir: Path,
     people: list[Psychologist],
-) -> Stack:
-    """``mode`` deployed on an empty database holding ``people``; stopped when ``stack`` closes."""
-    if mode.on_postgres:
-        database_url = await recreate_database(cluster)
-    else:
-        # A new file each time: nothing left from an earlier deployment.
-        sqlite_file = workdir / f"{mode.value}-{datetime.now(UTC):%H%M%S%f}.db"
-        database_url = f"sqlite+aiosqlite:///{sqlite_file}"
-    env = api_env(database_url, new_jwt_secret())
-    migrate(env)
-    await add_psychologists(database_url, people)
-    sqs: HttpServer | None = None
-    workers: list[ChildProcess] = []
-    if mode is Mode.FULL:
-        sqs = sqs_server(workdir)
-        stack.callback(sqs.stop)
-        sqs.start()
-        queue = f"{sqs.base_url}/{ACCOUNT}/bench-appointments.fifo"
-        dead_letters = f"{sqs.base_url}/{ACCOUNT}/bench-appointments-dlq.fifo"
-        env = {
-            **env,
-            **DUMMY_AWS,
-            "AWS_ENDPOINT_URL": sqs.base_url,
-            "SQS_QUEUE_URL": queue,
-            "SQS_DLQ_URL": dead_letters,
-        }
-        env.update(create_queues(env))
-        for number in range(1, WORKERS + 1):
-            worker = LoggingProcess(
-                f"worker-{number}",
-                [APP_COMMAND, "worker"],
-                env=env,
-                workdir=workdir,
-                marker="worker started",
-            )
-            # Callbacks run last in, first out: the API stops first, the SQS server last.
-            stack.callback(worker.stop)
-            worker.start()
-            workers.append(worker)
-    port = free_port()
-    api = HttpServer(
-        f"api-{mode.value}",
-        [APP_COMMAND, "serve"],
-        env={**env, "HOST": "127.0.0.1", "PORT": str(port)},
-        port=port,
-        workdir=workdir,
-    )
-    stack.callback(api.stop)
-    api.start()
-    return Stack(
-        mode=mode,
-        api=api,
+    *,
+    apis: int,
+    workers: int,
+    floor: bool,
+    say: Callable[[str], None],
+) -> AsyncIterator[Deployed]:
+    """A fresh stack holding ``people``; everything stopped on leaving."""
+    options = StackOptions(
+        apis=apis,
         workers=workers,
-        sqs=sqs,
-        database_url=database_url,
-        token=mint_token(env),
-        postgres_pid=cluster.postmaster_pid(),
+        durable=True,
+        postgres_settings=POSTGRES_SETTINGS,
+        settings=BENCH_SETTINGS,
+        database=DATABASE,
+        database_user=None,
     )
+    with launched(workdir, options, say=lambda line: say(f"  {line}")) as stack:
+        await add_psychologists(stack.database_url, people)
+        server = None
+        if floor:
+            port = free_port()
+            libpq = stack.database_url.replace("postgresql+asyncpg://", "postgresql://")
+            server = stack.deployment.start_server(
+                FLOOR,
+                floor_command(port),
+                {**stack.env(), "DATABASE_URL": libpq, "PYTHONPATH": str(ROOT)},
+                port,
+                "/healthz",
+            )
+        token = issue_token(
+            secret=options.jwt_secret,
+            subject="admin-1",
+            role=Role.ADMIN,
+            ttl=timedelta(hours=24),
+            now=datetime.now(UTC),
+        )
+        yield Deployed(stack, token, server)

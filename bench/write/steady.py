@@ -1,13 +1,16 @@
 """Open-loop load at a fixed rate, and when each accepted request is seen decided.
 
-Request ``i`` is sent at ``start + i / rate`` whatever the earlier ones are doing
+Request ``i`` is sent at ``start + i / rate`` to URL ``i % len(urls)`` (the APIs in
+turn, as a round-robin balancer would), whatever the earlier ones are doing
 (an open loop: a slow answer does not slow the arrivals), until the requests waiting
 for an answer amount to ``BACKLOG_SECONDS`` of arrivals: past that the deployment has
 fallen behind for good and more load would only lengthen its queue. After each answer the
 appointment is watched: a poller reads the statuses of all watched appointments
 every ``poll_seconds`` and notes, for each one found decided, the wall-clock time
 at which that read began. The decision committed before that read and after the
-previous one, so the figure is late by at most one poll interval plus one read.
+previous one, so the figure is late by at most one poll interval plus one read. Without
+an observer only the answers are timed. The backlog (answered, not yet seen decided) is
+noted at every poll, to show whether it grows.
 """
 
 import asyncio
@@ -18,7 +21,7 @@ from uuid import UUID
 import httpx
 import orjson
 
-from bench.processes import BenchError
+from bench.errors import BenchError
 from bench.write.observer import Observer
 from resolvers.node_ids import from_global_id
 
@@ -53,6 +56,8 @@ class SteadyRun:
     planned: int = 0
     # Set when sending stopped early because the answers fell too far behind.
     stopped_after: int | None = None
+    # (seconds since the first send, appointments answered but not yet seen decided).
+    backlog: list[tuple[float, int]] = field(default_factory=list)
 
     @property
     def achieved_rate(self) -> float:
@@ -76,10 +81,13 @@ class _Watch:
         self.poll_seconds = poll_seconds
         self.waiting: dict[UUID, Sample] = {}
         self.sending_done = asyncio.Event()
+        self.started = time.monotonic()
+        self.backlog: list[tuple[float, int]] = []
 
     async def poll(self) -> None:
         last_progress = time.monotonic()
         while not (self.sending_done.is_set() and not self.waiting):
+            self.backlog.append((time.monotonic() - self.started, len(self.waiting)))
             if self.waiting:
                 began = time.time()
                 found = await self.observer.decided(list(self.waiting))
@@ -99,12 +107,12 @@ class _Watch:
 
 
 async def run_steady(
-    url: str,
+    urls: list[str],
     token: str,
     bodies: list[bytes],
     *,
     rate: float,
-    observer: Observer,
+    observer: Observer | None,
     poll_seconds: float,
 ) -> SteadyRun:
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
@@ -113,14 +121,14 @@ async def run_steady(
     limits = httpx.Limits(
         max_connections=256, max_keepalive_connections=256, keepalive_expiry=KEEPALIVE_SECONDS
     )
-    watch = _Watch(observer, poll_seconds)
+    watch = _Watch(observer, poll_seconds) if observer is not None else None
     samples: list[Sample] = []
     lateness: list[float] = []
     failures: list[str] = []
 
     async with httpx.AsyncClient(limits=limits, timeout=HTTP_TIMEOUT_SECONDS) as client:
 
-        async def one(body: bytes) -> None:
+        async def one(url: str, body: bytes) -> None:
             sent, began = time.time(), time.perf_counter()
             try:
                 response = await client.post(url, content=body, headers=headers)
@@ -137,9 +145,10 @@ async def run_steady(
                 return
             sample = Sample(sent, answered, latency, appointment_id)
             samples.append(sample)
-            watch.waiting[sample.appointment_id] = sample
+            if watch is not None:
+                watch.waiting[sample.appointment_id] = sample
 
-        poller = asyncio.create_task(watch.poll())
+        poller = asyncio.create_task(watch.poll() if watch is not None else asyncio.sleep(0))
         requests = []
         stopped_after: int | None = None
         try:
@@ -150,8 +159,8 @@ async def run_steady(
                 if delay > 0:
                     await asyncio.sleep(delay)
                 lateness.append(max(0.0, time.perf_counter() - due))
-                requests.append(asyncio.create_task(one(body)))
-                if poller.done():
+                requests.append(asyncio.create_task(one(urls[index % len(urls)], body)))
+                if watch is not None and poller.done():
                     break
                 unanswered = len(requests) - len(samples) - len(failures)
                 if unanswered > rate * BACKLOG_SECONDS:
@@ -159,7 +168,8 @@ async def run_steady(
                     stopped_after = len(requests)
                     break
             await asyncio.gather(*requests)
-            watch.sending_done.set()
+            if watch is not None:
+                watch.sending_done.set()
             await poller
         finally:
             for task in [*requests, poller]:
@@ -168,10 +178,17 @@ async def run_steady(
         raise BenchError(f"no request of the steady phase succeeded: {failures[:3]}")
     first_sent = min(s.sent for s in samples)
     last_answer = max(s.answered for s in samples)
-    if observer.on_postgres:
+    if observer is not None and observer.on_postgres:
         committed = await observer.commit_times([s.appointment_id for s in samples])
         for sample in samples:
             sample.committed = committed.get(sample.appointment_id)
     return SteadyRun(
-        rate, samples, last_answer - first_sent, lateness, failures, len(bodies), stopped_after
+        rate,
+        samples,
+        last_answer - first_sent,
+        lateness,
+        failures,
+        len(bodies),
+        stopped_after,
+        watch.backlog if watch is not None else [],
     )

@@ -6,13 +6,9 @@ them for a failing test. Everything waits on a condition with a deadline.
 """
 
 import asyncio
-import json
-import os
-import signal
 import subprocess
-import sys
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,114 +21,27 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from domain.people import Patient, Psychologist
 from domain.viewer import Role
 from infra.auth import issue_token
-from infra.config import Settings
 from infra.queue.depths import QueueDepth
 from infra.queue.sqs_client import SqsEndpoint
 from infra.queue.sqs_queue import open_sqs
 from resolvers.node_ids import from_global_id
-from support.processes import (
-    STOP_TIMEOUT_SECONDS,
-    ServiceError,
-    free_port,
-    log_tail,
-    wait_until,
+from support.launcher import (
+    CLI,
+    COMMAND_TIMEOUT_SECONDS,
+    AppProcess,
+    Deployment,
+    Endpoints,
+    environment,
 )
+from support.processes import ServiceError
 from support.services import SqsServer
 from worker.ports import OutgoingMessage
 
 T = TypeVar("T")
 
-CLI = Path(sys.executable).with_name("appointment-api")
-# Two cores shared with other test runs: starting Python with the app's imports takes seconds.
-START_TIMEOUT_SECONDS = 60.0
-CLI_TIMEOUT_SECONDS = 60.0
 POLL_SECONDS = 0.1
-WORKER_READY_LINE = "worker started"
-
-
-class ChildProcess:
-    """One `appointment-api` command run as our child, its output in `<name>.log`."""
-
-    def __init__(self, name: str, args: list[str], env: Mapping[str, str], workdir: Path) -> None:
-        self.name = name
-        self.log_path = workdir / f"{name}.log"
-        with self.log_path.open("wb") as log:
-            self._process = subprocess.Popen(
-                [str(CLI), *args],
-                env=dict(env),
-                cwd=workdir,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-
-    @property
-    def pid(self) -> int:
-        return self._process.pid
-
-    @property
-    def alive(self) -> bool:
-        return self._process.poll() is None
-
-    @property
-    def returncode(self) -> int | None:
-        return self._process.poll()
-
-    def output(self) -> str:
-        return self.log_path.read_text(encoding="utf-8", errors="replace")
-
-    def records(self) -> list[dict[str, Any]]:
-        """The JSON log records it printed; anything else (a crash's traceback) is skipped."""
-        found = []
-        for line in self.output().splitlines():
-            try:
-                record = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(record, dict):
-                found.append(record)
-        return found
-
-    def logged(self, message: str) -> list[dict[str, Any]]:
-        """Its log records whose message starts with `message`."""
-        return [r for r in self.records() if str(r.get("message", "")).startswith(message)]
-
-    def check_alive(self) -> None:
-        if not self.alive:
-            raise ServiceError(
-                f"{self.name} exited {self._process.returncode}:\n{log_tail(self.log_path)}"
-            )
-
-    def wait_for_output(self, line: str, *, timeout: float = START_TIMEOUT_SECONDS) -> None:
-        wait_until(
-            lambda: line in self.output(),
-            what=f"{self.name} to print {line!r}",
-            still_alive=self.check_alive,
-            timeout=timeout,
-        )
-
-    def send_signal(self, signum: signal.Signals) -> None:
-        self._process.send_signal(signum)
-
-    def wait(self, timeout: float) -> int:
-        """The exit code, once it has exited by itself within `timeout` seconds."""
-        return self._process.wait(timeout=timeout)
-
-    def terminate(self, timeout: float = STOP_TIMEOUT_SECONDS) -> int:
-        """SIGTERM and wait for the exit code (SIGKILL only if it does not stop in time)."""
-        if self.alive:
-            self._process.send_signal(signal.SIGTERM)
-        try:
-            return self._process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
-            raise ServiceError(f"{self.name} ignored SIGTERM for {timeout:.0f} s") from None
-
-    def kill(self) -> int:
-        """SIGKILL: no cleanup, no goodbye; the exit code once it is gone."""
-        self._process.send_signal(signal.SIGKILL)
-        return self._process.wait(timeout=STOP_TIMEOUT_SECONDS)
+# The launcher's processes, by the name the tests have always used.
+ChildProcess = AppProcess
 
 
 @dataclass
@@ -148,32 +57,23 @@ class Stack:
     # What the test's database holds before any process runs.
     psychologists: list[Psychologist] = field(default_factory=list)
     patients: list[Patient] = field(default_factory=list)
-    api: ChildProcess | None = None
-    workers: list[ChildProcess] = field(default_factory=list)
-    _port: int | None = None
+
+    def __post_init__(self) -> None:
+        self.deployment = Deployment(self.workdir, self.env())
 
     # --- configuration ------------------------------------------------------------------
 
     def env(self, **overrides: str) -> dict[str, str]:
         """The environment of every process: exactly these settings, whatever the shell has."""
-        app_variables = {name.upper() for name in Settings.model_fields}
-        env = {k: v for k, v in os.environ.items() if k.upper() not in app_variables}
-        env.update(
-            APP_ENV="development",
-            HOST="127.0.0.1",
-            DATABASE_URL=self.database_url,
-            JWT_SECRET=self.jwt_secret,
-            SQS_QUEUE_URL=self.queue_url,
-            SQS_DLQ_URL=self.dead_letter_url,
-            AWS_ENDPOINT_URL=self.sqs.endpoint_url,
-            AWS_REGION=self.sqs.region,
-            AWS_DEFAULT_REGION=self.sqs.region,
-            # Every test client calls from 127.0.0.1: one address, many callers.
-            RATE_LIMIT_REQUESTS_PER_ADDRESS="1000000/minute",
-            PYTHONUNBUFFERED="1",
+        endpoints = Endpoints(
+            database_url=self.database_url,
+            jwt_secret=self.jwt_secret,
+            sqs_endpoint=self.sqs.endpoint_url,
+            queue_url=self.queue_url,
+            dead_letter_url=self.dead_letter_url,
         )
-        env.update(overrides)
-        return env
+        # Every test client calls from 127.0.0.1: one address, many callers.
+        return environment(endpoints, RATE_LIMIT_REQUESTS_PER_ADDRESS="1000000/minute", **overrides)
 
     def cli(self, *args: str, **overrides: str) -> str:
         """Run an `appointment-api` command to completion; its standard output."""
@@ -183,7 +83,7 @@ class Stack:
             cwd=self.workdir,
             capture_output=True,
             text=True,
-            timeout=CLI_TIMEOUT_SECONDS,
+            timeout=COMMAND_TIMEOUT_SECONDS,
             check=False,
         )
         if result.returncode != 0:
@@ -204,53 +104,39 @@ class Stack:
     # --- processes ----------------------------------------------------------------------
 
     @property
+    def api(self) -> AppProcess | None:
+        apis = self.deployment.apis
+        return apis[-1].process if apis else None
+
+    @property
+    def workers(self) -> list[AppProcess]:
+        return self.deployment.workers
+
+    @property
     def base_url(self) -> str:
-        if self._port is None:
+        if not self.deployment.apis:
             raise ServiceError("the API has not been started")
-        return f"http://127.0.0.1:{self._port}"
+        return self.deployment.apis[-1].http_url
 
-    def start_api(self, **overrides: str) -> ChildProcess:
-        port = free_port()
-        self._port = port
-        self.api = ChildProcess(
-            "api", ["serve"], self.env(PORT=str(port), **overrides), self.workdir
-        )
-        api = self.api
-        wait_until(
-            lambda: _answers(f"{self.base_url}/healthz"),
-            what="/healthz of the served API",
-            still_alive=api.check_alive,
-            timeout=START_TIMEOUT_SECONDS,
-        )
-        return api
+    def start_api(self, **overrides: str) -> AppProcess:
+        [api] = self.deployment.start_apis(1, **overrides)
+        return api.process
 
-    def start_workers(self, count: int = 1, **overrides: str) -> list[ChildProcess]:
+    def start_workers(self, count: int = 1, **overrides: str) -> list[AppProcess]:
         """Start `count` workers at once, then wait until each has opened its queue."""
-        first = len(self.workers) + 1
-        started = [
-            ChildProcess(f"worker-{number}", ["worker"], self.env(**overrides), self.workdir)
-            for number in range(first, first + count)
-        ]
-        self.workers.extend(started)
-        for worker in started:
-            worker.wait_for_output(WORKER_READY_LINE)
-        return started
+        return self.deployment.start_workers(count, **overrides)
 
     def stop(self) -> dict[str, int]:
         """SIGTERM to whatever still runs; the exit code of each."""
         codes: dict[str, int] = {}
-        for process in [*self.workers, *([self.api] if self.api else [])]:
+        for process in [*self.workers, *(api.process for api in self.deployment.apis)]:
             if process.alive:
                 codes[process.name] = process.terminate()
         return codes
 
     def report(self) -> str:
         """The end of every process's output, for a failing test."""
-        parts = [f"--- {p.name} ---\n{log_tail(p.log_path, 60)}" for p in self._processes()]
-        return "\n".join(parts) or "(no process was started)"
-
-    def _processes(self) -> list[ChildProcess]:
-        return [*([self.api] if self.api else []), *self.workers]
+        return self.deployment.report()
 
     # --- queues -------------------------------------------------------------------------
 
@@ -272,13 +158,6 @@ class Stack:
             await queue.send_batch(
                 [OutgoingMessage(deduplication_id=deduplication_id, group=group, body=body)]
             )
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=2).status_code == 200
-    except httpx.TransportError:
-        return False
 
 
 # --- the test's side: GraphQL over HTTP and the database ----------------------------------

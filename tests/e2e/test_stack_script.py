@@ -98,7 +98,7 @@ def test_without_app_env_the_script_runs_production_as_compose_does(
 ) -> None:
     monkeypatch.delenv("APP_ENV", raising=False)
     monkeypatch.setenv("DATABASE_POOL_SIZE", "3")  # a developer's own setting stays out
-    stack = script.Stack(workdir=tmp_path)
+    stack = script.stack_for(tmp_path)
     env = stack.env()
     assert env["APP_ENV"] == "production"
     assert len(env["JWT_SECRET"]) >= 64
@@ -111,7 +111,7 @@ def test_redis_keeps_nothing_on_disk_as_in_compose(
 ) -> None:
     persistence_off = ["--save", "", "--appendonly", "no"]
     assert services["redis"]["command"] == ["redis-server", *persistence_off]
-    command = script.StackRedis(tmp_path).command()
+    command = script.RedisServer(tmp_path).command()
     assert any(command[i : i + 4] == persistence_off for i in range(len(command)))
 
 

@@ -1,4 +1,5 @@
-"""A private PostgreSQL cluster for the tests, and the admin statements they need."""
+"""A private PostgreSQL cluster (for the tests, the stack and the benchmarks), and the admin
+statements they need."""
 
 import contextlib
 import glob
@@ -18,14 +19,10 @@ from sqlalchemy.engine import make_url
 
 from support.processes import ServiceError, free_port, log_tail, run_coroutine, wait_until
 
-POSTGRES_SETTINGS = (
-    "listen_addresses=127.0.0.1",
-    # Throwaway data: durability off makes CREATE DATABASE and commits cheap.
-    "fsync=off",
-    "synchronous_commit=off",
-    "full_page_writes=off",
-    "max_connections=300",
-)
+BASE_SETTINGS = ("listen_addresses=127.0.0.1", "max_connections=300")
+# Throwaway data: durability off makes CREATE DATABASE and commits cheap. A benchmark keeps
+# initdb's defaults (`durable=True`), or commits would cost less than on a real server.
+THROWAWAY_SETTINGS = ("fsync=off", "synchronous_commit=off", "full_page_writes=off")
 
 
 def postgres_bindir() -> Path:
@@ -56,12 +53,22 @@ class PostgresCluster:
     """
 
     def __init__(
-        self, bindir: Path | None = None, port: int | None = None, parent: Path | None = None
+        self,
+        bindir: Path | None = None,
+        port: int | None = None,
+        parent: Path | None = None,
+        *,
+        durable: bool = False,
+        settings: tuple[str, ...] = (),
+        keep_in: Path | None = None,
     ) -> None:
         self.bindir = bindir or postgres_bindir()
         self.port = port or free_port()
         # Where the cluster's own folder is made (the system's temporary folder if None).
         self.parent = parent
+        self.settings = (*BASE_SETTINGS, *(() if durable else THROWAWAY_SETTINGS), *settings)
+        # A folder whose data outlives the cluster: reused by the next start, never removed.
+        self.keep_in = keep_in
         self._root: Path | None = None
         self._as_postgres: list[str] = []
 
@@ -69,13 +76,44 @@ class PostgresCluster:
     def admin_url(self) -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
 
+    def url(self, database: str) -> str:
+        """libpq URL of `database` as the superuser."""
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+
     @property
     def log_path(self) -> Path | None:
         """The server's log while the cluster exists (it goes with the cluster's folder)."""
         return None if self._root is None else self._root / "postgres.log"
 
+    @property
+    def root(self) -> Path:
+        """The cluster's folder (data, socket, log) while it runs."""
+        if self._root is None:
+            raise ServiceError("the cluster is not running")
+        return self._root
+
+    @property
+    def keep(self) -> bool:
+        return self.keep_in is not None
+
+    def postmaster_pid(self) -> int:
+        """The server's main process: its backends are its children."""
+        if self._root is None:
+            raise ServiceError("the cluster is not running")
+        return int((self._root / "data" / "postmaster.pid").read_text().split()[0])
+
+    def version(self) -> str:
+        completed = subprocess.run(
+            [str(self.bindir / "postgres"), "--version"], capture_output=True, text=True, check=True
+        )
+        return completed.stdout.strip()
+
     def start(self) -> None:
-        root = Path(tempfile.mkdtemp(prefix="test-postgres-", dir=self.parent))
+        if self.keep_in is not None:
+            root = self.keep_in
+            root.mkdir(parents=True, exist_ok=True)
+        else:
+            root = Path(tempfile.mkdtemp(prefix="postgres-", dir=self.parent))
         self._root = root
         if os.geteuid() == 0:
             try:
@@ -85,8 +123,9 @@ class PostgresCluster:
             os.chown(root, owner.pw_uid, owner.pw_gid)
             self._as_postgres = ["runuser", "-u", "postgres", "--"]
         try:
-            initdb = ["-D", "data", "-U", "postgres", "--auth=trust", "-E", "UTF8"]
-            self._pg("initdb", *initdb, "--locale=C.UTF-8", "--no-sync")
+            if not (root / "data" / "PG_VERSION").exists():
+                initdb = ["-D", "data", "-U", "postgres", "--auth=trust", "-E", "UTF8"]
+                self._pg("initdb", *initdb, "--locale=C.UTF-8", "--no-sync")
             self._start_server(root)
         except BaseException:
             self.stop()
@@ -109,7 +148,7 @@ class PostgresCluster:
 
     def _start_server(self, root: Path) -> None:
         options = " ".join(["-p", str(self.port), "-k", str(root)])
-        options += "".join(f" -c {setting}" for setting in POSTGRES_SETTINGS)
+        options += "".join(f" -c {setting}" for setting in self.settings)
         self._pg("pg_ctl", "-D", "data", "-l", "postgres.log", "-o", options, "-w", "start")
         wait_until(self._accepts_connections, what=f"PostgreSQL on port {self.port}")
 
@@ -117,9 +156,12 @@ class PostgresCluster:
         root, self._root = self._root, None
         if root is None:
             return
+        # Data kept for later is shut down cleanly; throwaway data needs no checkpoint.
+        mode = "fast" if self.keep_in is not None else "immediate"
         if (root / "data" / "postmaster.pid").exists():
-            self._pg("pg_ctl", "-D", "data", "-m", "immediate", "-w", "stop", cwd=root, check=False)
-        shutil.rmtree(root, ignore_errors=True)
+            self._pg("pg_ctl", "-D", "data", "-m", mode, "-w", "stop", cwd=root, check=False)
+        if self.keep_in is None:
+            shutil.rmtree(root, ignore_errors=True)
 
     def _accepts_connections(self) -> bool:
         probe = [str(self.bindir / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.port)]

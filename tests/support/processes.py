@@ -1,11 +1,15 @@
-"""Running test servers: free ports, readiness polling with a deadline, child processes.
+"""Running servers: free ports, readiness polling with a deadline, child processes.
 
 Everything here is blocking, so pytest fixtures can use it whether or not an
-event loop is running.
+event loop is running. Every child runs in a process group of its own: a Ctrl-C at the
+terminal reaches only the parent, which stops the children in order, and a child that
+ignores SIGTERM is killed with everything it started.
 """
 
 import asyncio
 import contextlib
+import os
+import signal
 import socket
 import subprocess
 import time
@@ -22,7 +26,7 @@ POLL_SECONDS = 0.05
 
 
 class ServiceError(RuntimeError):
-    """A test service could not be started; the message says why."""
+    """A service could not be started, or stopped; the message says why."""
 
 
 def free_port() -> int:
@@ -62,6 +66,13 @@ def run_coroutine(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
     return in_thread(lambda: asyncio.run(factory()))
 
 
+def kill_group(process: "subprocess.Popen[bytes]") -> None:
+    """SIGKILL to the process group a child leads (start_new_session), then reap it."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
 def log_tail(path: Path, lines: int = 30) -> str:
     try:
         text = path.read_text(errors="replace")
@@ -99,6 +110,12 @@ class ChildServer:
         return self.workdir / f"{self.name}.log"
 
     @property
+    def pid(self) -> int:
+        if self._process is None:
+            raise ServiceError(f"{self.name} is not running")
+        return self._process.pid
+
+    @property
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
@@ -115,6 +132,7 @@ class ChildServer:
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         try:
             wait_until(self.ready, what=f"{self.name} on port {self.port}", still_alive=self._alive)
@@ -131,8 +149,7 @@ class ChildServer:
         try:
             process.wait(timeout=STOP_TIMEOUT_SECONDS)
         except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            kill_group(process)
 
     def restart(self) -> None:
         self.stop()
