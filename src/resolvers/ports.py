@@ -49,6 +49,12 @@ class AppointmentReads(Protocol):
         """The page as plain rows of only ``columns``, people joined, in one statement."""
         ...
 
+    async def rows_by_ids(
+        self, viewer: Viewer, ids: Sequence[UUID], columns: PageColumns
+    ) -> dict[UUID, Sequence[object]]:
+        """The visible appointments among ``ids`` as plain rows of ``columns``."""
+        ...
+
     async def pages_by_parent(
         self,
         viewer: Viewer,

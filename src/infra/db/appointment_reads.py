@@ -170,6 +170,21 @@ class SqlAppointmentReads:
         kept, has_next, has_previous = trim(rows, page)
         return RowsPage(kept, has_next, has_previous, total)
 
+    async def rows_by_ids(
+        self, viewer: Viewer, ids: Sequence[UUID], columns: PageColumns
+    ) -> dict[UUID, Sequence[object]]:
+        """The appointments among ``ids`` the viewer may see, as plain rows of ``columns``
+        (then the default ordering's value and the id), people joined, in one statement."""
+        selected, source = page_columns(columns, AppointmentOrder())
+        query = (
+            select(*selected)
+            .select_from(source)
+            .where(visible_appointments(viewer), appointments.c.id.in_(list(ids)))
+        )
+        async with connect(self._reader) as connection:
+            rows = (await connection.execute(query)).all()
+        return {row[-1]: row for row in rows}
+
     async def pages_by_parent(
         self,
         viewer: Viewer,

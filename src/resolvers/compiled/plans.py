@@ -32,11 +32,14 @@ from strawberry.types.arguments import convert_arguments
 from resolvers.compiled.connections import (
     EMPTY_PAGE,
     CompiledConnection,
+    CompiledRow,
+    compile_appointment,
     compile_connection,
     page_query,
 )
 from resolvers.compiled.shapes import FallBack, NotCompilable, ObjectFields
 from resolvers.context import Context
+from resolvers.node_ids import expect_global_id, from_global_id
 
 if TYPE_CHECKING:
     from graphql.execution.executor import Executor
@@ -136,6 +139,33 @@ class AppointmentsStep:
         return compiled.shape(page, query.ordering)
 
 
+class AppointmentByIdStep:
+    """``appointment(id)``, or ``node(id)`` when the id is an appointment's: null when the
+    viewer may not see it, as the loader answers."""
+
+    def __init__(self, arguments: Arguments, compiled: CompiledRow, *, node: bool) -> None:
+        self.arguments = arguments
+        self.compiled = compiled
+        self.node = node
+
+    async def run(self, executor: "AnyExecutor", context: Context) -> object:
+        viewer = context.viewer
+        if viewer is None:
+            raise FallBack("no viewer")
+        raw = self.arguments.read(executor)["id"]
+        if self.node:
+            type_name, key = from_global_id(raw, argument="id")
+            if type_name != "Appointment":
+                raise FallBack("a node of another type")
+        else:
+            key = expect_global_id(raw, "Appointment", argument="id")
+        found = await context.services.appointments.rows_by_ids(
+            viewer, [key], self.compiled.columns
+        )
+        row = found.get(key)
+        return None if row is None else self.compiled.shape(row)
+
+
 RootCompiler = Callable[["AnyExecutor", GraphQLField, FieldDetailsList, ObjectFields], RootStep]
 
 
@@ -150,7 +180,30 @@ def _appointments(
     )
 
 
-ROOT_COMPILERS: dict[str, RootCompiler] = {"appointments": _appointments}
+def _by_id(node: bool) -> RootCompiler:
+    def compile_field(
+        executor: "AnyExecutor",
+        field: GraphQLField,
+        details: FieldDetailsList,
+        subfields: ObjectFields,
+    ) -> RootStep:
+        appointment = executor.schema.get_type("Appointment")
+        if not isinstance(appointment, GraphQLObjectType) or isinstance(field.type, GraphQLNonNull):
+            raise NotCompilable("appointment is not the nullable object it was")
+        return AppointmentByIdStep(
+            Arguments(executor, field, details),
+            compile_appointment(appointment, details, subfields),
+            node=node,
+        )
+
+    return compile_field
+
+
+ROOT_COMPILERS: dict[str, RootCompiler] = {
+    "appointments": _appointments,
+    "appointment": _by_id(node=False),
+    "node": _by_id(node=True),
+}
 
 
 def compile_plan(
