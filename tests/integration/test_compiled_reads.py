@@ -237,6 +237,11 @@ async def test_the_reads_the_compiler_covers_are_served_compiled(pair: Pair) -> 
             {"id": appointment},
         ),
         ("{ a: appointments(last: 2) { totalCount } __typename }", {}),
+        (
+            "query($id: ID!) { psychologist(id: $id) { name appointments(first: 3) { totalCount "
+            "nodes { id patient { name } } } later: appointments(last: 1) { nodes { id } } } }",
+            {"id": pair.world.psychologist_ids[0]},
+        ),
     ]
     not_covered = [
         ("{ viewer { role } }", {}),
