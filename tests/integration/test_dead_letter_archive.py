@@ -4,7 +4,7 @@ reject its request, once) and the operator's (list, send back through the outbox
 import asyncio
 import random
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -210,8 +210,9 @@ async def still_pending_letter(engine: AsyncEngine, appointment: Appointment) ->
 async def relayed(engine: AsyncEngine) -> list[PendingMessage]:
     sent: list[PendingMessage] = []
 
-    async def send(rows: Sequence[PendingMessage]) -> None:
+    async def send(rows: Sequence[PendingMessage]) -> Mapping[int, str]:
         sent.extend(rows)
+        return {}  # none refused
 
     await SqlOutbox(engine, lock_for(engine), random.Random(1)).relay_batch(
         send, limit=10, now=LATER + timedelta(hours=1)

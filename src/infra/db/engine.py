@@ -3,6 +3,7 @@
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 
@@ -17,8 +18,8 @@ def create_engine(
     limit). SQLite has no such setting; its statements run in this process.
 
     ``read_only``: an engine for compiled reads on PostgreSQL: statements run outside any
-    transaction and a connection is not pinged before each use (a read that meets a dead
-    connection fails, and the executor answers it on the main engine, which pings).
+    transaction (a read that meets a dead connection fails, and the executor answers it on
+    the main engine).
 
     hide_parameters: a failed statement's error (and so its log line) names no bound
     value, which may be a patient's name, email or phone."""
@@ -32,15 +33,24 @@ def create_engine(
         {"statement_timeout": str(statement_timeout_ms)} if statement_timeout_ms else {}
     )
     options: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"} if read_only else {}
-    return create_async_engine(
+    engine = create_async_engine(
         database_url,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=not read_only,
         connect_args={"server_settings": server_settings},
         hide_parameters=True,
         **options,
     )
+    event.listen(engine.sync_engine, "checkout", _refuse_closed)
+    return engine
+
+
+def _refuse_closed(_: Any, record: Any, __: Any) -> None:
+    """A pooled connection the server has closed (a restart, a terminated backend) is
+    known closed at no cost: the pool drops it and hands out another. pool_pre_ping would
+    find out with three round trips on every checkout (BEGIN, a ping, ROLLBACK)."""
+    if record.driver_connection.is_closed():
+        raise DisconnectionError("the server closed this connection")
 
 
 def _sqlite_pragmas(connection: Any, _: object) -> None:
