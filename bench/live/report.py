@@ -56,19 +56,27 @@ def line(r: FanOut) -> str:
 def fanout_table(results: list[FanOut]) -> str:
     lines = [
         "| subscribers | commit → receipt p50 | p99 | max | mutation sent → receipt p50 | p99 "
-        "| max | cancelAppointment answered in | API CPU, send → last receipt "
+        "| max | cancelAppointment answered in | the same, no subscriber "
+        "| a query during the fan-out p50 / p99 (n) | API CPU, send → last receipt "
         "| machine busy, same window | load average (1, 5, 15 min) |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         window = r.fanout_seconds
         lines.append(
             f"| {r.subscribers:,} | {_spread(r.commit_to_receipt_ms)} "
             f"| {_spread(r.sent_to_receipt_ms)} | {r.mutation_ms:,.0f} ms "
+            f"| {r.mutation_alone_ms:,.0f} ms | {_queries(r.query_during_fanout_ms)} "
             f"| {r.api_cpu_seconds:.2f} s in {window:.2f} s ({r.api_cpu_seconds / window:.2f} "
             f"cores) | {r.machine_busy_seconds / window:.2f} cores | {r.load_average} |"
         )
     return "\n".join(lines)
+
+
+def _queries(times: list[float]) -> str:
+    if not times:
+        return "none finished"
+    return f"{percentile(times, 0.5):,.0f} / {percentile(times, 0.99):,.0f} ms ({len(times)})"
 
 
 def connection_table(results: list[FanOut]) -> str:
@@ -102,14 +110,18 @@ cores; open files limit raised to {run.open_files:,} for the run and its childre
 **What runs.** For each size a fresh `appointment-api serve` (one uvicorn process,
 `REDIS_URL` set so events go through Redis, `RATE_LIMITS_ENABLED=false` so that one
 caller may open thousands of subscriptions). {o.generators} load-generator processes
-(`bench/live/subscribers.py`, Python `websockets`, asyncio) open the websockets
+(`bench/live/subscribers.py`: asyncio protocols speaking RFC 6455 by hand, so that
+reading a frame costs the generator little) open the websockets
 between them, 50 handshakes in flight per process: graphql-transport-ws, the admin token in
 the `connection_init` payload, one `appointmentStatus` subscription per socket to the
 same appointment (`appointmentId status version occurredAt`), the client's keep-alive
-pings off, permessage-deflate offered as browsers do. Once every subscription has
+pings off, permessage-deflate offered as browsers do (the server accepts it only when
+configured to). Before the subscribers connect, the bench cancels another appointment
+that nobody follows ("the same, no subscriber"). Once every subscription has
 delivered the current state, the bench waits {2:g} s, reads the API's VmRSS, and cancels
 the appointment with `cancelAppointment` over HTTP; the API commits, publishes to
-Redis, and every subscription receives CANCELLED.
+Redis, and every subscription receives CANCELLED. Meanwhile a thread sends an ordinary
+query (`appointment(id)`), one after the other, until the last receipt.
 
 **Times.** Per subscriber, its receipt time (`time.time()` when the frame was read)
 minus the event's `occurredAt` (the server's clock, same machine, taken just before the
@@ -117,7 +129,8 @@ commit: slightly earlier than the commit itself, so "commit → receipt" is a sm
 overestimate), and minus the time the bench sent the mutation (so it includes the
 mutation's own work; the server publishes after the commit and before it answers, and
 writes to the subscribers while the HTTP answer waits its turn, so the mutation's answer
-time is not a usable start). p50 / p99 over all subscribers; max is
+time was not a usable start before the fan-out was moved off the mutation's path).
+p50 / p99 over all subscribers; max is
 the last subscriber. One event per size, so these are the spread of one fan-out, not
 of repeated ones.
 

@@ -4,6 +4,7 @@ subscribers of one API process, fed through Redis."""
 import json
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from contextlib import ExitStack
@@ -46,6 +47,9 @@ mutation Cancel($id: ID!) {
   }
 }
 """
+READ_ONE = """
+query One($id: ID!) { appointment(id: $id) { id status scheduledAt } }
+"""
 # Lets the server finish what the last subscriptions started before its memory is read.
 SETTLE_SECONDS = 2.0
 
@@ -60,6 +64,10 @@ class FanOut:
     commit_to_receipt_ms: list[float]
     sent_to_receipt_ms: list[float]
     mutation_ms: float
+    # cancelAppointment on the same server before any subscriber connected.
+    mutation_alone_ms: float
+    # An ordinary query, one after the other, from the mutation until the last receipt.
+    query_during_fanout_ms: list[float]
     fanout_seconds: float
     api_cpu_seconds: float
     machine_busy_seconds: float
@@ -109,10 +117,36 @@ def _read_line(process: subprocess.Popen[str], prefix: str, log: Path) -> str:
     return line.removeprefix(prefix).strip()
 
 
+class Reader(threading.Thread):
+    """Ordinary queries, one after the other, timed, until told to stop."""
+
+    def __init__(self, server: HttpServer, bearer: str, appointment: str) -> None:
+        super().__init__(daemon=True)
+        self.server, self.bearer, self.appointment = server, bearer, appointment
+        self.stopping = threading.Event()
+        self.times_ms: list[float] = []
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            started = time.perf_counter()
+            graphql(self.server, self.bearer, READ_ONE, id=self.appointment)
+            self.times_ms.append((time.perf_counter() - started) * 1000)
+
+
 def fan_out(
-    server: HttpServer, bearer: str, appointment: str, n: int, generators: int, workdir: Path
+    server: HttpServer,
+    bearer: str,
+    appointment: str,
+    unwatched: str,
+    n: int,
+    generators: int,
+    workdir: Path,
 ) -> FanOut:
     url = f"ws://127.0.0.1:{server.port}/graphql"
+    graphql(server, bearer, READ_ONE, id=appointment)  # the first request warms the server
+    alone_sent = time.time()
+    graphql(server, bearer, CANCEL, id=unwatched)
+    mutation_alone_ms = (time.time() - alone_sent) * 1000
     shares = [n // generators + (1 if i < n % generators else 0) for i in range(generators)]
     rss_before = vm_rss_kib(server.pid)
     cpu_before_connect = cpu.process_seconds(server.pid)
@@ -138,19 +172,23 @@ def fan_out(
         cpu_before = cpu.process_seconds(server.pid)
         busy_before = cpu.machine_busy_seconds()
         load_average = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+        reader = Reader(server, bearer, appointment)
         sent = time.time()
+        reader.start()
         data = graphql(server, bearer, CANCEL, id=appointment)["cancelAppointment"]
         answered = time.time()
         if data["userErrors"] or data["appointment"]["status"] != "CANCELLED":
             raise BenchError(f"cancelAppointment failed: {data}")
         received: list[float] = []
-        occurred_at = ""
+        occurred: list[float] = []
         for process, log in processes:
             result = json.loads(_read_line(process, "RESULT ", log))
             if result["status"] != "CANCELLED":
                 raise BenchError(f"subscribers received {result['status']}, not CANCELLED")
             received += result["received"]
-            occurred_at = result["occurred_at"]
+            occurred += [_instant(at) for at in result["occurred_at"]]
+        reader.stopping.set()
+        reader.join()
         api_cpu = cpu.process_seconds(server.pid) - cpu_before
         busy = cpu.machine_busy_seconds() - busy_before
         for process, _ in processes:
@@ -160,21 +198,28 @@ def fan_out(
             if process.poll() is None:
                 process.kill()
                 process.wait()
-    occurred = datetime.fromisoformat(occurred_at.replace("Z", "+00:00")).timestamp()
     return FanOut(
         subscribers=n,
         connect_seconds=connect_seconds,
         connect_cpu_seconds=connect_cpu,
         rss_before_kib=rss_before,
         rss_after_kib=rss_after,
-        commit_to_receipt_ms=sorted((t - occurred) * 1000 for t in received),
+        commit_to_receipt_ms=sorted(
+            (t - at) * 1000 for t, at in zip(received, occurred, strict=True)
+        ),
         sent_to_receipt_ms=sorted((t - sent) * 1000 for t in received),
         mutation_ms=(answered - sent) * 1000,
+        mutation_alone_ms=mutation_alone_ms,
+        query_during_fanout_ms=sorted(reader.times_ms),
         fanout_seconds=max(received) - sent,
         api_cpu_seconds=api_cpu,
         machine_busy_seconds=busy,
         load_average=load_average,
     )
+
+
+def _instant(text: str) -> float:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
 def run(options: Options, command: str) -> None:
@@ -233,10 +278,10 @@ def fan_outs(url: str, redis_url: str, options: Options, workdir: Path) -> list[
         with ExitStack() as per_size:
             server = start_api(per_size, url, secret, workdir, f"api-{n}", REDIS_URL=redis_url)
             if not targets:
-                targets = cancellable_appointments(server, admin, len(options.subscribers))
-            appointment = targets[len(results)]
+                targets = cancellable_appointments(server, admin, 2 * len(options.subscribers))
+            appointment, unwatched = targets[2 * len(results) : 2 * len(results) + 2]
             say(f"{n:,} subscribers to {appointment}")
-            result = fan_out(server, admin, appointment, n, options.generators, workdir)
+            result = fan_out(server, admin, appointment, unwatched, n, options.generators, workdir)
             server.check_alive()
         results.append(result)
         say(report.line(result))

@@ -33,11 +33,15 @@ from appointment_api.request_shape import body_problem
 from appointment_api.verified_tokens import VerifiedTokens
 from domain.viewer import InvalidCredentials, Viewer
 from resolvers.context import Context, Services
+from resolvers.errors import ErrorCode
 from resolvers.extensions import classify
 
 ASSETS_URL = "/graphiql-assets"
 
 log = logging.getLogger("appointment_api.websocket")
+# Where a websocket's scope carries the task serving it, and whether it was dropped.
+DROP_KEY = "appointment_api.connection"
+DROPPED_KEY = "appointment_api.dropped"
 
 
 def request_id_of(request: Request | WebSocket) -> str:
@@ -48,6 +52,9 @@ class TextFrameWebSocket(ASGIWebSocketAdapter):
     """Both websocket protocols carry JSON in text frames; the view's encoder gives bytes."""
 
     async def send_json(self, message: Mapping[str, object]) -> None:
+        scope = self.ws.scope
+        if scope.get(DROPPED_KEY):
+            raise WebSocketDisconnected
         timeout = getattr(self.view, "send_timeout", None)
         try:
             async with asyncio.timeout(timeout):
@@ -55,10 +62,19 @@ class TextFrameWebSocket(ASGIWebSocketAdapter):
         except WebSocketDisconnect as error:
             raise WebSocketDisconnected from error
         except TimeoutError:
-            # The peer stopped reading: its frames pile up in our buffers. It is dropped
-            # (SUBSCRIBER_TOO_SLOW) rather than kept; others never waited for it, each
-            # subscriber writing from its own task.
-            log.warning("websocket dropped: SUBSCRIBER_TOO_SLOW, a frame waited %g s", timeout)
+            # The peer stopped reading and its frames pile up in our buffers: it is dropped
+            # (SUBSCRIBER_TOO_SLOW). Nobody else waited meanwhile: each subscriber writes
+            # from its own task, and the fan-out only fills bounded mailboxes.
+            log.warning(
+                "websocket dropped: %s, a frame waited %g s for the peer to read",
+                ErrorCode.SUBSCRIBER_TOO_SLOW.value,
+                timeout,
+                extra={"request_id": request_id_of(self.ws)},
+            )
+            scope[DROPPED_KEY] = True
+            connection = scope.get(DROP_KEY)
+            if isinstance(connection, asyncio.Task):
+                connection.cancel()
             raise WebSocketDisconnected from None
 
 
@@ -97,9 +113,12 @@ class AppointmentGraphQL(GraphQL[Context, None]):
         self.__name__ = "graphql"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket" and self.open_websockets is not None:
+        if scope["type"] == "websocket":
+            if self.open_websockets is None:
+                await self._droppable(scope, receive, send)
+                return
             with self.open_websockets.track_inprogress():
-                await super().__call__(scope, receive, send)
+                await self._droppable(scope, receive, send)
             return
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
@@ -115,6 +134,19 @@ class AppointmentGraphQL(GraphQL[Context, None]):
             response = _refusal(refused, media)
         answer = _answered_as(media, request, response)
         await cacheable(request, answer, max_age=self.cache_seconds)(scope, receive, send)
+
+    async def _droppable(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The websocket's protocol handler, cancelled when a write to a peer that stopped
+        reading times out (it would otherwise wait for the peer's next message forever);
+        returning lets the server close the transport."""
+        connection = asyncio.current_task()
+        scope[DROP_KEY] = connection
+        try:
+            await super().__call__(scope, receive, send)
+        except asyncio.CancelledError:
+            if connection is None or not scope.get(DROPPED_KEY) or connection.cancelling() > 1:
+                raise
+            connection.uncancel()
 
     async def _run_in_time(self, request: Request) -> Response:
         seconds = self.request_timeout

@@ -1,25 +1,33 @@
 """Live events rendered once per group of alike subscribers, over real websockets, Redis
 pub/sub and PostgreSQL: what is shared, what is not, and who sees what."""
 
+import asyncio
+import socket
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
+import orjson
 import pytest
+from redis.asyncio import Redis
 from test_subscriptions import (
     ADMIN,
     APPOINTMENT_EVENTS,
+    APPOINTMENT_STATUS,
     HISTORY_AFTER,
     REQUEST,
     SLOTS,
+    _cancelled,
     as_,
     cancel,
-    connect,
     pending,
 )
+from test_subscriptions import connect as connect_as
 
+from application.live_events import appointment_channel, encode_event
 from graphql_client import Api, running_api
-from live_client import Operation
+from live_client import TRANSPORT_WS, Operation
 from resolvers.event_cursors import decode_event_cursor, encode_event_cursor
 from resolvers.event_rendering import executions
 from world import node_id
@@ -59,11 +67,11 @@ async def test_alike_subscribers_share_a_rendering_and_nobody_gets_another_viewe
     [theirs] = await pending(api, psychologist, someone)
 
     async with (
-        connect(api, as_(me)) as mine_first,
-        connect(api, ADMIN) as admin_first,
-        connect(api, as_(me)) as mine_again,
-        connect(api, ADMIN) as admin_again,
-        connect(api, ADMIN) as admin_other,
+        connect_as(api, as_(me)) as mine_first,
+        connect_as(api, ADMIN) as admin_first,
+        connect_as(api, as_(me)) as mine_again,
+        connect_as(api, ADMIN) as admin_again,
+        connect_as(api, ADMIN) as admin_other,
     ):
         # Patients and admins interleaved, so that whichever renders first, a rendering
         # shared across viewers would show up on one side or the other.
@@ -115,7 +123,7 @@ async def test_a_patient_without_a_patient_row_gets_an_empty_feed_until_their_fi
     last = decode_event_cursor(history["data"]["appointment"]["history"][-1]["cursor"])
     newcomer = ("patient", "first-timer")
 
-    async with connect(api, newcomer) as client:
+    async with connect_as(api, newcomer) as client:
         feed = await client.subscribe(APPOINTMENT_EVENTS, after=encode_event_cursor(last - 1))
         slots = await api.query(
             SLOTS,
@@ -145,3 +153,99 @@ async def test_a_patient_without_a_patient_row_gets_an_empty_feed_until_their_fi
         decision = (await feed.next_data())["appointmentEvents"]
         assert decision["appointmentId"] == booked
         assert decision["status"] in ("CONFIRMED", "REJECTED")
+
+
+@pytest.fixture
+async def impatient_live(database_url: str, redis_url: str) -> AsyncIterator[Api]:
+    """Writes to a websocket give up after a second: a peer that stops reading is dropped."""
+    async with running_api(
+        database_url, listen=True, redis_url=redis_url, ws_send_timeout_seconds=1.0
+    ) as api:
+        yield api
+
+
+async def test_a_subscriber_that_stops_reading_is_dropped_without_holding_others_back(
+    impatient_live: Api, redis_url: str
+) -> None:
+    api = impatient_live
+    [watched] = await pending(api, await api.world.psychologist(), await api.world.patient())
+    appointment, cancelled = await _cancelled(api, watched)
+    token = api.token(*ADMIN)
+    # A raw client with a small receive buffer: once it stops reading, the server's writes
+    # back up within a few MB (an asyncio stream stops reading its socket at 64 KiB).
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    host, port = api.ws_url.removeprefix("ws://").split("/")[0].split(":")
+    sock.connect((host, int(port)))
+    sock.setblocking(False)
+    stalled_in, stalled_out = await asyncio.open_connection(sock=sock)
+    stalled_out.write(
+        (
+            f"GET /graphql HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+            "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            f"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: {TRANSPORT_WS}\r\n\r\n"
+        ).encode()
+    )
+    assert (await stalled_in.readuntil(b"\r\n\r\n")).startswith(b"HTTP/1.1 101")
+    init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}
+    stalled_out.write(masked_text_frame(orjson.dumps(init)))
+    assert (await read_text_frame(stalled_in))["type"] == "connection_ack"
+    payload = {"query": APPOINTMENT_STATUS, "variables": {"appointmentId": watched}}
+    subscribe = {"id": "1", "type": "subscribe", "payload": payload}
+    stalled_out.write(masked_text_frame(orjson.dumps(subscribe)))
+    assert (await read_text_frame(stalled_in))["type"] == "next"
+
+    async with connect_as(api, ADMIN) as reader:
+        following = await reader.subscribe(APPOINTMENT_STATUS, appointmentId=watched)
+        assert (await following.next_data())["appointmentStatus"]["version"] == cancelled.version
+
+        # From here on the stalled client reads nothing; the other one keeps up, batch
+        # by batch, and gets every event in order.
+        published, batch = 1_000, 50
+        first = cancelled.version + 1
+        broker = Redis.from_url(redis_url)
+        try:
+            for start in range(first, first + published, batch):
+                for version in range(start, start + batch):
+                    # Long reasons: the stalled client's buffers fill up within a few MB.
+                    event = replace(cancelled, version=version, reason="x" * 8_000)
+                    await broker.publish(
+                        appointment_channel(appointment.id), encode_event(appointment, event)
+                    )
+                versions = [
+                    (await following.next_data())["appointmentStatus"]["version"]
+                    for _ in range(batch)
+                ]
+                assert versions == list(range(start, start + batch))
+        finally:
+            await broker.aclose()
+
+    # Reading again, the stalled client finds what fitted in the buffers, then the end of
+    # the connection, well before all it was sent.
+    async with asyncio.timeout(30):
+        rest = await stalled_in.read()
+    stalled_out.close()
+    assert len(rest) < published * 8_000
+
+
+def masked_text_frame(payload: bytes) -> bytes:
+    """A client's text frame (RFC 6455 5.2), under 64 KiB, masked with a zero key."""
+    assert len(payload) < 65536
+    length = (
+        bytes([0x80 | len(payload)])
+        if len(payload) < 126
+        else bytes([0xFE]) + len(payload).to_bytes(2, "big")
+    )
+    return bytes([0x81]) + length + b"\x00\x00\x00\x00" + payload
+
+
+async def read_text_frame(stream: asyncio.StreamReader) -> dict[str, Any]:
+    """One unfragmented, unmasked text frame from the server, decoded."""
+    head = await stream.readexactly(2)
+    length = head[1] & 0x7F
+    if length == 126:
+        length = int.from_bytes(await stream.readexactly(2), "big")
+    elif length == 127:
+        length = int.from_bytes(await stream.readexactly(8), "big")
+    message: dict[str, Any] = orjson.loads(await stream.readexactly(length))
+    return message
