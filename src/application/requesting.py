@@ -11,6 +11,7 @@ from application.outcomes import Outcome, Problem
 from application.queue_messages import decision_wanted
 from application.request_items import (
     ItemChecks,
+    PatientByEmail,
     PatientBySubject,
     Submission,
     Who,
@@ -139,14 +140,10 @@ class RequestAppointmentsHandler:
     ) -> dict[int, Outcome]:
         results: dict[int, Outcome] = {}
         ready: dict[int, Submission] = {}
-        patient_ids: dict[Who, UUID | None] = {}
+        patient_ids = await self._patient_ids(
+            unit, list(dict.fromkeys(s.patient for s in candidates.values())), now
+        )
         for index, submission in candidates.items():
-            if index in results:
-                continue
-            if submission.patient not in patient_ids:
-                patient_ids[submission.patient] = await self._patient_id(
-                    unit, submission.patient, now
-                )
             patient_id = patient_ids[submission.patient]
             if patient_id is None:
                 results[index] = Outcome.refused(NO_PATIENT)
@@ -213,8 +210,19 @@ class RequestAppointmentsHandler:
                 counts[patient_id] += 1
         return refused
 
-    async def _patient_id(self, unit: UnitOfWork, who: Who, now: datetime) -> UUID | None:
-        return await patient_id_for(unit, who, now, self._new_id)
+    async def _patient_ids(
+        self, unit: UnitOfWork, wanted: list[Who], now: datetime
+    ) -> dict[Who, UUID | None]:
+        """Each patient's id, adding the new ones: those named by email all at once (a batch
+        may name a hundred), a patient booking for themselves on their own."""
+        by_email = [who for who in wanted if isinstance(who, PatientByEmail)]
+        found: dict[Who, UUID | None] = {}
+        if by_email:
+            found.update(await patient_ids_by_email(unit, by_email, now, self._new_id))
+        for who in wanted:
+            if who not in found:
+                found[who] = await patient_id_for(unit, who, now, self._new_id)
+        return found
 
 
 async def patient_id_for(
@@ -226,13 +234,40 @@ async def patient_id_for(
         found = await people.patient_id(subject=who.subject)
         if found is not None or who.profile is None:
             return found
-        await people.add_patient(_new_patient(who.profile, who.subject, new_id), at=now)
+        added = _new_patient(who.profile, who.subject, new_id)
+        if await people.add_patient(added, at=now):
+            return added.id
         return await people.patient_id(subject=who.subject)
     found = await people.patient_id(email=who.profile.email)
     if found is None:
-        await people.add_patient(_new_patient(who.profile, None, new_id), at=now)
+        added = _new_patient(who.profile, None, new_id)
+        if await people.add_patient(added, at=now):
+            return added.id
         found = await people.patient_id(email=who.profile.email)
     return found
+
+
+async def patient_ids_by_email(
+    unit: UnitOfWork, wanted: list[PatientByEmail], now: datetime, new_id: Callable[[], UUID]
+) -> dict[Who, UUID | None]:
+    """``patient_id_for`` of many patients named by email, in at most three statements:
+    find them, add the missing ones, find again those another request added meanwhile."""
+    people = unit.people
+    emails = {who: normal_email(who.profile.email) for who in wanted}
+    found = await people.patient_ids_by_email(list(set(emails.values())))
+    new: dict[str, Patient] = {}
+    for who, email in emails.items():
+        if email not in found and email not in new:
+            new[email] = _new_patient(who.profile, None, new_id)
+    if new:
+        # In the order of their emails: two batches adding some of the same patients then
+        # wait on each other in one order, never in a cycle (a deadlock).
+        added = await people.add_patients([new[email] for email in sorted(new)], at=now)
+        found.update({email: p.id for email, p in new.items() if p.id in added})
+        taken = [email for email, p in new.items() if p.id not in added]
+        if taken:
+            found.update(await people.patient_ids_by_email(taken))
+    return {who: found.get(email) for who, email in emails.items()}
 
 
 def _new_patient(

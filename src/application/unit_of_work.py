@@ -148,6 +148,16 @@ class People(Protocol):
         """Add a patient; False (and nothing happens) when the subject or email is taken."""
         ...
 
+    async def patient_ids_by_email(self, emails: Sequence[str]) -> dict[str, UUID]:
+        """The patients with these emails (normalised, as ``normal_email`` gives them), by
+        email; an email nobody has is left out. One query, however many."""
+        ...
+
+    async def add_patients(self, patients: Sequence[Patient], *, at: datetime) -> set[UUID]:
+        """Add patients in one statement; the ids of those added (a patient whose subject or
+        email is taken is not)."""
+        ...
+
 
 class Outbox(Protocol):
     async def add(self, messages: Sequence[OutboxMessage], *, at: datetime) -> None: ...

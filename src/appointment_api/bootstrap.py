@@ -50,6 +50,7 @@ from infra.db.event_history import SqlEventHistory
 from infra.db.lifecycle_reads import SqlLifecycleReads
 from infra.db.outages import SqlProbe
 from infra.db.outbox_backlog import OutboxBacklog, outbox_backlog
+from infra.db.outbox_notices import OutboxListener, connecting
 from infra.db.outbox_store import SqlOutbox
 from infra.db.people_reads import SqlPeopleReads
 from infra.db.unit_of_work import SqlUnitsOfWork
@@ -375,6 +376,7 @@ def worker_parts(
         DatabaseOutage(SqlProbe(resources.engine), _outage_backoff()),
         observer=observer,
         concurrency=settings.worker_concurrency,
+        parallel_decisions=settings.worker_parallel_decisions,
         visibility_timeout=settings.sqs_visibility_timeout,
         announce=resources.notifications.announce,
     )
@@ -387,7 +389,14 @@ def worker_parts(
         retry_cap=OUTAGE_BACKOFF_CAP_SECONDS,
     )
     notifications = resources.notifications.loops(settings, _outage_backoff)
-    return [relay.run, consumer.run, sweeper.run, notifications.run]
+    parts: list[Part] = [relay.run, consumer.run, sweeper.run, notifications.run]
+    if resources.engine.dialect.name == "postgresql":
+        # Any process's commit wakes the relay; its poll is only the fallback then.
+        listener = OutboxListener(
+            connecting(settings.database_url), resources.outbox_signal, backoff=_outage_backoff()
+        )
+        parts.append(listener.run)
+    return parts
 
 
 @asynccontextmanager

@@ -50,7 +50,10 @@ class Settings(BaseSettings):
     sqs_max_receive_count: int = Field(default=5, ge=1, le=1000)
     sqs_visibility_timeout: int = Field(default=30, ge=1, le=43200)
     worker_concurrency: int = Field(default=2, ge=1, le=64)
-    relay_idle_seconds: float = Field(default=0.1, gt=0, le=60)
+    # Messages a worker decides at once (each in its own transaction, on its own connection).
+    worker_parallel_decisions: int = Field(default=8, ge=1, le=64)
+    # The relay wakes on each commit that wrote outbox rows; this is only its fallback poll.
+    relay_idle_seconds: float = Field(default=2.0, gt=0, le=60)
     # Where `worker` serves Prometheus metrics (on HOST); unset: not served.
     worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
     # The API's /metrics: on a port of its own (on HOST), and then not on PORT; or on PORT

@@ -20,6 +20,11 @@ class QueueUnavailable(Exception):
     """The queue could not be reached or refused the call; worth retrying later."""
 
 
+# What a batch call refused entry by entry: the entry's id (a deduplication id for a send,
+# a message id otherwise) and the queue's reason.
+Failed = Mapping[str, str]
+
+
 @dataclass(frozen=True, slots=True)
 class OutgoingMessage:
     """``deduplication_id`` is unique per logical message (the outbox row id);
@@ -51,8 +56,10 @@ class MessageQueue(Protocol):
 
     max_receive_count: int
 
-    async def send_batch(self, messages: Sequence[OutgoingMessage]) -> None:
-        """Send up to 10 messages; all of them or raise ``QueueUnavailable``."""
+    async def send_batch(self, messages: Sequence[OutgoingMessage]) -> Failed:
+        """Send up to 10 messages in one call. Raise ``QueueUnavailable`` when the call
+        failed as a whole; otherwise the entries refused one by one, by deduplication id
+        (the others are queued)."""
         ...
 
     async def receive(
@@ -61,8 +68,17 @@ class MessageQueue(Protocol):
 
     async def delete(self, message: ReceivedMessage) -> None: ...
 
+    async def delete_batch(self, messages: Sequence[ReceivedMessage]) -> Failed:
+        """Delete up to 10 messages in one call; the entries that failed, by message id."""
+        ...
+
     async def retry_later(self, message: ReceivedMessage, delay_seconds: float) -> None:
         """Make the message visible again after ``delay_seconds`` (a visibility change)."""
+        ...
+
+    async def retry_later_batch(self, delays: Sequence[tuple[ReceivedMessage, float]]) -> Failed:
+        """``retry_later`` for up to 10 messages in one call; the entries that failed, by
+        message id."""
         ...
 
     async def close(self) -> None: ...
@@ -96,16 +112,17 @@ class PendingMessage:
 class Outbox(Protocol):
     async def relay_batch(
         self,
-        send: Callable[[Sequence[PendingMessage]], Awaitable[None]],
+        send: Callable[[Sequence[PendingMessage]], Awaitable[Mapping[int, str]]],
         *,
         limit: int,
         now: datetime,
     ) -> int:
-        """Hand the oldest due rows to ``send`` and mark them dispatched when it returns.
+        """Hand the oldest due rows to ``send`` and mark them dispatched when it returns,
+        except the rows it names as refused (row id → reason): those count an attempt and
+        are put off with backoff, as are all of them when ``send`` raises
+        ``QueueUnavailable`` (raised again then).
 
-        Rows locked by another relay are skipped. When ``send`` raises
-        ``QueueUnavailable`` the rows count an attempt, are put off with backoff and
-        the error is raised again. Returns how many rows were dispatched.
+        Rows locked by another relay are skipped. Returns how many rows were dispatched.
         """
         ...
 

@@ -347,3 +347,38 @@ async def test_a_patient_cancels_their_own_appointment_once(api: Api) -> None:
     }
     twice = await api.query(CANCEL, as_=patient, input={"appointmentId": appointment_id})
     assert twice["data"]["cancelAppointment"]["userErrors"][0]["code"] == "INVALID_STATE"
+
+
+BATCH_PATIENTS = """
+mutation($input: RequestAppointmentsInput!) {
+  requestAppointments(input: $input) {
+    acceptedCount
+    results { index appointment { patient { id email } } userErrors { field code } }
+  }
+}"""
+
+
+async def test_a_batch_finds_and_adds_its_patients_all_at_once(api: Api) -> None:
+    known = await api.world.patient()
+    slots = await free_slots(api, 12)
+    emails = [f"batch-{n}@mail.example" for n in range(10)]
+    # One new email twice (in another case), and a patient the database has.
+    emails += ["BATCH-3@Mail.Example", known.email]
+    items = [
+        request(*slot, patient={"name": f"Patient {n}", "email": email})
+        for n, (slot, email) in enumerate(zip(slots, emails, strict=True))
+    ]
+    api.statements.clear()
+
+    body = await api.query(BATCH_PATIENTS, input={"appointments": items})
+
+    payload = body["data"]["requestAppointments"]
+    assert payload["acceptedCount"] == len(items)
+    patients = [r["appointment"]["patient"] for r in payload["results"]]
+    assert [p["email"] for p in patients] == [e.lower() for e in emails]
+    assert len({p["id"] for p in patients}) == 11
+    assert patients[3]["id"] == patients[10]["id"]
+    assert patients[11]["id"] == node_id(known)
+    # The new patients in one insert, beside the appointments', events' and outbox's.
+    inserts = [s for s in api.statements if s.lstrip().upper().startswith("INSERT")]
+    assert len(inserts) <= 4, inserts

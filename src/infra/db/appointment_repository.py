@@ -66,23 +66,31 @@ class SqlAppointments:
         return None if row is None else appointment_from_row(row)
 
     async def add(self, new: Sequence[NewAppointment]) -> list[StatusChange]:
-        """One multi-row insert per table; rows whose idempotency key a concurrent request
-        took meanwhile are skipped by the unique index, not failed."""
+        """One insert per table; rows whose idempotency key a concurrent request took
+        meanwhile are skipped by the unique index, not failed.
+
+        The rows go as parameter sets of one cached statement, which SQLAlchemy sends as a
+        single multi-row INSERT ("insertmanyvalues"): compiled once, not once per request as
+        a statement built with ``.values(rows)`` would be."""
         if not new:
             return []
-        statement = (
-            insert_ignoring_conflicts(appointments, self._connection.dialect.name)
-            .values([_new_row(item) for item in new])
-            .returning(appointments.c.id)
+        statement = insert_ignoring_conflicts(
+            appointments, self._connection.dialect.name
+        ).returning(appointments.c.id)
+        created = set(
+            (await self._connection.execute(statement, [_new_row(item) for item in new]))
+            .scalars()
+            .all()
         )
-        created = set((await self._connection.execute(statement)).scalars().all())
         kept = [item for item in new if item.appointment.id in created]
         if not kept:
             return []
         await hold_event_order(self._connection)
-        numbered = insert(appointment_events).values([event_to_row(i.first_event) for i in kept])
         returned = await self._connection.execute(
-            numbered.returning(appointment_events.c.appointment_id, appointment_events.c.id)
+            insert(appointment_events).returning(
+                appointment_events.c.appointment_id, appointment_events.c.id
+            ),
+            [event_to_row(i.first_event) for i in kept],
         )
         sequences: dict[UUID, int] = {row[0]: row[1] for row in returned.all()}
         changes = [

@@ -1,16 +1,18 @@
 """The transactional outbox: rows written in a use case's transaction, relayed to the queue."""
 
 import random
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
 from sqlalchemy import ColumnElement, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from application.queue_messages import CONFIRMATION_DUE_TOPIC
 from application.unit_of_work import OutboxMessage
 from infra.db.outages import unavailable_on_outage
+from infra.db.outbox_notices import NOTIFYING_INSERT
 from infra.db.tables import outbox
 from infra.db.write_lock import WriteLock
 from worker.ports import PendingMessage, QueueUnavailable
@@ -33,8 +35,10 @@ class OutboxRows:
     """The Outbox port of a unit of work: rows that commit, or not, with its change. They
     are written together, in one statement, when the unit of work commits."""
 
-    def __init__(self, connection: AsyncConnection) -> None:
+    def __init__(self, connection: AsyncConnection, *, notify: bool = False) -> None:
+        """``notify``: the write also notifies the relays that listen (PostgreSQL)."""
         self._connection = connection
+        self._notify = notify
         self._rows: list[dict[str, Any]] = []
         self.written = False
 
@@ -56,7 +60,20 @@ class OutboxRows:
         if not self._rows:
             return
         rows, self._rows = self._rows, []
-        await self._connection.execute(insert(outbox).values(rows))
+        if self._notify:
+            await self._connection.execute(
+                NOTIFYING_INSERT,
+                {
+                    "topics": [row["topic"] for row in rows],
+                    "groups": [row["message_group"] for row in rows],
+                    "payloads": [orjson.dumps(row["payload"]).decode() for row in rows],
+                    "request_ids": [row["request_id"] for row in rows],
+                    "created": [row["created_at"] for row in rows],
+                    "available": [row["available_at"] for row in rows],
+                },
+            )
+        else:
+            await self._connection.execute(insert(outbox), rows)
         self.written = True
 
 
@@ -68,7 +85,7 @@ class SqlOutbox:
 
     async def relay_batch(
         self,
-        send: Callable[[Sequence[PendingMessage]], Awaitable[None]],
+        send: Callable[[Sequence[PendingMessage]], Awaitable[Mapping[int, str]]],
         *,
         limit: int,
         now: datetime,
@@ -78,7 +95,7 @@ class SqlOutbox:
 
     async def _relay_batch(
         self,
-        send: Callable[[Sequence[PendingMessage]], Awaitable[None]],
+        send: Callable[[Sequence[PendingMessage]], Awaitable[Mapping[int, str]]],
         limit: int,
         now: datetime,
     ) -> int:
@@ -108,24 +125,39 @@ class SqlOutbox:
                 for row in rows
             ]
             try:
-                await send(pending)
+                refused = await send(pending)
             except QueueUnavailable as error:
-                attempts = max(row["attempts"] for row in rows) + 1
-                await connection.execute(
-                    update(outbox)
-                    .where(outbox.c.id.in_(ids))
-                    .values(
-                        attempts=outbox.c.attempts + 1,
-                        available_at=now + relay_backoff(attempts, self._rng),
-                        last_error=str(error)[:500],
-                    )
-                )
+                await self._put_off(connection, rows, now, str(error))
                 await connection.commit()
                 raise
-            await connection.execute(
-                update(outbox).where(outbox.c.id.in_(ids)).values(dispatched_at=now)
+            if refused:
+                await self._put_off(
+                    connection,
+                    [row for row in rows if row["id"] in refused],
+                    now,
+                    "; ".join(sorted(set(refused.values()))),
+                )
+            sent = [row_id for row_id in ids if row_id not in refused]
+            if sent:
+                await connection.execute(
+                    update(outbox).where(outbox.c.id.in_(sent)).values(dispatched_at=now)
+                )
+            return len(sent)
+
+    async def _put_off(
+        self, connection: AsyncConnection, rows: Sequence[Any], now: datetime, error: str
+    ) -> None:
+        """The rows count an attempt and wait, with backoff, for the next."""
+        attempts = max(row["attempts"] for row in rows) + 1
+        await connection.execute(
+            update(outbox)
+            .where(outbox.c.id.in_([row["id"] for row in rows]))
+            .values(
+                attempts=outbox.c.attempts + 1,
+                available_at=now + relay_backoff(attempts, self._rng),
+                last_error=error[:500],
             )
-            return len(ids)
+        )
 
     async def oldest_pending_age(self, now: datetime) -> float:
         """Seconds since the oldest undispatched row was written (0 when none): the relay lag."""

@@ -1,5 +1,6 @@
 """Patients as a booking finds (or adds) them, inside a unit of work's transaction."""
 
+from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
@@ -43,3 +44,21 @@ class SqlPeople:
             [patient_to_row(patient, at)],
         )
         return added.first() is not None
+
+    async def patient_ids_by_email(self, emails: Sequence[str]) -> dict[str, UUID]:
+        if not emails:
+            return {}
+        email = func.lower(patients.c.email)
+        query = select(email, patients.c.id).where(email.in_(sorted(set(emails))))
+        rows = (await self._connection.execute(query)).all()
+        return dict(rows)
+
+    async def add_patients(self, added: Sequence[Patient], *, at: datetime) -> set[UUID]:
+        if not added:
+            return set()
+        dialect = self._connection.dialect.name
+        inserted = await self._connection.execute(
+            insert_ignoring_conflicts(patients, dialect).returning(patients.c.id),
+            [patient_to_row(patient, at) for patient in added],
+        )
+        return set(inserted.scalars().all())

@@ -33,7 +33,7 @@ class SqlUnitOfWork:
         self._committed = False
         self.appointments = SqlAppointments(connection, self._announced)
         self.people = SqlPeople(connection)
-        self.outbox = OutboxRows(connection)
+        self.outbox = OutboxRows(connection, notify=connection.dialect.name == "postgresql")
         self.dead_letters = DeadLetterRows(connection)
         self.calendars = SqlCalendars(connection, self._announced)
         self.profiles = SqlProfiles(connection, self._announced)

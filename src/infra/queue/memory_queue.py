@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from infra.queue.depths import QueueDepth
 from infra.queue.limits import check_batch
 from infra.queue.memory_fifo import Clock, FifoStore, StoredMessage
-from worker.ports import OutgoingMessage, ReceivedMessage
+from worker.ports import Failed, OutgoingMessage, ReceivedMessage
 
 
 class InMemoryDeadLetterQueue:
@@ -60,9 +60,10 @@ class InMemoryQueue:
             clock, dead_letter=dead_letters.take_in, max_receive_count=max_receive_count
         )
 
-    async def send_batch(self, messages: Sequence[OutgoingMessage]) -> None:
+    async def send_batch(self, messages: Sequence[OutgoingMessage]) -> Failed:
         check_batch(messages)
         self._store.send(messages)
+        return {}
 
     async def receive(
         self, *, max_messages: int, wait_seconds: float, visibility_timeout: float
@@ -76,8 +77,20 @@ class InMemoryQueue:
     async def delete(self, message: ReceivedMessage) -> None:
         self._store.remove(message)
 
+    async def delete_batch(self, messages: Sequence[ReceivedMessage]) -> Failed:
+        check_batch(messages)
+        for message in messages:
+            self._store.remove(message)
+        return {}
+
     async def retry_later(self, message: ReceivedMessage, delay_seconds: float) -> None:
         self._store.change_visibility(message, delay_seconds)
+
+    async def retry_later_batch(self, delays: Sequence[tuple[ReceivedMessage, float]]) -> Failed:
+        check_batch(delays)
+        for message, seconds in delays:
+            self._store.change_visibility(message, seconds)
+        return {}
 
     async def depth(self) -> QueueDepth:
         return self._store.depth()

@@ -59,6 +59,12 @@ def received(message: "MessageTypeDef") -> ReceivedMessage:
     )
 
 
-def failures(failed: "Sequence[BatchResultErrorEntryTypeDef]") -> str:
-    """One line naming each failed entry: its position in the batch and SQS's code."""
-    return ", ".join(f"#{entry['Id']} {entry['Code']}" for entry in failed)
+def failed_entries(
+    failed: "Sequence[BatchResultErrorEntryTypeDef]", ids: Sequence[str]
+) -> dict[str, str]:
+    """The entries a batch call refused, by our id for each (``ids`` in the batch's order:
+    an entry's ``Id`` is its position), with SQS's code and message."""
+    return {
+        ids[int(entry["Id"])]: f"{entry['Code']}: {entry.get('Message', '')}".rstrip(": ")
+        for entry in failed
+    }

@@ -16,8 +16,13 @@ from infra.queue.limits import (
 )
 from infra.queue.redrive_policy import max_receive_count_of
 from infra.queue.sqs_client import SqsEndpoint, sqs_client, unavailable_on_error
-from infra.queue.sqs_messages import SYSTEM_ATTRIBUTES, batch_entries, failures, received
-from worker.ports import OutgoingMessage, QueueUnavailable, ReceivedMessage
+from infra.queue.sqs_messages import (
+    SYSTEM_ATTRIBUTES,
+    batch_entries,
+    failed_entries,
+    received,
+)
+from worker.ports import Failed, OutgoingMessage, QueueUnavailable, ReceivedMessage
 
 if TYPE_CHECKING:
     from types_aiobotocore_sqs import SQSClient
@@ -49,6 +54,42 @@ class _SqsFifoQueue:
         self._check_open()
         with unavailable_on_error("DeleteMessage"):
             await self._client.delete_message(QueueUrl=self.url, ReceiptHandle=message.receipt)
+
+    async def delete_batch(self, messages: Sequence[ReceivedMessage]) -> Failed:
+        check_batch(messages)
+        self._check_open()
+        if not messages:
+            return {}
+        with unavailable_on_error("DeleteMessageBatch"):
+            answer = await self._client.delete_message_batch(
+                QueueUrl=self.url,
+                Entries=[
+                    {"Id": str(index), "ReceiptHandle": message.receipt}
+                    for index, message in enumerate(messages)
+                ],
+            )
+        return failed_entries(answer.get("Failed", []), [m.message_id for m in messages])
+
+    async def _change_visibility_batch(
+        self, delays: Sequence[tuple[ReceivedMessage, float]]
+    ) -> Failed:
+        check_batch(delays)
+        self._check_open()
+        if not delays:
+            return {}
+        with unavailable_on_error("ChangeMessageVisibilityBatch"):
+            answer = await self._client.change_message_visibility_batch(
+                QueueUrl=self.url,
+                Entries=[
+                    {
+                        "Id": str(index),
+                        "ReceiptHandle": message.receipt,
+                        "VisibilityTimeout": whole_seconds(visibility_between_limits(seconds)),
+                    }
+                    for index, (message, seconds) in enumerate(delays)
+                ],
+            )
+        return failed_entries(answer.get("Failed", []), [m.message_id for m, _ in delays])
 
     async def depth(self) -> QueueDepth:
         self._check_open()
@@ -91,21 +132,23 @@ class SqsQueue(_SqsFifoQueue):
         super().__init__(client, url)
         self.max_receive_count = max_receive_count
 
-    async def send_batch(self, messages: Sequence[OutgoingMessage]) -> None:
+    async def send_batch(self, messages: Sequence[OutgoingMessage]) -> Failed:
         check_batch(messages)
         self._check_open()
         if not messages:
-            return
+            return {}
         with unavailable_on_error("SendMessageBatch"):
             answer = await self._client.send_message_batch(
                 QueueUrl=self.url, Entries=batch_entries(messages)
             )
-        if answer.get("Failed"):
-            # The sender retries the whole batch: deduplication ids make the resend harmless.
-            raise QueueUnavailable(f"SQS SendMessageBatch failed for {failures(answer['Failed'])}")
+        # The sender resends only these: the others are queued.
+        return failed_entries(answer.get("Failed", []), [m.deduplication_id for m in messages])
 
     async def retry_later(self, message: ReceivedMessage, delay_seconds: float) -> None:
         await self._change_visibility(message, delay_seconds)
+
+    async def retry_later_batch(self, delays: Sequence[tuple[ReceivedMessage, float]]) -> Failed:
+        return await self._change_visibility_batch(delays)
 
     async def close(self) -> None:
         self._closed = True

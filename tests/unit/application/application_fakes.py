@@ -220,6 +220,16 @@ class FakePeople:
             self._unit.tables.patients[patient.id] = patient
         return taken is None
 
+    async def patient_ids_by_email(self, emails: Sequence[str]) -> dict[str, UUID]:
+        return {
+            patient.email.lower(): patient.id
+            for patient in self._unit.tables.patients.values()
+            if patient.email.lower() in emails
+        }
+
+    async def add_patients(self, patients: Sequence[Patient], *, at: datetime) -> set[UUID]:
+        return {patient.id for patient in patients if await self.add_patient(patient, at=at)}
+
 
 class FakeCalendars:
     def __init__(self, unit: "FakeUnitOfWork") -> None:

@@ -3,8 +3,9 @@ queue with fakes of the other ports."""
 
 import asyncio
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from uuid import UUID, uuid4
 
 import pytest
 from worker_fakes import (
@@ -20,8 +21,9 @@ from worker_fakes import (
 )
 
 from application.changes import StatusChange
-from application.commands import DecideAppointment
+from application.commands import DecideAppointment, RejectFailedRequest
 from application.errors import DatabaseUnavailable
+from application.queued_work import WorkerCommand
 from domain.appointments import AppointmentStatus, RejectionReason
 from infra.queue.depths import QueueDepth
 from infra.queue.memory_queue import InMemoryDeadLetterQueue, in_memory_queue
@@ -195,3 +197,101 @@ async def test_a_worker_told_to_stop_during_an_outage_stops(rig: Rig) -> None:
 
     assert rig.outcomes.names == ["retried"]
     assert len(rig.queue.received) == 1
+
+
+class HeldDecisions:
+    """Decisions that wait, each until the test lets it finish; they note when each starts
+    and ends, and how many run at once."""
+
+    def __init__(self) -> None:
+        self.started: list[UUID] = []
+        self.finished: list[UUID] = []
+        self.running = 0
+        self.most_at_once = 0
+        self._release: dict[UUID, asyncio.Event] = {}
+        self._changed = asyncio.Event()
+
+    def release(self, appointment_id: UUID) -> None:
+        self._release.setdefault(appointment_id, asyncio.Event()).set()
+
+    async def decide(self, command: WorkerCommand) -> StatusChange | None:
+        self.started.append(command.appointment_id)
+        self.running += 1
+        self.most_at_once = max(self.most_at_once, self.running)
+        self._changed.set()
+        await self._release.setdefault(command.appointment_id, asyncio.Event()).wait()
+        self.running -= 1
+        self.finished.append(command.appointment_id)
+        self._changed.set()
+        return decision(pending(id=command.appointment_id), AppointmentStatus.CONFIRMED, None)
+
+    async def reject_failed(self, command: RejectFailedRequest) -> StatusChange | None:
+        raise AssertionError("no decision fails here")
+
+    async def wait_until(self, condition: Callable[[], bool]) -> None:
+        async with asyncio.timeout(WAIT_SECONDS):
+            while not condition():
+                self._changed.clear()
+                await self._changed.wait()
+
+
+def held_consumer(rig: Rig, held: HeldDecisions, parallel: int) -> Consumer:
+    return Consumer(
+        rig.queue,
+        held.decide,
+        held.reject_failed,
+        lambda: DECIDED_AT,
+        DatabaseOutage(rig.probe, Backoff(base=TINY, cap=TINY * 10)),
+        observer=rig.outcomes,
+        parallel_decisions=parallel,
+    )
+
+
+async def test_groups_of_one_receive_are_decided_side_by_side_each_in_its_order(
+    rig: Rig,
+) -> None:
+    first, second, other = uuid4(), uuid4(), uuid4()
+    await rig.queue.send_batch(
+        [
+            command(first, "psychologist-a"),
+            command(second, "psychologist-a"),
+            command(other, "psychologist-b"),
+        ]
+    )
+    received = await rig.queue.receive(max_messages=10, wait_seconds=0, visibility_timeout=30)
+    assert len(received) == 3
+    held = HeldDecisions()
+    handling = asyncio.create_task(held_consumer(rig, held, parallel=8).handle_batch(received))
+
+    # Both groups start at once; the second of a group waits for the first.
+    await held.wait_until(lambda: set(held.started) == {first, other})
+    held.release(other)
+    await held.wait_until(lambda: held.finished == [other])
+    assert second not in held.started
+    held.release(second)
+    held.release(first)
+    await asyncio.wait_for(handling, WAIT_SECONDS)
+
+    assert held.finished == [other, first, second]
+    assert held.started.index(second) > held.started.index(first)
+    # Deleted together once all were handled.
+    assert await rig.queue.depth() == QueueDepth(visible=0, in_flight=0)
+
+
+async def test_no_more_decisions_run_at_once_than_allowed(rig: Rig) -> None:
+    ids = [uuid4() for _ in range(6)]
+    await rig.queue.send_batch([command(i, f"psychologist-{n}") for n, i in enumerate(ids)])
+    received = await rig.queue.receive(max_messages=10, wait_seconds=0, visibility_timeout=30)
+    held = HeldDecisions()
+    handling = asyncio.create_task(held_consumer(rig, held, parallel=2).handle_batch(received))
+
+    # Let them finish one at a time, each as soon as two are running (or the last one is).
+    for finished in range(len(ids)):
+        await held.wait_until(lambda: held.running == min(2, len(ids) - finished))  # noqa: B023
+        held.release(next(i for i in held.started if i not in held.finished))
+        await held.wait_until(lambda: len(held.finished) == finished + 1)  # noqa: B023
+    await asyncio.wait_for(handling, WAIT_SECONDS)
+
+    assert sorted(held.finished) == sorted(ids)
+    assert held.most_at_once == 2
+    assert await rig.queue.depth() == QueueDepth(visible=0, in_flight=0)

@@ -1,6 +1,8 @@
 """The outbox relay waits out a database outage and carries on; a mistake stops it."""
 
 import asyncio
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime
 
 import pytest
 from worker_fakes import DECIDED_AT, WAIT_SECONDS, ScriptedOutbox
@@ -71,3 +73,60 @@ def test_backoff_grows_with_each_failure_up_to_its_cap_and_starts_over_after_a_s
     backoff.reset()
     assert backoff.failures == 0
     assert 0 <= backoff.next_delay() <= 1.0
+
+
+async def test_an_idle_relay_looks_once_then_only_when_woken() -> None:
+    outbox = ScriptedOutbox([])
+    wake = asyncio.Event()
+    async with in_memory_queue() as (queue, _):
+        relay = OutboxRelay(outbox, queue, lambda: DECIDED_AT, idle_seconds=3600, wake=wake)
+        stop = asyncio.Event()
+        running = asyncio.create_task(relay.run(stop))
+        await outbox.wait_for_calls(1)
+        # However often the loop gets to run, an idle relay does not look again.
+        for _ in range(1_000):
+            await asyncio.sleep(0)
+        assert outbox.calls == 1
+
+        outbox.rows = rows(3)
+        wake.set()
+        received = await queue.receive(
+            max_messages=10, wait_seconds=WAIT_SECONDS, visibility_timeout=30
+        )
+        # One look that found the rows, one that found nothing left.
+        await outbox.wait_for_calls(3)
+        for _ in range(1_000):
+            await asyncio.sleep(0)
+        stop.set()
+        await asyncio.wait_for(running, WAIT_SECONDS)
+
+    assert len(received) == 3
+    assert outbox.calls == 3
+
+
+async def test_a_wake_during_a_look_is_not_lost() -> None:
+    wake = asyncio.Event()
+
+    class WokenWhileLooking(ScriptedOutbox):
+        async def relay_batch(
+            self,
+            send: Callable[[Sequence[PendingMessage]], Awaitable[Mapping[int, str]]],
+            *,
+            limit: int,
+            now: datetime,
+        ) -> int:
+            if self.calls == 0:
+                # A commit lands while the relay is looking (and finds nothing yet).
+                wake.set()
+            return await super().relay_batch(send, limit=limit, now=now)
+
+    outbox = WokenWhileLooking([])
+    async with in_memory_queue() as (queue, _):
+        relay = OutboxRelay(outbox, queue, lambda: DECIDED_AT, idle_seconds=3600, wake=wake)
+        stop = asyncio.Event()
+        running = asyncio.create_task(relay.run(stop))
+        await outbox.wait_for_calls(2)
+        stop.set()
+        await asyncio.wait_for(running, WAIT_SECONDS)
+
+    assert outbox.calls == 2

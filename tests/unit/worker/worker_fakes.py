@@ -1,7 +1,7 @@
 """Fakes of the worker's ports, for the worker's pure logic; the queue is the in-process one."""
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -14,7 +14,7 @@ from builders import NOW, an_appointment
 from domain.appointments import Appointment, AppointmentStatus, RejectionReason
 from infra.queue.depths import QueueDepth
 from infra.queue.memory_queue import InMemoryQueue
-from worker.ports import OutgoingMessage, PendingMessage, ReceivedMessage
+from worker.ports import Failed, OutgoingMessage, PendingMessage, ReceivedMessage
 
 DECIDED_AT = NOW + timedelta(seconds=3)
 WAIT_SECONDS = 5.0
@@ -133,8 +133,8 @@ class SpyQueue:
         self.max_receive_count = inner.max_receive_count
         self.received: list[ReceivedMessage] = []
 
-    async def send_batch(self, messages: Sequence[OutgoingMessage]) -> None:
-        await self._inner.send_batch(messages)
+    async def send_batch(self, messages: Sequence[OutgoingMessage]) -> Failed:
+        return await self._inner.send_batch(messages)
 
     async def receive(
         self, *, max_messages: int, wait_seconds: float, visibility_timeout: float
@@ -150,8 +150,14 @@ class SpyQueue:
     async def delete(self, message: ReceivedMessage) -> None:
         await self._inner.delete(message)
 
+    async def delete_batch(self, messages: Sequence[ReceivedMessage]) -> Failed:
+        return await self._inner.delete_batch(messages)
+
     async def retry_later(self, message: ReceivedMessage, delay_seconds: float) -> None:
         await self._inner.retry_later(message, delay_seconds)
+
+    async def retry_later_batch(self, delays: Sequence[tuple[ReceivedMessage, float]]) -> Failed:
+        return await self._inner.retry_later_batch(delays)
 
     async def close(self) -> None:
         await self._inner.close()
@@ -167,15 +173,23 @@ class ScriptedOutbox:
     rows: list[PendingMessage]
     failures: list[Exception] = field(default_factory=list)
     calls: int = 0
+    _called: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def wait_for_calls(self, count: int) -> None:
+        async with asyncio.timeout(WAIT_SECONDS):
+            while self.calls < count:
+                self._called.clear()
+                await self._called.wait()
 
     async def relay_batch(
         self,
-        send: Callable[[Sequence[PendingMessage]], Awaitable[None]],
+        send: Callable[[Sequence[PendingMessage]], Awaitable[Mapping[int, str]]],
         *,
         limit: int,
         now: datetime,
     ) -> int:
         self.calls += 1
+        self._called.set()
         if self.failures:
             raise self.failures.pop(0)
         batch, self.rows = self.rows[:limit], self.rows[limit:]
