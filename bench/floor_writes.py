@@ -7,7 +7,7 @@ calls), the CONFIRMED sessions that rule a slot out read, the patients found or 
 their PENDING requests counted under a key-share lock, then the appointments, their first
 status events (under the event-order lock), and two outbox rows per appointment (the
 decision wanted, the notice of the change, with the relays' NOTIFY in the same statement)
-inserted, one multi-row statement per table; and it answers with the API's JSON. The rows and payloads are built by the same pure functions
+inserted, one multi-row statement per table; and it answers with the API's JSON. Ids are UUIDv7, as the API makes them. The rows and payloads are built by the same pure functions
 the API uses, so the floor writes exactly what the API writes.
 
 It parses no GraphQL (it reads `variables.input`), has no ORM, no middleware, no rate
@@ -30,6 +30,7 @@ import jwt
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
+from uuid6 import uuid7
 
 from application.changes import StatusChange
 from application.notice_messages import notice
@@ -364,7 +365,7 @@ class Requests:
                 continue
             settings, psychologist = calendar.settings, calendar.psychologist
             item.appointment = Appointment(
-                id=uuid.uuid4(),
+                id=uuid7(),
                 patient_id=UUID(int=0),
                 psychologist_id=psychologist.id,
                 scheduled_at=item.request.scheduled_at,
@@ -449,7 +450,7 @@ class Requests:
         if missing:
             await connection.execute(
                 ADD_PATIENTS_SQL,
-                [uuid.uuid4() for _ in missing],
+                [uuid7() for _ in missing],
                 [profiles[e].name.strip() for e in missing],
                 missing,
                 [profiles[e].phone for e in missing],
