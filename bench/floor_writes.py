@@ -7,7 +7,8 @@ calls), the CONFIRMED sessions that rule a slot out read, the patients found or 
 their PENDING requests counted under a key-share lock, then the appointments, their first
 status events (under the event-order lock), and two outbox rows per appointment (the
 decision wanted, the notice of the change, with the relays' NOTIFY in the same statement)
-inserted, one multi-row statement per table; and it answers with the API's JSON. Ids are UUIDv7, as the API makes them. The rows and payloads are built by the same pure functions
+inserted, one multi-row statement per table; and it answers with the API's JSON. Ids are
+UUIDv7, as the API makes them. The rows and payloads are built by the same pure functions
 the API uses, so the floor writes exactly what the API writes.
 
 It parses no GraphQL (it reads `variables.input`), has no ORM, no middleware, no rate
