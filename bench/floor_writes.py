@@ -6,8 +6,9 @@ calendars read, every item checked by the domain's rules (the same functions the
 calls), the CONFIRMED sessions that rule a slot out read, the patients found or added,
 their PENDING requests counted under a key-share lock, then the appointments, their first
 status events (under the event-order lock), and two outbox rows per appointment (the
-decision wanted, the notice of the change) inserted, one multi-row statement per table; and
-it answers with the API's JSON. The rows and payloads are built by the same pure functions
+decision wanted, the notice of the change, with the relays' NOTIFY in the same statement)
+inserted, one multi-row statement per table; and it answers with the API's JSON. Ids are
+UUIDv7, as the API makes them. The rows and payloads are built by the same pure functions
 the API uses, so the floor writes exactly what the API writes.
 
 It parses no GraphQL (it reads `variables.input`), has no ORM, no middleware, no rate
@@ -30,6 +31,7 @@ import jwt
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
+from uuid6 import uuid7
 
 from application.changes import StatusChange
 from application.notice_messages import notice
@@ -51,6 +53,7 @@ from domain.requests import AppointmentRequest, PatientProfile, check_free_text,
 from domain.rules import RuleCode, check_conflicts, check_request
 from domain.schedule import Interval
 from infra.db.event_order import EVENT_ORDER_LOCK
+from infra.db.outbox_notices import CHANNEL
 from infra.db.rows import (
     appointment_to_row,
     event_to_row,
@@ -107,7 +110,17 @@ PENDING_SQL = (
     " WHERE patient_id = ANY($1::uuid[]) AND status = 'PENDING' GROUP BY patient_id"
 )
 LOCK_EVENT_ORDER_SQL = "SELECT pg_advisory_xact_lock($1)"
-OUTBOX_COLUMNS = ("topic", "message_group", "payload", "request_id", "created_at", "available_at")
+# The outbox rows and the relays' wake-up (NOTIFY, delivered at commit) in one statement,
+# as the API writes them.
+NOTIFYING_OUTBOX_SQL = f"""
+WITH written AS (
+    INSERT INTO outbox (topic, message_group, payload, request_id, created_at, available_at)
+    SELECT topic, message_group, payload::jsonb, request_id, created_at, available_at
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[],
+        $6::timestamptz[]) AS r(topic, message_group, payload, request_id, created_at,
+        available_at)
+) SELECT pg_notify('{CHANNEL}', '')
+"""
 
 
 @dataclass(frozen=True)
@@ -353,7 +366,7 @@ class Requests:
                 continue
             settings, psychologist = calendar.settings, calendar.psychologist
             item.appointment = Appointment(
-                id=uuid.uuid4(),
+                id=uuid7(),
                 patient_id=UUID(int=0),
                 psychologist_id=psychologist.id,
                 scheduled_at=item.request.scheduled_at,
@@ -432,11 +445,13 @@ class Requests:
             profiles.setdefault(normal_email(item.request.patient.email), item.request.patient)
         emails = list(profiles)
         ids = {r["email"]: r["id"] for r in await connection.fetch(PATIENTS_BY_EMAIL_SQL, emails)}
-        missing = [e for e in emails if e not in ids]
+        # Added in the order of their emails, as the API adds them: two requests adding some
+        # of the same patients wait on each other in one order, never in a cycle.
+        missing = sorted(e for e in emails if e not in ids)
         if missing:
             await connection.execute(
                 ADD_PATIENTS_SQL,
-                [uuid.uuid4() for _ in missing],
+                [uuid7() for _ in missing],
                 [profiles[e].name.strip() for e in missing],
                 missing,
                 [profiles[e].phone for e in missing],
@@ -520,9 +535,9 @@ class Requests:
             for i, event in zip(kept, events, strict=True)
             if i.appointment
         ]
+        values = [_outbox_values(m, when) for m, when in messages]
         await connection.execute(
-            _insert_sql("outbox", OUTBOX_COLUMNS, len(messages)),
-            *[value for message, when in messages for value in _outbox_values(message, when)],
+            NOTIFYING_OUTBOX_SQL, *[[row[c] for row in values] for c in range(len(values[0]))]
         )
 
 
