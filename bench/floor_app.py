@@ -119,9 +119,7 @@ def create_app() -> Starlette:
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         # As many connections as the API's engine may open (pool 10, overflow 10).
-        pools.append(
-            await asyncpg.create_pool(url, min_size=10, max_size=20, init=init_connection)
-        )
+        pools.append(await asyncpg.create_pool(url, min_size=10, max_size=20, init=init_connection))
         try:
             yield
         finally:

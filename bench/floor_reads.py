@@ -226,9 +226,7 @@ def read_routes(pool_of: Any) -> list[Route]:
         window = Interval(parse_instant(variables["from"]), parse_instant(variables["to"]))
         around = Interval(window.start - AROUND, window.end + AROUND)
         pool = pool_of()
-        rows = await pool.fetch(
-            DIRECTORY_SQL, around.start, around.end, variables["specialty"]
-        )
+        rows = await pool.fetch(DIRECTORY_SQL, around.start, around.end, variables["specialty"])
         page = rows[:PAGE_SIZE]
         busy: dict[UUID, list[Booked]] = {row["id"]: [] for row in page}
         for b in await pool.fetch(BUSY_SQL, list(busy), around.start, around.end):
@@ -256,8 +254,7 @@ def read_routes(pool_of: Any) -> list[Route]:
                         "specialties": list(row["specialties"]),
                         "timeZone": row["time_zone"],
                         "availableSlots": [
-                            {"startsAt": instant(s.start), "endsAt": instant(s.end)}
-                            for s in slots
+                            {"startsAt": instant(s.start), "endsAt": instant(s.end)} for s in slots
                         ],
                     }
                 }
@@ -337,6 +334,8 @@ async def init_connection(connection: asyncpg.Connection) -> None:
     """JSON columns as Python values, as the API's driver gives them."""
     for name in ("json", "jsonb"):
         await connection.set_type_codec(
-            name, encoder=lambda v: orjson.dumps(v).decode(), decoder=orjson.loads,
+            name,
+            encoder=lambda v: orjson.dumps(v).decode(),
+            decoder=orjson.loads,
             schema="pg_catalog",
         )

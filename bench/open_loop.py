@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import json
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -44,29 +45,75 @@ def request_bytes(url: str, body: bytes, token: str) -> bytes:
     return head.encode() + body
 
 
-def content_length(headers: bytes) -> int | None:
+class Connection(asyncio.Protocol):
+    """One keep-alive connection: sends a request, reads its answer (Content-Length or
+    chunked), then takes the next waiting request or goes back to the idle ones."""
+
+    def __init__(self, loop: "OpenLoop") -> None:
+        self.owner = loop
+        self.transport: asyncio.Transport | None = None
+        self.buffer = bytearray()
+        self.planned = 0.0
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports are not asyncio.Transport subclasses, but behave as one.
+        self.transport = transport  # type: ignore[assignment]
+
+    def send(self, planned: float) -> None:
+        if self.transport is None:
+            raise RuntimeError("send before the connection is made")
+        self.planned = planned
+        self.transport.write(self.owner.request)
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        answer = complete_answer(self.buffer)
+        if answer is None:
+            return
+        status, body, used = answer
+        del self.buffer[:used]
+        self.owner.answered(self, status, body, self.planned)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.owner.lost(self)
+
+
+def complete_answer(buffer: bytearray) -> tuple[int, bytes, int] | None:
+    """(status, body, bytes used) when ``buffer`` holds a whole HTTP/1.1 answer."""
+    end = buffer.find(b"\r\n\r\n")
+    if end < 0:
+        return None
+    headers = bytes(buffer[:end])
+    status = int(headers.split(b" ", 2)[1])
+    start = end + 4
+    length = None
+    chunked = False
     for line in headers.split(b"\r\n")[1:]:
         name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            return int(value.strip())
-    return None
-
-
-async def read_answer(reader: asyncio.StreamReader) -> tuple[int, bytes]:
-    """Status and body of one HTTP/1.1 answer (Content-Length or chunked)."""
-    headers = await reader.readuntil(b"\r\n\r\n")
-    status = int(headers.split(b" ", 2)[1])
-    length = content_length(headers)
-    if length is not None:
-        return status, await reader.readexactly(length)
-    chunks = []
+        name = name.strip().lower()
+        if name == b"content-length":
+            length = int(value.strip())
+        elif name == b"transfer-encoding" and b"chunked" in value.lower():
+            chunked = True
+    if not chunked:
+        length = length or 0
+        if len(buffer) < start + length:
+            return None
+        return status, bytes(buffer[start : start + length]), start + length
+    body = bytearray()
+    at = start
     while True:
-        size = int((await reader.readuntil(b"\r\n")).strip().split(b";")[0], 16)
+        line_end = buffer.find(b"\r\n", at)
+        if line_end < 0:
+            return None
+        size = int(bytes(buffer[at:line_end]).split(b";")[0], 16)
+        at = line_end + 2
+        if len(buffer) < at + size + 2:
+            return None
+        body += buffer[at : at + size]
+        at += size + 2
         if size == 0:
-            await reader.readuntil(b"\r\n")
-            return status, b"".join(chunks)
-        chunks.append(await reader.readexactly(size))
-        await reader.readexactly(2)
+            return status, bytes(body), at
 
 
 @dataclass
@@ -82,40 +129,67 @@ class OpenLoop:
         self.host = parts.hostname or "127.0.0.1"
         self.port = parts.port or 80
         self.request = request
-        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
-        self.slots = asyncio.Semaphore(connections)
+        self.limit = connections
+        self.idle: list[Connection] = []
+        self.open = 0
+        # Planned instants of the requests waiting for a connection, oldest first.
+        self.waiting: deque[float] = deque()
         self.tally = Tally()
+        self.outstanding = 0
+        self.finished = asyncio.Event()
 
-    async def one(self, planned: float) -> None:
-        async with self.slots:
-            if self.idle:
-                reader, writer = self.idle.pop()
-            else:
-                reader, writer = await asyncio.open_connection(self.host, self.port)
-            writer.write(self.request)
-            status, body = await read_answer(reader)
-            self.tally.latencies.append(time.perf_counter() - planned)
-            if status != 200 or b'"errors"' in body:
-                self.tally.failures += 1
-            self.idle.append((reader, writer))
+    def answered(self, connection: Connection, status: int, body: bytes, planned: float) -> None:
+        self.tally.latencies.append(time.perf_counter() - planned)
+        if status != 200 or b'"errors"' in body:
+            self.tally.failures += 1
+        self.outstanding -= 1
+        if self.waiting:
+            connection.send(self.waiting.popleft())
+        else:
+            self.idle.append(connection)
+        if self.outstanding == 0:
+            self.finished.set()
+
+    def lost(self, connection: Connection) -> None:
+        self.open -= 1
+        if connection in self.idle:
+            self.idle.remove(connection)
+
+    async def connect(self, planned: float) -> None:
+        loop = asyncio.get_running_loop()
+        _, connection = await loop.create_connection(lambda: Connection(self), self.host, self.port)
+        connection.send(planned)
+
+    def dispatch(self, planned: float) -> None:
+        self.outstanding += 1
+        self.finished.clear()
+        if self.idle:
+            self.idle.pop().send(planned)
+        elif self.open < self.limit:
+            self.open += 1
+            asyncio.get_running_loop().create_task(self.connect(planned))
+        else:
+            self.waiting.append(planned)
 
     async def run(self, rate: float, seconds: float) -> int:
         planned = int(rate * seconds)
-        tasks = set()
         start = time.perf_counter() + 0.05
-        for i in range(planned):
-            due = start + i / rate
-            delay = due - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            self.tally.worst_lag = max(self.tally.worst_lag, time.perf_counter() - due)
-            task = asyncio.create_task(self.one(due))
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
-        if tasks:
-            await asyncio.gather(*tasks)
-        for _, writer in self.idle:
-            writer.close()
+        i = 0
+        while i < planned:
+            now = time.perf_counter()
+            # Everything due by now leaves now: the loop may wake late, the plan stays.
+            while i < planned and start + i / rate <= now:
+                due = start + i / rate
+                self.tally.worst_lag = max(self.tally.worst_lag, now - due)
+                self.dispatch(due)
+                i += 1
+            if i < planned:
+                await asyncio.sleep(max(0.0, start + i / rate - time.perf_counter()))
+        if self.outstanding:
+            await self.finished.wait()
+        for connection in self.idle:
+            if connection.transport is not None:
+                connection.transport.close()
         return planned
 
 
@@ -129,12 +203,14 @@ def main() -> None:
     p.add_argument("--connections", type=int, default=256, help="at most this many open")
     args = p.parse_args()
     try:
-        import uvloop  # noqa: PLC0415 - optional: a faster event loop when installed
+        import uvloop  # optional: a faster event loop when installed
 
         uvloop.install()
     except ImportError:
         pass
-    loop = OpenLoop(args.url, request_bytes(args.url, args.body.read_bytes(), args.token), args.connections)
+    loop = OpenLoop(
+        args.url, request_bytes(args.url, args.body.read_bytes(), args.token), args.connections
+    )
     planned = asyncio.run(loop.run(args.rate, args.seconds))
     latencies = sorted(loop.tally.latencies)
     print(

@@ -206,7 +206,9 @@ async def build_cases(url: str, depth: int, peer_cursor: str | None = None) -> l
             f"page after row {depth:,} (by cursor)",
             page_body(cursor),
             next_id,
-            peer_body=None if peer_cursor is None else peer.body(peer.PAGE_QUERY, {"after": peer_cursor}),
+            peer_body=None
+            if peer_cursor is None
+            else peer.body(peer.PAGE_QUERY, {"after": peer_cursor}),
             full_page=True,
         ),
         Case(

@@ -88,15 +88,18 @@ class Wrk:
         self.connections = connections
         self.threads = threads
 
-    def script(self, name: str, body: bytes) -> Path:
+    def script(self, name: str, body: bytes, token: str | None = None) -> Path:
+        """The Lua script POSTing ``body`` with ``token`` (default: the one given at start)."""
         text = body.decode()
         if "]==]" in text:
             raise BenchError("request body cannot be quoted in Lua")
         path = self.workdir / f"{name}.lua"
-        path.write_text(SCRIPT.format(body=text, token=self.token, marker=MARKER))
+        path.write_text(SCRIPT.format(body=text, token=token or self.token, marker=MARKER))
         return path
 
-    def run(self, url: str, script: Path, seconds: float) -> LoadResult:
+    def run(self, url: str, script: Path, seconds: float, *, warmup: bool = False) -> LoadResult:
+        """wrk's figures; raises on a failed request, or when none completed (unless this
+        is a warm-up, which a slow server may spend on its first answers)."""
         command = [
             self.program,
             f"--threads={self.threads}",
@@ -113,10 +116,10 @@ class Wrk:
         figures = json.loads(lines[-1].removeprefix(MARKER))
         if figures["bad"] or figures["socket_errors"]:
             raise BenchError(f"{url}: failed requests during the load: {figures}")
-        if figures["requests"] == 0:
+        if figures["requests"] == 0 and not warmup:
             raise BenchError(f"{url}: no request completed")
         return LoadResult(
-            requests=figures["requests"],
+            requests=max(1, figures["requests"]),
             seconds=figures["duration_us"] / 1e6,
             p50_ms=figures["p50_us"] / 1000,
             p99_ms=figures["p99_us"] / 1000,

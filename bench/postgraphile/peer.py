@@ -34,7 +34,7 @@ PAGE_QUERY = (
 SCHEDULE_QUERY = (
     "query Schedule($psychologist: UUID!, $from: Datetime!, $to: Datetime!) { "
     f"allAppointments({ORDER}, first: 20, filter: {{"
-    "psychologistId: {equalTo: $psychologist}, status: {in: [\"CONFIRMED\", \"PENDING\"]}, "
+    'psychologistId: {equalTo: $psychologist}, status: {in: ["CONFIRMED", "PENDING"]}, '
     "scheduledAt: {greaterThanOrEqualTo: $from, lessThan: $to}}) "
     f"{{ {SELECTION} }} }}"
 )
@@ -112,3 +112,11 @@ def rows_of(answer: Any) -> list[tuple[str, str, str]]:
         )
         for e in edges
     ]
+
+
+def node_version() -> str:
+    node = shutil.which("node")
+    if node is None:
+        return "(not found)"
+    completed = subprocess.run([node, "--version"], capture_output=True, text=True, check=False)
+    return completed.stdout.strip()
