@@ -8,9 +8,12 @@ from pathlib import Path
 from bench.cpu import children_seconds, machine_busy_seconds, process_seconds
 from bench.measurement import Measurement
 from bench.operations import Case
-from bench.processes import HttpServer
+from bench.processes import BenchError, HttpServer
 from bench.steady import run_steady
 from bench.wrk import Wrk
+
+# Fewer answers than this in a measured run say too little: the run is made longer.
+MIN_REQUESTS = 16
 
 API, API_REDIS, FLOOR, POSTGRAPHILE = "API", "API, Redis limits", "floor", "PostGraphile"
 LABELS = {"api": API, "api-redis": API_REDIS, "floor": FLOOR, "postgraphile": POSTGRAPHILE}
@@ -66,10 +69,19 @@ def measure(
 ) -> Measurement:
     script = wrk.script(f"{case.name}-{server.name}", sent.body, sent.token)
     if warmup > 0:
-        wrk.run(sent.url, script, warmup, warmup=True)
-    before = cpu_now(server, postgres_pid)
-    load = wrk.run(sent.url, script, seconds)
-    after = cpu_now(server, postgres_pid)
+        wrk.run(sent.url, script, warmup, allow_none=True)
+    # A server slower than the case is long would answer too few requests to measure:
+    # measure it longer (twice, then four times), and give up after that.
+    length = seconds
+    for _ in range(3):
+        before = cpu_now(server, postgres_pid)
+        load = wrk.run(sent.url, script, length, allow_none=True)
+        after = cpu_now(server, postgres_pid)
+        if load.requests >= MIN_REQUESTS:
+            break
+        length *= 2
+    else:
+        raise BenchError(f"{case.name} on {server.name}: fewer than {MIN_REQUESTS} answers")
     server_cpu, postgres_cpu, loadgen_cpu, busy = (
         a - b for a, b in zip(after, before, strict=True)
     )
@@ -86,6 +98,8 @@ def measure(
     if steady_seconds <= 0:
         return peak
     rate = load.requests_per_second / 2
-    steady = run_steady(sent.url, sent.body, sent.token, rate, steady_seconds, workdir)
+    # At least MIN_REQUESTS planned, however slow the server, within a minute.
+    length = min(max(steady_seconds, MIN_REQUESTS / rate), 60.0)
+    steady = run_steady(sent.url, sent.body, sent.token, rate, length, workdir)
     server.check_alive()
     return replace(peak, steady=steady)

@@ -97,9 +97,11 @@ class Wrk:
         path.write_text(SCRIPT.format(body=text, token=token or self.token, marker=MARKER))
         return path
 
-    def run(self, url: str, script: Path, seconds: float, *, warmup: bool = False) -> LoadResult:
-        """wrk's figures; raises on a failed request, or when none completed (unless this
-        is a warm-up, which a slow server may spend on its first answers)."""
+    def run(
+        self, url: str, script: Path, seconds: float, *, allow_none: bool = False
+    ) -> LoadResult:
+        """wrk's figures; raises on a failed request, or when none completed unless
+        ``allow_none`` (a warm-up, or a slow server's first try: the caller decides)."""
         command = [
             self.program,
             f"--threads={self.threads}",
@@ -116,10 +118,10 @@ class Wrk:
         figures = json.loads(lines[-1].removeprefix(MARKER))
         if figures["bad"] or figures["socket_errors"]:
             raise BenchError(f"{url}: failed requests during the load: {figures}")
-        if figures["requests"] == 0 and not warmup:
+        if figures["requests"] == 0 and not allow_none:
             raise BenchError(f"{url}: no request completed")
         return LoadResult(
-            requests=max(1, figures["requests"]),
+            requests=figures["requests"],
             seconds=figures["duration_us"] / 1e6,
             p50_ms=figures["p50_us"] / 1000,
             p99_ms=figures["p99_us"] / 1000,
