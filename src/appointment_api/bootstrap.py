@@ -233,6 +233,8 @@ def create_app(
         schema=build_schema(
             edge=edge_extensions(settings, rate_limits),
             observers=[*operation_tracing(tracer_provider), operation_metrics(metrics)],
+            compiled=settings.compiled_reads,
+            paths=metrics,
         ),
         services=services,
         assets_dir=assets_dir,

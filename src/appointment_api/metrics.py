@@ -40,6 +40,13 @@ class ApiMetrics:
         self.rate_limited = Counter(
             "rate_limit_refusals", "Operations refused by a rate limit.", ["budget"], registry=r
         )
+        self.executions = Counter(
+            "graphql_executions",
+            "Operations executed, by path: a compiled plan, or the executor (everything the "
+            "compiler does not cover, and compiled queries that fell back).",
+            ["path"],
+            registry=r,
+        )
         self.websockets = Gauge("websocket_connections", "Open websocket connections.", registry=r)
         self.subscriptions = Gauge(
             "active_subscriptions", "Subscriptions currently streaming.", registry=r
@@ -51,6 +58,9 @@ class ApiMetrics:
             "outbox_lag_seconds", "Age of the oldest outbox row not yet sent.", registry=r
         )
         self._operation_names: set[str] = set()
+
+    def served(self, path: str) -> None:
+        self.executions.labels(path).inc()
 
     def operation_label(self, name: str | None) -> str:
         label = name or "anonymous"

@@ -84,3 +84,29 @@ class Page(Generic[T]):
     has_next: bool
     has_previous: bool
     total: int | None = field(default=None)
+
+
+@dataclass(frozen=True, slots=True)
+class PageColumns:
+    """Which attributes a page of appointments reads, by name: the appointment's own, and
+    its patient's and psychologist's (None: that person is not read at all). Only what a
+    client selected is read; the rows come back as plain tuples in this order."""
+
+    appointment: tuple[str, ...]
+    patient: tuple[str, ...] | None = None
+    psychologist: tuple[str, ...] | None = None
+
+    @property
+    def width(self) -> int:
+        return len(self.appointment) + len(self.patient or ()) + len(self.psychologist or ())
+
+
+@dataclass(frozen=True, slots=True)
+class RowsPage:
+    """A page of plain rows: each holds the ``PageColumns`` in order, then the ordering's
+    value and the id (the row's cursor key)."""
+
+    rows: Sequence[Sequence[object]]
+    has_next: bool
+    has_previous: bool
+    total: int | None = None

@@ -101,6 +101,9 @@ class Settings(BaseSettings):
     max_directives: int = Field(default=50, ge=0, le=10_000)
     max_query_cost: int = Field(default=5_000, ge=1, le=10_000_000)
     graphql_suggestions: bool | None = None
+    # Queries the read compiler covers run as compiled plans (one SQL statement per
+    # connection level); off, every operation walks the executor (a fallback switch).
+    compiled_reads: bool = True
     # Budgets per caller, in points ("N/second|minute|hour|day"); an operation takes
     # ceil(cost / RATE_LIMIT_COST_PER_POINT) points, at least 1.
     rate_limits_enabled: bool = True

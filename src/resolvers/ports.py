@@ -13,8 +13,10 @@ from domain.listing import (
     AppointmentFilter,
     AppointmentOrder,
     Page,
+    PageColumns,
     PageRequest,
     PsychologistFilter,
+    RowsPage,
 )
 from domain.payments import Payment
 from domain.people import Patient, Psychologist
@@ -33,6 +35,35 @@ class AppointmentReads(Protocol):
         *,
         with_total: bool,
     ) -> Page[Appointment]: ...
+
+    async def page_rows(
+        self,
+        viewer: Viewer,
+        wanted: AppointmentFilter,
+        order: AppointmentOrder,
+        page: PageRequest,
+        columns: PageColumns,
+        *,
+        with_total: bool,
+    ) -> RowsPage:
+        """The page as plain rows of only ``columns``, people joined, in one statement."""
+        ...
+
+    async def pages_by_parent(
+        self,
+        viewer: Viewer,
+        parent: str,
+        parent_ids: Sequence[UUID],
+        wanted: AppointmentFilter,
+        order: AppointmentOrder,
+        page: PageRequest,
+        columns: PageColumns,
+        *,
+        with_total: bool,
+    ) -> dict[UUID, RowsPage]:
+        """The page under each ``patient`` or ``psychologist`` of ``parent_ids``, in one
+        statement whatever their number."""
+        ...
 
     async def by_ids(self, viewer: Viewer, ids: Sequence[UUID]) -> dict[UUID, Appointment]: ...
 

@@ -8,6 +8,7 @@ import strawberry
 from strawberry.extensions import DisableIntrospection, ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
+from resolvers.compiled import ExecutionPaths, PlanCache, compiling_executor
 from resolvers.extensions import (
     ClassifyErrors,
     OperationContext,
@@ -29,8 +30,12 @@ def build_schema(
     introspection: bool = True,
     edge: Sequence[ExtensionFactory] | None = None,
     observers: Sequence[ExtensionFactory] = (),
+    compiled: bool = True,
+    paths: ExecutionPaths | None = None,
 ) -> strawberry.Schema:
-    """``edge``: the edge's extensions (``hardening_extensions``); they parse, validate and
+    """``compiled``: answer the queries the compiler covers with compiled plans (``paths``
+    counts which way each operation went); otherwise every operation runs on the executor.
+    ``edge``: the edge's extensions (``hardening_extensions``); they parse, validate and
     refuse, in place of the caches and ``DisableIntrospection``. ``observers`` come first,
     so that they see each operation's final result (hooks end in reverse order)."""
     extensions: list[Any] = [
@@ -55,4 +60,5 @@ def build_schema(
         types=[Appointment, Patient, Psychologist],
         extensions=extensions,
         config=StrawberryConfig(scalar_map={datetime: DateTime, date: Date}),
+        execution_context_class=compiling_executor(PlanCache(paths)) if compiled else None,
     )

@@ -80,11 +80,22 @@ async def test_one_operation_holds_no_more_connections_than_its_budget(
 async def test_without_the_budget_the_same_operation_would_take_a_connection_per_field(
     database_url: str,
 ) -> None:
-    # What the budget prevents: twelve root fields read at once.
-    async with running_api(database_url, database_connections_per_request=50) as api:
+    # What the budget prevents: twelve root fields read at once by the executor (a compiled
+    # plan reads its root fields one after the other anyway).
+    async with running_api(
+        database_url, database_connections_per_request=50, compiled_reads=False
+    ) as api:
         async with most_connections_held(api.resources.engine) as most:
             await api.query("{ " + WIDE + " }", as_=PATIENT)
         assert most[0] > 2
+
+
+async def test_a_compiled_query_holds_one_connection_at_a_time(database_url: str) -> None:
+    async with running_api(database_url, database_connections_per_request=50) as api:
+        async with most_connections_held(api.resources.engine) as most:
+            body = await api.query("{ " + WIDE + " }", as_=PATIENT)
+        assert "errors" not in body, body
+        assert most[0] == 1
 
 
 async def test_free_slots_of_many_psychologists_and_windows_come_from_one_read_each(

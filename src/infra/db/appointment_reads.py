@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, select, true
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.appointments import BLOCKING_STATUSES, Appointment, StatusEvent
@@ -15,15 +15,17 @@ from domain.listing import (
     AppointmentOrderField,
     OrderDirection,
     Page,
+    PageColumns,
     PageRequest,
+    RowsPage,
 )
 from domain.schedule import Interval
 from domain.viewer import Viewer
 from infra.db.connection_budget import connect
-from infra.db.keyset import paginate, trim
+from infra.db.keyset import page_bounds, paginate, reading_order, trim
 from infra.db.rows import appointment_from_row, event_from_row
 from infra.db.scoping import visible_appointments
-from infra.db.tables import appointment_events, appointments
+from infra.db.tables import appointment_events, appointments, patients, psychologists
 
 ORDER_COLUMNS: dict[AppointmentOrderField, ColumnElement[Any]] = {
     AppointmentOrderField.SCHEDULED_AT: appointments.c.scheduled_at,
@@ -54,9 +56,66 @@ def filter_conditions(wanted: AppointmentFilter) -> list[ColumnElement[bool]]:
     return conditions
 
 
+# The people a page may join, by the appointment's attribute that names them.
+_PERSON_TABLES = {"patient": patients, "psychologist": psychologists}
+# The parent a nested page hangs from: its key column on appointments, and its table.
+PARENT_COLUMNS = {
+    "patient": appointments.c.patient_id,
+    "psychologist": appointments.c.psychologist_id,
+}
+
+
+def visible_where(viewer: Viewer, wanted: AppointmentFilter) -> ColumnElement[bool]:
+    """The rows ``viewer`` may see that match ``wanted``: every appointment read starts here."""
+    return and_(visible_appointments(viewer), *filter_conditions(wanted))
+
+
+def page_columns(columns: PageColumns, order: AppointmentOrder) -> tuple[list[Any], Any]:
+    """The labelled columns of ``columns`` (then the cursor's key) and the FROM they need.
+
+    An appointment the viewer may see always has a patient they may see (a patient sees
+    themselves, a psychologist the patients on their schedule), so the people are joined
+    without a scoping condition of their own; they are outer joins so that a missing row
+    shows as NULLs, never as a missing appointment."""
+    selected: list[Any] = [appointments.c[name] for name in columns.appointment]
+    source: Any = appointments
+    for person, names in (("patient", columns.patient), ("psychologist", columns.psychologist)):
+        if names is None:
+            continue
+        table = _PERSON_TABLES[person]
+        source = source.outerjoin(table, table.c.id == PARENT_COLUMNS[person])
+        selected += [table.c[name] for name in names]
+    selected += [ORDER_COLUMNS[order.field], appointments.c.id]
+    return [column.label(f"c{i}") for i, column in enumerate(selected)], source
+
+
+def page_statement(
+    viewer: Viewer,
+    wanted: AppointmentFilter,
+    order: AppointmentOrder,
+    page: PageRequest,
+    columns: PageColumns,
+) -> Select[Any]:
+    """One page of what ``viewer`` may see, with only ``columns``, joins included."""
+    selected, source = page_columns(columns, order)
+    return paginate(
+        select(*selected).select_from(source).where(visible_where(viewer, wanted)),
+        (ORDER_COLUMNS[order.field], appointments.c.id),
+        descending=order.direction is OrderDirection.DESC,
+        page=page,
+    )
+
+
 class SqlAppointmentReads:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        # A read-only page needs no transaction: on PostgreSQL its statements run as they
+        # are, without a BEGIN and a ROLLBACK around each one.
+        self._reader = (
+            engine.execution_options(isolation_level="AUTOCOMMIT")
+            if engine.dialect.name == "postgresql"
+            else engine
+        )
 
     async def page(
         self,
@@ -67,14 +126,14 @@ class SqlAppointmentReads:
         *,
         with_total: bool,
     ) -> Page[Appointment]:
-        where = and_(visible_appointments(viewer), *filter_conditions(wanted))
+        where = visible_where(viewer, wanted)
         query = paginate(
             select(appointments).where(where),
             (ORDER_COLUMNS[order.field], appointments.c.id),
             descending=order.direction is OrderDirection.DESC,
             page=page,
         )
-        async with connect(self._engine) as connection:
+        async with connect(self._reader) as connection:
             rows = (await connection.execute(query)).mappings().all()
             total = None
             if with_total:
@@ -86,6 +145,122 @@ class SqlAppointmentReads:
             has_next=has_next,
             has_previous=has_previous,
             total=total,
+        )
+
+    async def page_rows(
+        self,
+        viewer: Viewer,
+        wanted: AppointmentFilter,
+        order: AppointmentOrder,
+        page: PageRequest,
+        columns: PageColumns,
+        *,
+        with_total: bool,
+    ) -> RowsPage:
+        """The page as plain rows of the selected columns: one statement (two with the
+        total), on one connection, outside any transaction."""
+        query = page_statement(viewer, wanted, order, page, columns)
+        async with connect(self._reader) as connection:
+            rows = (await connection.execute(query)).all()
+            total = None
+            if with_total:
+                where = visible_where(viewer, wanted)
+                count = select(func.count()).select_from(appointments).where(where)
+                total = (await connection.execute(count)).scalar_one()
+        kept, has_next, has_previous = trim(rows, page)
+        return RowsPage(kept, has_next, has_previous, total)
+
+    async def pages_by_parent(
+        self,
+        viewer: Viewer,
+        parent: str,
+        parent_ids: Sequence[UUID],
+        wanted: AppointmentFilter,
+        order: AppointmentOrder,
+        page: PageRequest,
+        columns: PageColumns,
+        *,
+        with_total: bool,
+    ) -> dict[UUID, RowsPage]:
+        """The same page under each of several parents (``patient`` or ``psychologist``),
+        in one statement whatever their number: a LATERAL join on PostgreSQL, a window
+        function elsewhere. ``wanted`` must not pin that parent itself."""
+        ids = list(dict.fromkeys(parent_ids))
+        if not ids:
+            return {}
+        key = PARENT_COLUMNS[parent]
+        where = visible_where(viewer, wanted)
+        query = self._per_parent(parent, ids, where, order, page, columns)
+        async with connect(self._reader) as connection:
+            found = (await connection.execute(query)).all()
+            totals: dict[UUID, int] = {}
+            if with_total:
+                count = (
+                    select(key, func.count())
+                    .select_from(appointments)
+                    .where(where, key.in_(ids))
+                    .group_by(key)
+                )
+                totals = {row[0]: row[1] for row in (await connection.execute(count)).all()}
+        grouped: dict[UUID, list[Sequence[object]]] = {key_id: [] for key_id in ids}
+        for row in found:
+            grouped[row[0]].append(row[1:])
+        pages: dict[UUID, RowsPage] = {}
+        for key_id, rows in grouped.items():
+            kept, has_next, has_previous = trim(rows, page)
+            total = totals.get(key_id, 0) if with_total else None
+            pages[key_id] = RowsPage(kept, has_next, has_previous, total)
+        return pages
+
+    def _per_parent(
+        self,
+        parent: str,
+        ids: list[UUID],
+        where: ColumnElement[bool],
+        order: AppointmentOrder,
+        page: PageRequest,
+        columns: PageColumns,
+    ) -> Select[Any]:
+        key = PARENT_COLUMNS[parent]
+        selected, source = page_columns(columns, order)
+        labels = [f"c{i}" for i in range(len(selected))]
+        descending = order.direction is OrderDirection.DESC
+        position = (ORDER_COLUMNS[order.field], appointments.c.id)
+        bounds = page_bounds(position, descending=descending, page=page)
+        reading = reading_order(position, descending=descending, page=page)
+        if self._engine.dialect.name == "postgresql":
+            # Each parent's page is its own index range scan, however many rows it has.
+            table = _PERSON_TABLES[parent]
+            parents = select(table.c.id.label("parent")).where(table.c.id.in_(ids)).subquery()
+            each = (
+                select(*selected)
+                .select_from(source)
+                .where(where, key == parents.c.parent, *bounds)
+                .order_by(*reading)
+                .limit(page.size + 1)
+                .lateral("page")
+            )
+            backwards = descending != page.backwards
+            tail = [each.c[labels[-2]], each.c[labels[-1]]]
+            return (
+                select(parents.c.parent, *[each.c[label] for label in labels])
+                .select_from(parents.join(each, true()))
+                .order_by(parents.c.parent, *[c.desc() if backwards else c.asc() for c in tail])
+            )
+        numbered = (
+            select(
+                key.label("parent"),
+                *selected,
+                func.row_number().over(partition_by=key, order_by=reading).label("rn"),
+            )
+            .select_from(source)
+            .where(where, key.in_(ids), *bounds)
+            .subquery("numbered")
+        )
+        return (
+            select(numbered.c.parent, *[numbered.c[label] for label in labels])
+            .where(numbered.c.rn <= page.size + 1)
+            .order_by(numbered.c.parent, numbered.c.rn)
         )
 
     async def by_ids(self, viewer: Viewer, ids: Sequence[UUID]) -> dict[UUID, Appointment]:

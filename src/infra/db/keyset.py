@@ -5,10 +5,9 @@ which PostgreSQL uses as an index bound (an OR-expanded comparison is not).
 """
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, tuple_
-from sqlalchemy.engine import RowMapping
 
 from domain.listing import Key, PageRequest
 
@@ -21,14 +20,30 @@ def paginate(
     page: PageRequest,
 ) -> Select[Any]:
     """Bound ``query`` to the page and order it in the direction rows are read."""
+    bounded = query.where(*page_bounds(columns, descending=descending, page=page))
+    order = reading_order(columns, descending=descending, page=page)
+    return bounded.order_by(*order).limit(page.size + 1)
+
+
+def page_bounds(
+    columns: tuple[ColumnElement[Any], ColumnElement[Any]], *, descending: bool, page: PageRequest
+) -> list[ColumnElement[bool]]:
+    """The row-value conditions that start (and end) the page."""
     position = tuple_(*columns)
+    bounds: list[ColumnElement[bool]] = []
     if page.after is not None:
-        query = query.where(_beyond(position, page.after, ahead=not descending))
+        bounds.append(_beyond(position, page.after, ahead=not descending))
     if page.before is not None:
-        query = query.where(_beyond(position, page.before, ahead=descending))
+        bounds.append(_beyond(position, page.before, ahead=descending))
+    return bounds
+
+
+def reading_order(
+    columns: tuple[ColumnElement[Any], ColumnElement[Any]], *, descending: bool, page: PageRequest
+) -> list[ColumnElement[Any]]:
+    """The order rows are read in: the page's own, reversed when paging backwards."""
     reading_descending = descending != page.backwards
-    order = [c.desc() if reading_descending else c.asc() for c in columns]
-    return query.order_by(*order).limit(page.size + 1)
+    return [c.desc() if reading_descending else c.asc() for c in columns]
 
 
 def _beyond(position: ColumnElement[Any], key: Key, *, ahead: bool) -> ColumnElement[bool]:
@@ -36,7 +51,10 @@ def _beyond(position: ColumnElement[Any], key: Key, *, ahead: bool) -> ColumnEle
     return position > bound if ahead else position < bound
 
 
-def trim(rows: Sequence[RowMapping], page: PageRequest) -> tuple[list[RowMapping], bool, bool]:
+R = TypeVar("R")
+
+
+def trim(rows: Sequence[R], page: PageRequest) -> tuple[list[R], bool, bool]:
     """The page's rows in display order, with has_next and has_previous."""
     more = len(rows) > page.size
     kept = list(rows[: page.size])

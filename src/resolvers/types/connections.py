@@ -1,7 +1,7 @@
 """Connections with keyset cursors: Strawberry's ListConnection pages by offset, these do not."""
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import strawberry
 from strawberry.types import Info
@@ -13,10 +13,12 @@ from domain.listing import (
     AppointmentOrderField,
     Key,
     Page,
+    PageRequest,
     PsychologistOrderField,
     SortValue,
 )
 from domain.people import Psychologist as DomainPsychologist
+from domain.viewer import Viewer
 from resolvers.context import Context
 from resolvers.errors import bad_user_input
 from resolvers.pagination import (
@@ -105,8 +107,21 @@ def _merge(forced: AppointmentFilter, wanted: AppointmentFilter) -> AppointmentF
     return merged
 
 
-async def resolve_appointment_connection(
-    info: Info[Context, None],
+@dataclass(frozen=True, slots=True)
+class AppointmentPageQuery:
+    """What one page of appointments asks for, arguments read and checked: the same for the
+    resolvers and for compiled operations. ``wanted`` is None when the parent's constraint
+    and the caller's filter contradict (the page is empty without a read)."""
+
+    viewer: Viewer
+    wanted: AppointmentFilter | None
+    order: AppointmentOrder
+    request: PageRequest
+    ordering: str
+
+
+def appointment_page_query(
+    viewer: Viewer,
     filter: AppointmentFilterInput | None,
     order_by: AppointmentOrderInput | None,
     first: int | None,
@@ -115,8 +130,8 @@ async def resolve_appointment_connection(
     before: str | None,
     *,
     forced: AppointmentFilter | None = None,
-) -> AppointmentConnection:
-    viewer = info.context.require_viewer()
+) -> AppointmentPageQuery:
+    """Reads the connection's arguments; a ClientError says what is wrong with them."""
     order = order_by.to_domain() if order_by else AppointmentOrder()
     ordering = f"appointments:{order.field}:{order.direction}"
     parse = KEY_PARSERS[order.field]
@@ -135,15 +150,33 @@ async def resolve_appointment_connection(
             "filter.scheduledTo is before filter.scheduledFrom.", argument="filter"
         )
     merged = _merge(forced, wanted) if forced is not None else wanted
-    if merged is None:
+    return AppointmentPageQuery(viewer, merged, order, request, ordering)
+
+
+async def resolve_appointment_connection(
+    info: Info[Context, None],
+    filter: AppointmentFilterInput | None,
+    order_by: AppointmentOrderInput | None,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+    *,
+    forced: AppointmentFilter | None = None,
+) -> AppointmentConnection:
+    viewer = info.context.require_viewer()
+    query = appointment_page_query(
+        viewer, filter, order_by, first, after, last, before, forced=forced
+    )
+    if query.wanted is None:
         page: Page[DomainAppointment] = Page([], has_next=False, has_previous=False, total=0)
     else:
         page = await info.context.services.appointments.page(
-            viewer, merged, order, request, with_total=selects(info, "totalCount")
+            viewer, query.wanted, query.order, query.request, with_total=selects(info, "totalCount")
         )
     nodes = [Appointment.from_domain(item) for item in page.items]
-    key_of = _key_reader(order.field)
-    cursors = [encode_cursor(ordering, key_of(node)) for node in nodes]
+    key_of = _key_reader(query.order.field)
+    cursors = [encode_cursor(query.ordering, key_of(node)) for node in nodes]
     return AppointmentConnection(
         edges=[AppointmentEdge(cursor=c, node=n) for c, n in zip(cursors, nodes, strict=True)],
         nodes=nodes,

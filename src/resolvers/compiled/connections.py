@@ -1,0 +1,252 @@
+"""The appointment connection, compiled: one statement for the page (people joined), one for
+its total when asked, and the page shaped into the connection's answer."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import GraphQLField, GraphQLNonNull, GraphQLObjectType
+from graphql.execution.collect_fields import FieldDetailsList
+
+from domain.listing import AppointmentFilter, PageColumns, RowsPage
+from resolvers.compiled.shapes import (
+    EntitySpec,
+    FallBack,
+    Layout,
+    NotCompilable,
+    ObjectFields,
+    Row,
+    entity_spec,
+    link,
+    serializer,
+)
+from resolvers.pagination import encode_cursor
+from resolvers.types.connections import AppointmentPageQuery, appointment_page_query
+
+PAGE_ENTITIES = ("Appointment", "Patient", "Psychologist")
+
+ConnectionShaper = Callable[[RowsPage, str], object]
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledConnection:
+    """A connection field's page columns and the function that shapes its answer."""
+
+    columns: PageColumns
+    with_total: bool
+    shape: ConnectionShaper
+
+
+def compile_connection(
+    connection_type: GraphQLObjectType, details: FieldDetailsList, subfields: ObjectFields
+) -> CompiledConnection:
+    layout = Layout(PAGE_ENTITIES)
+    fields = subfields(connection_type, details)
+    parts: list[tuple[str, Callable[[RowsPage, list[Row], Callable[[], list[str]]], object]]] = []
+    with_total = False
+    node_specs: list[tuple[EntitySpec, Any]] = []
+    for key, field_details in fields.items():
+        name = field_details[0].node.name.value
+        if name == "__typename":
+            parts.append((key, _constant(connection_type.name)))
+        elif name == "totalCount":
+            with_total = True
+            parts.append((key, _total(serializer(connection_type.fields[name].type))))
+        elif name == "pageInfo":
+            parts.append((key, _page_info(connection_type.fields[name], field_details, subfields)))
+        elif name == "nodes":
+            node_type = _item_type(connection_type.fields[name])
+            spec = entity_spec(
+                "Appointment",
+                node_type,
+                subfields(node_type, field_details),
+                subfields,
+                layout,
+                joins_allowed=True,
+            )
+            holder: list[Any] = []
+            node_specs.append((spec, holder))
+            parts.append((key, _nodes(holder)))
+        elif name == "edges":
+            edge_type = _item_type(connection_type.fields[name])
+            edges, pending = _edges(
+                edge_type, subfields(edge_type, field_details), subfields, layout
+            )
+            parts.append((key, edges))
+            node_specs.extend(pending)
+        else:
+            raise NotCompilable(f"{connection_type.name}.{name} is not compiled")
+    for spec, holder in node_specs:
+        holder.append(link(spec, layout))
+    columns = PageColumns(
+        appointment=layout.attributes("Appointment"),
+        patient=layout.attributes("Patient") or None,
+        psychologist=layout.attributes("Psychologist") or None,
+    )
+    width = columns.width
+
+    def shape(page: RowsPage, ordering: str) -> object:
+        rows = page.rows
+        if rows and len(rows[0]) != width + 2:
+            raise FallBack("rows of another shape")
+        known: list[str] = []
+
+        def cursors() -> list[str]:
+            if not known and rows:
+                known.extend(encode_cursor(ordering, (row[-2], row[-1])) for row in rows)  # type: ignore[arg-type]
+            return known
+
+        return {key: part(page, list(rows), cursors) for key, part in parts}
+
+    return CompiledConnection(columns, with_total, shape)
+
+
+def _constant(value: str) -> Callable[..., object]:
+    return lambda *_: value
+
+
+def _item_type(field: GraphQLField) -> GraphQLObjectType:
+    """``[T!]!`` -> T; anything else is not the connection this compiler knows."""
+    outer = field.type
+    if isinstance(outer, GraphQLNonNull):
+        outer = outer.of_type
+    item = getattr(outer, "of_type", None)
+    if isinstance(item, GraphQLNonNull) and isinstance(item.of_type, GraphQLObjectType):
+        return item.of_type
+    raise NotCompilable(f"unexpected list type {field.type}")
+
+
+def _nodes(holder: list[Any]) -> Callable[..., object]:
+    def nodes(_page: RowsPage, rows: list[Row], _cursors: Callable[[], list[str]]) -> object:
+        shape = holder[0]
+        return [shape(row) for row in rows]
+
+    return nodes
+
+
+def _edges(
+    edge_type: GraphQLObjectType,
+    fields: dict[str, FieldDetailsList],
+    subfields: ObjectFields,
+    layout: Layout,
+) -> tuple[Callable[..., object], list[tuple[EntitySpec, Any]]]:
+    """The edges' shaper, and the node specs to link once the layout is complete."""
+    pending: list[tuple[EntitySpec, Any]] = []
+    parts: list[tuple[str, str, Any]] = []
+    for key, details in fields.items():
+        name = details[0].node.name.value
+        if name == "__typename":
+            parts.append((key, "constant", edge_type.name))
+        elif name == "cursor":
+            parts.append((key, "cursor", serializer(edge_type.fields[name].type)))
+        elif name == "node":
+            node_field_type = edge_type.fields[name].type
+            if not isinstance(node_field_type, GraphQLNonNull):
+                raise NotCompilable("nullable edge node")
+            node_type = node_field_type.of_type
+            assert isinstance(node_type, GraphQLObjectType)
+            spec = entity_spec(
+                "Appointment",
+                node_type,
+                subfields(node_type, details),
+                subfields,
+                layout,
+                joins_allowed=True,
+            )
+            holder: list[Any] = []
+            pending.append((spec, holder))
+            parts.append((key, "node", holder))
+        else:
+            raise NotCompilable(f"{edge_type.name}.{name} is not compiled")
+
+    def edges(_page: RowsPage, rows: list[Row], cursors: Callable[[], list[str]]) -> object:
+        answer: list[dict[str, object]] = []
+        for index, row in enumerate(rows):
+            edge: dict[str, object] = {}
+            for key, kind, value in parts:
+                if kind == "node":
+                    edge[key] = value[0](row)
+                elif kind == "cursor":
+                    edge[key] = value(cursors()[index])
+                else:
+                    edge[key] = value
+            answer.append(edge)
+        return answer
+
+    return edges, pending
+
+
+def _page_info(
+    field: GraphQLField, details: FieldDetailsList, subfields: ObjectFields
+) -> Callable[..., object]:
+    info_type = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
+    assert isinstance(info_type, GraphQLObjectType)
+    parts: list[tuple[str, Callable[[RowsPage, Callable[[], list[str]]], object]]] = []
+    for key, field_details in subfields(info_type, details).items():
+        name = field_details[0].node.name.value
+        if name == "__typename":
+            parts.append((key, _constant(info_type.name)))
+            continue
+        if name not in info_type.fields:
+            raise NotCompilable(f"PageInfo.{name}")
+        if name not in _PAGE_INFO:
+            raise NotCompilable(f"PageInfo.{name}")
+        parts.append((key, _info_part(_PAGE_INFO[name], serializer(info_type.fields[name].type))))
+
+    def page_info(page: RowsPage, _rows: list[Row], cursors: Callable[[], list[str]]) -> object:
+        return {key: part(page, cursors) for key, part in parts}
+
+    return page_info
+
+
+def _total(serialize: Callable[[Any], Any]) -> Callable[..., object]:
+    def total(page: RowsPage, _rows: list[Row], _cursors: Callable[[], list[str]]) -> object:
+        return serialize(page.total)
+
+    return total
+
+
+def _first_cursor(cursors: list[str]) -> str | None:
+    return cursors[0] if cursors else None
+
+
+def _last_cursor(cursors: list[str]) -> str | None:
+    return cursors[-1] if cursors else None
+
+
+# PageInfo's fields: whether each reads the page or its cursors, and how.
+_PAGE_INFO: dict[str, tuple[bool, Callable[[Any], object]]] = {
+    "hasNextPage": (False, lambda page: page.has_next),
+    "hasPreviousPage": (False, lambda page: page.has_previous),
+    "startCursor": (True, _first_cursor),
+    "endCursor": (True, _last_cursor),
+}
+
+
+def _info_part(
+    read: tuple[bool, Callable[[Any], object]], serialize: Callable[[Any], Any]
+) -> Callable[[RowsPage, Callable[[], list[str]]], object]:
+    of_cursors, value = read
+
+    def part(page: RowsPage, cursors: Callable[[], list[str]]) -> object:
+        return serialize(value(cursors() if of_cursors else page))
+
+    return part
+
+
+def page_query(
+    kwargs: dict[str, Any], viewer: Any, forced: AppointmentFilter | None = None
+) -> AppointmentPageQuery:
+    return appointment_page_query(
+        viewer,
+        kwargs.get("filter"),
+        kwargs.get("order_by"),
+        kwargs.get("first"),
+        kwargs.get("after"),
+        kwargs.get("last"),
+        kwargs.get("before"),
+        forced=forced,
+    )
+
+
+EMPTY_PAGE = RowsPage((), has_next=False, has_previous=False, total=0)
