@@ -174,8 +174,10 @@ the deep page's first row checked to be row {run.depth + 1:,}.
 
 **Load.** wrk, {run.threads} threads, {run.connections} connections (keep-alive), the same
 question to every server; per case and server {run.warmup_seconds:g} s of warm-up, then
-{run.seconds:g} s measured (the peak), then {run.steady_seconds:g} s at a constant half of
-that peak rate from `bench/open_loop.py` (below); the servers take turns case by case.
+{run.seconds:g} s measured (the peak; longer for a server that answered fewer than 16
+requests in that time), then {run.steady_seconds:g} s at a constant half of that peak rate
+from `bench/open_loop.py` (below; long enough for 16 requests at least); the servers
+take turns case by case.
 CPU per request is /proc's user + system time of the process (for PostgreSQL, all its
 processes; for the load generator, wrk) over the measured seconds, divided by the
 requests served; "other load" is the machine's busy time not spent by these three, in
