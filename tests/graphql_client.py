@@ -134,6 +134,8 @@ async def running_api(
             statements.append(args[2])
 
     event.listen(resources.engine.sync_engine, "before_cursor_execute", count)
+    if resources.read_engine is not None:
+        event.listen(resources.read_engine.sync_engine, "before_cursor_execute", count)
     app: Starlette = create_app(settings, resources=resources)
     listening: AbstractAsyncContextManager[Served | None] = (
         served(app) if listen else nullcontext(None)

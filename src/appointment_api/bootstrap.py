@@ -125,6 +125,12 @@ class Resources:
     outbox: SqlOutbox
     outbox_signal: asyncio.Event
     notifications: Notifications
+    # Compiled reads' connections (PostgreSQL): no transaction, no ping; else the engine.
+    read_engine: AsyncEngine | None = None
+
+    @property
+    def reader(self) -> AsyncEngine:
+        return self.read_engine or self.engine
 
     async def close(self) -> None:
         try:
@@ -132,13 +138,18 @@ class Resources:
             await self.pubsub.close()
         finally:
             await self.engine.dispose()
+            if self.read_engine is not None:
+                await self.read_engine.dispose()
 
 
-def build_engine(settings: Settings, *, pool_size: int | None = None) -> AsyncEngine:
+def build_engine(
+    settings: Settings, *, pool_size: int | None = None, read_only: bool = False
+) -> AsyncEngine:
     return create_engine(
         settings.database_url,
         pool_size=pool_size or settings.database_pool_size,
         statement_timeout_ms=settings.database_statement_timeout_ms,
+        read_only=read_only,
     )
 
 
@@ -158,9 +169,15 @@ def build_resources(settings: Settings, *, clock: Clock = system_clock) -> Resou
     # Replicas share events through Redis; the embedded mode is one process.
     pubsub = RedisEventStream(settings.redis_url) if settings.redis_url else InMemoryEventStream()
     outbox_signal = asyncio.Event()
+    read_engine = (
+        build_engine(settings, read_only=True)
+        if settings.compiled_reads and engine.dialect.name == "postgresql"
+        else None
+    )
     return Resources(
         settings=settings,
         engine=engine,
+        read_engine=read_engine,
         clock=clock,
         write_lock=write_lock,
         pubsub=pubsub,
@@ -188,7 +205,8 @@ def build_resources(settings: Settings, *, clock: Clock = system_clock) -> Resou
 
 def build_services(resources: Resources) -> Services:
     engine, settings = resources.engine, resources.settings
-    appointments, calendars = SqlAppointmentReads(engine), SqlCalendarReads(engine)
+    appointments = SqlAppointmentReads(engine, reader=resources.reader)
+    calendars = SqlCalendarReads(engine)
     policy = booking_policy(settings)
     return Services(
         appointments=appointments,

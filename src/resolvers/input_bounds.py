@@ -7,6 +7,7 @@ LIKE pattern past 50,000 bytes. Both the variables and the strings written into 
 document are read, so no argument, filter, cursor or ID escapes it.
 """
 
+from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,10 +27,34 @@ def input_refusal(document: DocumentNode | None, variables: object) -> ClientErr
         if (refusal := _refusal(text)) is not None:
             return refusal
     if document is not None:
+        return _literal_refusal(document)
+    return None
+
+
+class _Verdicts:
+    """The documents whose literal strings are all acceptable: the parser's cache hands the
+    same document to every request with the same text, so it is read once, not once per
+    request (a refused one is read again, for an error of its own each time). Keyed
+    by identity (hashing a document walks all of it); the entry keeps its document alive so
+    that the identity stays its own. Bounded, oldest first out."""
+
+    def __init__(self, size: int = 512) -> None:
+        self._size = size
+        self._accepted: OrderedDict[int, DocumentNode] = OrderedDict()
+
+    def __call__(self, document: DocumentNode) -> ClientError | None:
+        if self._accepted.get(id(document)) is document:
+            return None
         finder = _LiteralStrings()
         visit(document, finder)
+        if finder.refusal is None:
+            self._accepted[id(document)] = document
+            if len(self._accepted) > self._size:
+                self._accepted.popitem(last=False)
         return finder.refusal
-    return None
+
+
+_literal_refusal = _Verdicts()
 
 
 def _refusal(text: str) -> ClientError | None:

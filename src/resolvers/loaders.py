@@ -7,7 +7,9 @@ from uuid import UUID
 from strawberry.dataloader import DataLoader
 
 from application.free_slots import SlotQuery
+from domain.appointments import Appointment as DomainAppointment
 from domain.calendar import Calendar
+from domain.listing import AppointmentFilter, AppointmentOrder, Page, PageRequest
 from domain.schedule import Interval
 from domain.viewer import Viewer
 from resolvers.context import Services
@@ -21,6 +23,9 @@ from resolvers.types.entities import (
 from resolvers.types.lifecycle_types import PaymentType
 
 T = TypeVar("T")
+# A page of appointments under one parent: ("patient" or "psychologist", its id, the filter
+# without that parent, the order, the page, whether to count).
+ParentPageKey = tuple[str, UUID, AppointmentFilter, AppointmentOrder, PageRequest, bool]
 
 
 def _in_order(
@@ -44,6 +49,22 @@ class Loaders:
         async def appointments(keys: Sequence[UUID]) -> list[Appointment | None]:
             found = await services.appointments.by_ids(viewer, keys)
             return _in_order(found, keys, Appointment.from_domain)
+
+        async def appointment_pages(
+            keys: Sequence[ParentPageKey],
+        ) -> list[Page[DomainAppointment]]:
+            # One read per kind of parent and page asked for, however many parents.
+            by_query: dict[tuple[Any, ...], list[UUID]] = {}
+            for parent, parent_id, *query in keys:
+                by_query.setdefault((parent, *query), []).append(parent_id)
+            found: dict[tuple[Any, ...], Page[DomainAppointment]] = {}
+            for (parent, wanted, order, request, with_total), ids in by_query.items():
+                pages = await services.appointments.pages_of_parents(
+                    viewer, parent, ids, wanted, order, request, with_total=with_total
+                )
+                for parent_id, page in pages.items():
+                    found[(parent, parent_id, wanted, order, request, with_total)] = page
+            return [found[key] for key in keys]
 
         async def histories(keys: Sequence[UUID]) -> list[list[AppointmentStatusEvent]]:
             found = await services.appointments.histories(keys)
@@ -81,6 +102,9 @@ class Loaders:
         self.psychologist: DataLoader[UUID, Psychologist | None] = DataLoader(psychologists)
         self.patient: DataLoader[UUID, Patient | None] = DataLoader(patients)
         self.appointment: DataLoader[UUID, Appointment | None] = DataLoader(appointments)
+        self.appointment_pages: DataLoader[ParentPageKey, Page[DomainAppointment]] = DataLoader(
+            appointment_pages
+        )
         self.history: DataLoader[UUID, list[AppointmentStatusEvent]] = DataLoader(histories)
         self.slots: DataLoader[tuple[UUID, SlotQuery], list[Interval]] = DataLoader(slots)
         self.calendar: DataLoader[tuple[UUID, Interval], Calendar | None] = DataLoader(calendars)

@@ -49,6 +49,12 @@ class AppointmentReads(Protocol):
         """The page as plain rows of only ``columns``, people joined, in one statement."""
         ...
 
+    async def rows_by_ids(
+        self, viewer: Viewer, ids: Sequence[UUID], columns: PageColumns
+    ) -> dict[UUID, Sequence[object]]:
+        """The visible appointments among ``ids`` as plain rows of ``columns``."""
+        ...
+
     async def pages_by_parent(
         self,
         viewer: Viewer,
@@ -63,6 +69,20 @@ class AppointmentReads(Protocol):
     ) -> dict[UUID, RowsPage]:
         """The page under each ``patient`` or ``psychologist`` of ``parent_ids``, in one
         statement whatever their number."""
+        ...
+
+    async def pages_of_parents(
+        self,
+        viewer: Viewer,
+        parent: str,
+        parent_ids: Sequence[UUID],
+        wanted: AppointmentFilter,
+        order: AppointmentOrder,
+        page: PageRequest,
+        *,
+        with_total: bool,
+    ) -> dict[UUID, Page[Appointment]]:
+        """``pages_by_parent`` with whole appointments."""
         ...
 
     async def by_ids(self, viewer: Viewer, ids: Sequence[UUID]) -> dict[UUID, Appointment]: ...
@@ -96,6 +116,12 @@ class PeopleReads(Protocol):
     ) -> list[Psychologist]: ...
 
     async def psychologists_by_ids(self, ids: Sequence[UUID]) -> dict[UUID, Psychologist]: ...
+
+    async def psychologist_rows(
+        self, ids: Sequence[UUID], columns: Sequence[str]
+    ) -> dict[UUID, Sequence[object]]:
+        """The psychologists among ``ids`` as plain rows of ``columns``."""
+        ...
 
     async def psychologist_by_subject(self, subject: str) -> Psychologist | None: ...
 

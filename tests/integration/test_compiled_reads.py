@@ -222,3 +222,37 @@ async def test_operations_generated_from_the_schema_are_answered_the_same(
     operation = data.draw(generated(generated_pair.world))
     compiled, executed = await generated_pair.answers(operation, 0)
     assert compiled == executed, (operation, compiled, executed)
+
+
+async def test_the_reads_the_compiler_covers_are_served_compiled(pair: Pair) -> None:
+    appointment = pair.world.appointment_ids[0]
+    covered = [
+        ("{ appointments(first: 20) { edges { node { id patient { name } } } } }", {}),
+        (
+            "query($id: ID!) { appointment(id: $id) { id status psychologist { name } } }",
+            {"id": appointment},
+        ),
+        (
+            "query($id: ID!) { node(id: $id) { id ... on Appointment { endsAt } } }",
+            {"id": appointment},
+        ),
+        ("{ a: appointments(last: 2) { totalCount } __typename }", {}),
+        (
+            "query($id: ID!) { psychologist(id: $id) { name appointments(first: 3) { totalCount "
+            "nodes { id patient { name } } } later: appointments(last: 1) { nodes { id } } } }",
+            {"id": pair.world.psychologist_ids[0]},
+        ),
+    ]
+    not_covered = [
+        ("{ viewer { role } }", {}),
+        ("{ appointments { nodes { amountDue } } }", {}),
+        ("query($id: ID!) { node(id: $id) { id } }", {"id": pair.world.psychologist_ids[0]}),
+        ("{ appointments(first: 101) { totalCount } }", {}),
+    ]
+    before = await pair.served()
+    for query, variables in covered + not_covered:
+        body = await pair.compiled.query(query, **variables)
+        assert "data" in body, body
+    after = await pair.served()
+    assert after.get("compiled", 0) - before.get("compiled", 0) == len(covered), after
+    assert after.get("executor", 0) - before.get("executor", 0) == len(not_covered), after

@@ -9,7 +9,7 @@ import pytest
 
 from domain.appointments import Appointment, AppointmentStatus
 from domain.people import Patient, Psychologist
-from graphql_client import SECRET, Api, codes
+from graphql_client import SECRET, Api, codes, running_api
 from world import hours_from, node_id
 
 PAGE = """
@@ -52,6 +52,47 @@ async def test_a_page_with_patient_and_psychologist_costs_the_same_statements_at
 
     assert len(body["data"]["appointments"]["edges"]) == 100
     assert len(api.statements) == small <= 3, api.statements
+
+
+NESTED = """
+query Nested($first: Int) {
+  psychologists(first: $first) {
+    edges { node { name appointments(first: 20) {
+      totalCount
+      edges { cursor node { id status patient { name } } }
+      pageInfo { hasNextPage endCursor }
+    } } }
+  }
+}
+"""
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+async def test_nested_connections_cost_one_statement_per_level_at_any_number_of_parents(
+    backend_url: str, compiled: bool
+) -> None:
+    async with running_api(backend_url, compiled_reads=compiled) as api:
+        psychologists = await api.world.psychologists(6)
+        patient = await api.world.patient()
+        for number, psychologist in enumerate(psychologists):
+            await api.world.appointments(
+                psychologist,
+                patient,
+                [hours_from(api.now, 72 + number * 30 + k) for k in range(25)],
+            )
+
+        async def reads(first: int) -> list[str]:
+            api.statements.clear()
+            body = await api.query(NESTED, first=first)
+            assert "errors" not in body, body
+            rows = [e["node"]["appointments"] for e in body["data"]["psychologists"]["edges"]]
+            assert [len(r["edges"]) for r in rows] == [20] * first
+            assert all(r["totalCount"] == 25 and r["pageInfo"]["hasNextPage"] for r in rows)
+            return [s for s in api.statements if "appointments" in s]
+
+        one, six = await reads(1), await reads(6)
+        # The appointments of every psychologist of the page: one read, and one count.
+        assert len(six) == len(one) == 2, six
 
 
 async def test_total_count_is_only_counted_when_selected(api: Api) -> None:

@@ -71,7 +71,7 @@ async def test_one_operation_holds_no_more_connections_than_its_budget(
     database_url: str, limit: int
 ) -> None:
     async with running_api(database_url, database_connections_per_request=limit) as api:
-        async with most_connections_held(api.resources.engine) as most:
+        async with most_connections_held(api.resources.reader) as most:
             body = await api.query("{ " + WIDE + " }", as_=PATIENT)
         assert "errors" not in body, body
         assert 1 <= most[0] <= limit
@@ -85,14 +85,14 @@ async def test_without_the_budget_the_same_operation_would_take_a_connection_per
     async with running_api(
         database_url, database_connections_per_request=50, compiled_reads=False
     ) as api:
-        async with most_connections_held(api.resources.engine) as most:
+        async with most_connections_held(api.resources.reader) as most:
             await api.query("{ " + WIDE + " }", as_=PATIENT)
         assert most[0] > 2
 
 
 async def test_a_compiled_query_holds_one_connection_at_a_time(database_url: str) -> None:
     async with running_api(database_url, database_connections_per_request=50) as api:
-        async with most_connections_held(api.resources.engine) as most:
+        async with most_connections_held(api.resources.reader) as most:
             body = await api.query("{ " + WIDE + " }", as_=PATIENT)
         assert "errors" not in body, body
         assert most[0] == 1

@@ -107,15 +107,18 @@ def page_statement(
 
 
 class SqlAppointmentReads:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, reader: AsyncEngine | None = None) -> None:
+        """``reader``: where the plain-row reads of compiled queries run (an engine without
+        transactions nor pings); the engine by default."""
         self._engine = engine
         # A read-only page needs no transaction: on PostgreSQL its statements run as they
         # are, without a BEGIN and a ROLLBACK around each one.
-        self._reader = (
+        self._pages = (
             engine.execution_options(isolation_level="AUTOCOMMIT")
             if engine.dialect.name == "postgresql"
             else engine
         )
+        self._reader = reader or self._pages
 
     async def page(
         self,
@@ -133,7 +136,7 @@ class SqlAppointmentReads:
             descending=order.direction is OrderDirection.DESC,
             page=page,
         )
-        async with connect(self._reader) as connection:
+        async with connect(self._pages) as connection:
             rows = (await connection.execute(query)).mappings().all()
             total = None
             if with_total:
@@ -170,6 +173,21 @@ class SqlAppointmentReads:
         kept, has_next, has_previous = trim(rows, page)
         return RowsPage(kept, has_next, has_previous, total)
 
+    async def rows_by_ids(
+        self, viewer: Viewer, ids: Sequence[UUID], columns: PageColumns
+    ) -> dict[UUID, Sequence[object]]:
+        """The appointments among ``ids`` the viewer may see, as plain rows of ``columns``
+        (then the default ordering's value and the id), people joined, in one statement."""
+        selected, source = page_columns(columns, AppointmentOrder())
+        query = (
+            select(*selected)
+            .select_from(source)
+            .where(visible_appointments(viewer), appointments.c.id.in_(list(ids)))
+        )
+        async with connect(self._reader) as connection:
+            rows = (await connection.execute(query)).all()
+        return {row[-1]: row for row in rows}
+
     async def pages_by_parent(
         self,
         viewer: Viewer,
@@ -191,7 +209,7 @@ class SqlAppointmentReads:
         key = PARENT_COLUMNS[parent]
         where = visible_where(viewer, wanted)
         query = self._per_parent(parent, ids, where, order, page, columns)
-        async with connect(self._reader) as connection:
+        async with connect(self._pages) as connection:
             found = (await connection.execute(query)).all()
             totals: dict[UUID, int] = {}
             if with_total:
@@ -211,6 +229,39 @@ class SqlAppointmentReads:
             total = totals.get(key_id, 0) if with_total else None
             pages[key_id] = RowsPage(kept, has_next, has_previous, total)
         return pages
+
+    async def pages_of_parents(
+        self,
+        viewer: Viewer,
+        parent: str,
+        parent_ids: Sequence[UUID],
+        wanted: AppointmentFilter,
+        order: AppointmentOrder,
+        page: PageRequest,
+        *,
+        with_total: bool,
+    ) -> dict[UUID, Page[Appointment]]:
+        """``pages_by_parent`` with whole appointments, for the resolvers."""
+        names = tuple(column.name for column in appointments.columns)
+        pages = await self.pages_by_parent(
+            viewer,
+            parent,
+            parent_ids,
+            wanted,
+            order,
+            page,
+            PageColumns(appointment=names),
+            with_total=with_total,
+        )
+        return {
+            key: Page(
+                [appointment_from_row(dict(zip(names, row, strict=False))) for row in found.rows],
+                found.has_next,
+                found.has_previous,
+                found.total,
+            )
+            for key, found in pages.items()
+        }
 
     def _per_parent(
         self,

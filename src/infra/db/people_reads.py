@@ -86,6 +86,18 @@ class SqlPeopleReads:
     async def psychologists_by_ids(self, ids: Sequence[UUID]) -> dict[UUID, Psychologist]:
         return await self._psychologists(select(psychologists).where(psychologists.c.id.in_(ids)))
 
+    async def psychologist_rows(
+        self, ids: Sequence[UUID], columns: Sequence[str]
+    ) -> dict[UUID, Sequence[object]]:
+        """The psychologists among ``ids`` as plain rows of ``columns`` (which hold ``id``)."""
+        query = select(*[psychologists.c[name] for name in columns]).where(
+            psychologists.c.id.in_(list(ids))
+        )
+        at = list(columns).index("id")
+        async with connect(self._engine) as connection:
+            rows = (await connection.execute(query)).all()
+        return {row[at]: row for row in rows}
+
     async def psychologist_by_subject(self, subject: str) -> Psychologist | None:
         found = await self._psychologists(
             select(psychologists).where(psychologists.c.subject == subject)

@@ -37,6 +37,38 @@ class CompiledConnection:
     shape: ConnectionShaper
 
 
+@dataclass(frozen=True, slots=True)
+class CompiledRow:
+    """An appointment read by its id: its columns and the function that shapes its row."""
+
+    columns: PageColumns
+    shape: Callable[[Row], object]
+
+
+def compile_appointment(
+    object_type: GraphQLObjectType, details: FieldDetailsList, subfields: ObjectFields
+) -> CompiledRow:
+    layout = Layout(PAGE_ENTITIES)
+    spec = entity_spec(
+        "Appointment",
+        object_type,
+        subfields(object_type, details),
+        subfields,
+        layout,
+        joins_allowed=True,
+    )
+    shape = link(spec, layout)
+    return CompiledRow(_columns(layout), shape)
+
+
+def _columns(layout: Layout) -> PageColumns:
+    return PageColumns(
+        appointment=layout.attributes("Appointment"),
+        patient=layout.attributes("Patient") or None,
+        psychologist=layout.attributes("Psychologist") or None,
+    )
+
+
 def compile_connection(
     connection_type: GraphQLObjectType, details: FieldDetailsList, subfields: ObjectFields
 ) -> CompiledConnection:
@@ -78,11 +110,7 @@ def compile_connection(
             raise NotCompilable(f"{connection_type.name}.{name} is not compiled")
     for spec, holder in node_specs:
         holder.append(link(spec, layout))
-    columns = PageColumns(
-        appointment=layout.attributes("Appointment"),
-        patient=layout.attributes("Patient") or None,
-        psychologist=layout.attributes("Psychologist") or None,
-    )
+    columns = _columns(layout)
     width = columns.width
 
     def shape(page: RowsPage, ordering: str) -> object:

@@ -8,7 +8,7 @@ operation run on the executor as before.
 """
 
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -29,14 +29,26 @@ from graphql.execution.collect_fields import FieldDetailsList, collect_subfields
 from graphql.execution.values import get_argument_values
 from strawberry.types.arguments import convert_arguments
 
+from domain.listing import AppointmentFilter
 from resolvers.compiled.connections import (
     EMPTY_PAGE,
     CompiledConnection,
+    CompiledRow,
+    compile_appointment,
     compile_connection,
     page_query,
 )
-from resolvers.compiled.shapes import FallBack, NotCompilable, ObjectFields
+from resolvers.compiled.shapes import (
+    FallBack,
+    Layout,
+    NotCompilable,
+    ObjectFields,
+    entity_spec,
+    link,
+)
 from resolvers.context import Context
+from resolvers.node_ids import expect_global_id, from_global_id
+from resolvers.types.connections import unpinned
 
 if TYPE_CHECKING:
     from graphql.execution.executor import Executor
@@ -136,6 +148,119 @@ class AppointmentsStep:
         return compiled.shape(page, query.ordering)
 
 
+class AppointmentByIdStep:
+    """``appointment(id)``, or ``node(id)`` when the id is an appointment's: null when the
+    viewer may not see it, as the loader answers."""
+
+    def __init__(self, arguments: Arguments, compiled: CompiledRow, *, node: bool) -> None:
+        self.arguments = arguments
+        self.compiled = compiled
+        self.node = node
+
+    async def run(self, executor: "AnyExecutor", context: Context) -> object:
+        viewer = context.viewer
+        if viewer is None:
+            raise FallBack("no viewer")
+        raw = self.arguments.read(executor)["id"]
+        if self.node:
+            type_name, key = from_global_id(raw, argument="id")
+            if type_name != "Appointment":
+                raise FallBack("a node of another type")
+        else:
+            key = expect_global_id(raw, "Appointment", argument="id")
+        found = await context.services.appointments.rows_by_ids(
+            viewer, [key], self.compiled.columns
+        )
+        row = found.get(key)
+        return None if row is None else self.compiled.shape(row)
+
+
+class PsychologistStep:
+    """``psychologist(id)``: its row in one statement, and each appointments connection
+    under it in one statement of its own."""
+
+    def __init__(
+        self,
+        arguments: Arguments,
+        columns: tuple[str, ...],
+        shape: Callable[[Sequence[object]], dict[str, object]],
+        keys: tuple[str, ...],
+        nested: dict[str, tuple[Arguments, CompiledConnection]],
+    ) -> None:
+        self.arguments = arguments
+        self.columns = columns
+        self.shape = shape
+        self.keys = keys
+        self.nested = nested
+
+    async def run(self, executor: "AnyExecutor", context: Context) -> object:
+        viewer = context.viewer
+        if viewer is None:
+            raise FallBack("no viewer")
+        key = expect_global_id(self.arguments.read(executor)["id"], "Psychologist", argument="id")
+        services = context.services
+        row = (await services.people.psychologist_rows([key], self.columns)).get(key)
+        if row is None:
+            return None
+        own = self.shape(row)
+        pages: dict[str, object] = {}
+        for response_key, (arguments, compiled) in self.nested.items():
+            query = page_query(
+                arguments.read(executor), viewer, forced=AppointmentFilter(psychologist_id=key)
+            )
+            page = EMPTY_PAGE
+            if query.wanted is not None:
+                found = await services.appointments.pages_by_parent(
+                    viewer,
+                    "psychologist",
+                    [key],
+                    unpinned(query.wanted, "psychologist"),
+                    query.order,
+                    query.request,
+                    compiled.columns,
+                    with_total=compiled.with_total,
+                )
+                page = found[key]
+            pages[response_key] = compiled.shape(page, query.ordering)
+        return {k: pages[k] if k in pages else own[k] for k in self.keys}
+
+
+def _psychologist(
+    executor: "AnyExecutor", field: GraphQLField, details: FieldDetailsList, subfields: ObjectFields
+) -> RootStep:
+    object_type = field.type
+    if not isinstance(object_type, GraphQLObjectType):
+        raise NotCompilable("psychologist is not the nullable object it was")
+    fields = subfields(object_type, details)
+    nested: dict[str, tuple[Arguments, CompiledConnection]] = {}
+    own: dict[str, FieldDetailsList] = {}
+    for key, field_details in fields.items():
+        name = field_details[0].node.name.value
+        if name != "appointments":
+            own[key] = field_details
+            continue
+        definition = object_type.fields[name]
+        connection_type = definition.type
+        if isinstance(connection_type, GraphQLNonNull):
+            connection_type = connection_type.of_type
+        if not isinstance(connection_type, GraphQLObjectType):
+            raise NotCompilable("appointments is no object")
+        nested[key] = (
+            Arguments(executor, definition, field_details),
+            compile_connection(connection_type, field_details, subfields),
+        )
+    layout = Layout(("Psychologist",))
+    spec = entity_spec("Psychologist", object_type, own, subfields, layout, joins_allowed=False)
+    shape = link(spec, layout)
+    return PsychologistStep(
+        Arguments(executor, field, details),
+        layout.attributes("Psychologist"),
+        shape,  # type: ignore[arg-type]
+        tuple(fields),
+        nested,
+    )
+
+
 RootCompiler = Callable[["AnyExecutor", GraphQLField, FieldDetailsList, ObjectFields], RootStep]
 
 
@@ -150,7 +275,31 @@ def _appointments(
     )
 
 
-ROOT_COMPILERS: dict[str, RootCompiler] = {"appointments": _appointments}
+def _by_id(node: bool) -> RootCompiler:
+    def compile_field(
+        executor: "AnyExecutor",
+        field: GraphQLField,
+        details: FieldDetailsList,
+        subfields: ObjectFields,
+    ) -> RootStep:
+        appointment = executor.schema.get_type("Appointment")
+        if not isinstance(appointment, GraphQLObjectType) or isinstance(field.type, GraphQLNonNull):
+            raise NotCompilable("appointment is not the nullable object it was")
+        return AppointmentByIdStep(
+            Arguments(executor, field, details),
+            compile_appointment(appointment, details, subfields),
+            node=node,
+        )
+
+    return compile_field
+
+
+ROOT_COMPILERS: dict[str, RootCompiler] = {
+    "appointments": _appointments,
+    "appointment": _by_id(node=False),
+    "node": _by_id(node=True),
+    "psychologist": _psychologist,
+}
 
 
 def compile_plan(

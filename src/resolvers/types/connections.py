@@ -2,6 +2,7 @@
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from uuid import UUID
 
 import strawberry
 from strawberry.types import Info
@@ -168,11 +169,19 @@ async def resolve_appointment_connection(
     query = appointment_page_query(
         viewer, filter, order_by, first, after, last, before, forced=forced
     )
+    with_total = selects(info, "totalCount")
+    parent = _parent_of(forced)
     if query.wanted is None:
         page: Page[DomainAppointment] = Page([], has_next=False, has_previous=False, total=0)
+    elif parent is not None:
+        # Under a parent: one read for the pages of every parent of this level.
+        kind, parent_id = parent
+        page = await info.context.loaders.appointment_pages.load(
+            (kind, parent_id, unpinned(query.wanted, kind), query.order, query.request, with_total)
+        )
     else:
         page = await info.context.services.appointments.page(
-            viewer, query.wanted, query.order, query.request, with_total=selects(info, "totalCount")
+            viewer, query.wanted, query.order, query.request, with_total=with_total
         )
     nodes = [Appointment.from_domain(item) for item in page.items]
     key_of = _key_reader(query.order.field)
@@ -183,6 +192,23 @@ async def resolve_appointment_connection(
         page_info=_page_info(cursors, page),  # type: ignore[arg-type]
         total=page.total,
     )
+
+
+def _parent_of(forced: AppointmentFilter | None) -> tuple[str, UUID] | None:
+    if forced is None:
+        return None
+    if forced.psychologist_id is not None:
+        return "psychologist", forced.psychologist_id
+    if forced.patient_id is not None:
+        return "patient", forced.patient_id
+    return None
+
+
+def unpinned(wanted: AppointmentFilter, parent: str) -> AppointmentFilter:
+    """The filter without the parent's own pin, which the read per parent adds back."""
+    if parent == "psychologist":
+        return replace(wanted, psychologist_id=None)
+    return replace(wanted, patient_id=None)
 
 
 def _key_reader(field: AppointmentOrderField) -> Callable[[Appointment], Key]:
