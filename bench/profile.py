@@ -21,6 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 TOOLS = ROOT / ".tools" / "py-spy"
 FRAME = re.compile(r"^(?P<function>.*) \((?P<file>[^()]*?)(?::\d+)?\)$")
 OMNIPRESENT = 0.8
+# Where a thread other than the main one starts (py-spy names methods with their class).
+THREAD_ROOTS = {("Thread._bootstrap", "threading.py"), ("_bootstrap", "threading.py")}
 # The first folder of a frame's file names the layer it belongs to.
 LAYERS = {
     "appointment_api": "appointment_api (app, middleware)",
@@ -100,7 +102,10 @@ class Share:
 
 @dataclass(frozen=True)
 class Profile:
+    # Busy samples of the thread that serves the requests (the event loop's).
     samples: int
+    # Busy samples of the process's other threads (helpers, pools): counted apart.
+    other_threads: int
     layers: list[Share]
     self_time: list[Share]
     inclusive: list[Share]
@@ -122,18 +127,22 @@ def layer_of(file: str) -> str:
 
 
 def summarize(raw: str, top: int = 12) -> Profile:
-    """Shares of the busy samples: by layer (of the innermost frame), by function spending
+    """Shares of the event loop thread's busy samples (stacks rooted in another thread's
+    ``Thread._bootstrap`` are counted apart): by layer (of the innermost frame), by function spending
     them itself, and by function on the stack (inclusive, each counted once per stack)."""
     by_layer: Counter[str] = Counter()
     by_self: Counter[str] = Counter()
     by_inclusive: Counter[str] = Counter()
-    total = 0
+    total = other_threads = 0
     for line in raw.splitlines():
         stack, _, count_text = line.rpartition(" ")
         if not stack or not count_text.isdigit():
             continue
         count = int(count_text)
         frames = stack.split(";")
+        if frame_parts(frames[0]) in THREAD_ROOTS:
+            other_threads += count
+            continue
         total += count
         function, file = frame_parts(frames[-1])
         by_layer[layer_of(file)] += count
@@ -153,6 +162,7 @@ def summarize(raw: str, top: int = 12) -> Profile:
             del by_inclusive[name]
     return Profile(
         samples=total,
+        other_threads=other_threads,
         layers=shares(by_layer, len(by_layer)),
         self_time=shares(by_self, top),
         inclusive=shares(by_inclusive, top),

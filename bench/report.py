@@ -119,9 +119,10 @@ def profile_section(run: Run) -> str:
         return "No profile in this run (`--profile-seconds 0`)."
     return f"""py-spy (`record --format raw --nonblocking`, 200 Hz) sampled the API process
 (memory-storage limits) for {run.profile_seconds:g} s while wrk loaded it with Q1, after
-the measured cases: {run.profile.samples:,} samples of the process at work (py-spy leaves
-out the samples where the event loop waits). Shares are of those busy samples; frames on
-nearly every stack (the server's own loop) are left out of the third table.
+the measured cases: {run.profile.samples:,} samples of the event loop's thread at work
+(py-spy leaves out the samples where it waits), and {run.profile.other_threads:,} of the
+process's other threads, counted apart. Shares are of the event loop's busy samples;
+frames on nearly every stack (the server's own loop) are left out of the third table.
 
 {profile_tables(run.profile)}"""
 

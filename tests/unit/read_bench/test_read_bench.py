@@ -76,6 +76,7 @@ RAW = "\n".join(
         "main (app.py:1);run (uvicorn/main.py:2);execute (graphql/execution/executor.py:3) 6",
         "main (app.py:1);run (uvicorn/main.py:2);fetch (asyncpg/connection.py:4) 3",
         "main (app.py:1);page (resolvers/appointments.py:9) 1",
+        "_bootstrap (threading.py:995);wait (threading.py:320) 5",
         "not a line",
     ]
 )
@@ -84,6 +85,8 @@ RAW = "\n".join(
 def test_the_profile_is_summed_by_layer_and_by_function() -> None:
     found = summarize(RAW)
     assert found.samples == 10
+    # Another thread's samples are counted apart, not in the shares.
+    assert found.other_threads == 5
     layers = {share.name: share.fraction for share in found.layers}
     assert layers["graphql-core"] == 0.6
     assert layers["asyncpg"] == 0.3
