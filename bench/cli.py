@@ -13,8 +13,10 @@ from bench.write import options as write_options
 
 SUITES = ("read", "write", "live", "edge")
 DESCRIPTIONS = {
-    "read": "Read path: appointments(first: 20) from the API and from a bare Starlette + "
-    "asyncpg floor, on a private PostgreSQL with 1,000,000 appointments, loaded by wrk.",
+    "read": "Read path: appointments(first: 20) pages and the frontends' other common reads "
+    "from the API (memory and Redis rate limits), a bare Starlette + asyncpg floor and "
+    "PostGraphile 4, on a private PostgreSQL with 1,000,000 appointments: peak by wrk, "
+    "latency at half the peak from an open loop, a py-spy profile of the API.",
     "write": "Write path: requestAppointment and batches of 100 (closed loop, wrk), and the "
     "time from the answer to the decision at a steady rate (open loop), on the full stack "
     "(PostgreSQL, SQS, 2 workers) and in the embedded mode (PostgreSQL and SQLite).",

@@ -55,7 +55,8 @@ FROM generate_series(0, $1 - 1) AS n
 APPOINTMENTS_SQL = """
 INSERT INTO appointments (id, patient_id, psychologist_id, scheduled_at, ends_at,
     duration_minutes, appointment_type, meeting_type, meeting_url, consultation_fee, is_paid,
-    status, rejection_reason, cancellation_reason, version, created_at, updated_at)
+    status, rejection_reason, cancellation_reason, version, created_at, updated_at,
+    blocked_from, blocked_until)
 SELECT md5('appointment-' || i)::uuid,
     md5('patient-' || (i * 7919) % $4)::uuid,
     md5('psychologist-' || (i / $2) % $3)::uuid,
@@ -67,7 +68,8 @@ SELECT md5('appointment-' || i)::uuid,
     CASE WHEN status = 'REJECTED' THEN 'SLOT_TAKEN' END,
     CASE WHEN status = 'CANCELLED' THEN 'The patient asked to cancel.' END,
     CASE status WHEN 'PENDING' THEN 1 WHEN 'COMPLETED' THEN 3 WHEN 'NO_SHOW' THEN 3 ELSE 2 END,
-    at - interval '14 days', at - interval '14 days'
+    at - interval '14 days', at - interval '14 days',
+    at, at + interval '50 minutes'
 FROM (
     SELECT i, at, h,
         CASE

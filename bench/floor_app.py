@@ -3,7 +3,8 @@
 It answers the benchmark's POST bodies with the JSON the API gives for them
 (global ids, 'Z' instants, the API's cursors), from one SQL statement with
 joins and a row-value keyset bound. It parses no GraphQL and checks no token:
-it shows what serving these rows costs without the GraphQL layer.
+it shows what serving these rows costs without the GraphQL layer. The other
+common reads have their own routes (``bench/floor_reads.py``).
 
 POST /requests is the write floor (bench/floor_writes.py): requestAppointment and
 requestAppointments as one bare transaction.
@@ -26,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from bench.floor_reads import init_connection, read_routes
 from bench.floor_writes import Requests, WriteFloor
 
 PAGE_SIZE = 20
@@ -121,7 +123,7 @@ def create_app() -> Starlette:
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         # As many connections as the API's engine may open (pool 10, overflow 10).
-        pools.append(await asyncpg.create_pool(url, min_size=10, max_size=20))
+        pools.append(await asyncpg.create_pool(url, min_size=10, max_size=20, init=init_connection))
         try:
             yield
         finally:
@@ -147,6 +149,8 @@ def create_app() -> Starlette:
         routes=[
             Route("/graphql", graphql, methods=["POST"]),
             Route("/requests", requests, methods=["POST"]),
+            # The frontends' other common reads, one route each (bench/floor_reads.py).
+            *read_routes(lambda: pools[0]),
             Route("/healthz", healthz),
         ],
         lifespan=lifespan,

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from bench.steady import SteadyResult
 from bench.wrk import LoadResult
 
 
@@ -16,6 +17,8 @@ class Measurement:
     # Everything else the machine ran meanwhile (other processes, the kernel's own work).
     other_cpu_seconds: float
     answer_bytes: int
+    # p50/p99 at a constant half of the peak rate, measured after the peak.
+    steady: SteadyResult | None = None
 
     def _per_request_ms(self, seconds: float) -> float:
         return seconds * 1000 / self.load.requests
@@ -43,6 +46,7 @@ def by_key(results: list[Measurement]) -> dict[tuple[str, str], Measurement]:
 
 
 def ratio(numerator: Measurement | None, denominator: Measurement | None) -> str:
+    """requests/s of one over the other's, or n/a when either is missing."""
     if numerator is None or denominator is None:
         return "n/a"
     value = numerator.load.requests_per_second / denominator.load.requests_per_second

@@ -17,6 +17,9 @@ class Options:
     threads: int
     keep_data: Path | None
     results: Path | None
+    # Seconds at half the peak rate after each peak (0: none), and of py-spy on the API.
+    steady_seconds: float = 10.0
+    profile_seconds: float = 10.0
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -24,6 +27,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--depth", type=int, default=10_000, help="Q2 starts after this row")
     p.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
     p.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
+    p.add_argument(
+        "--steady-seconds",
+        type=float,
+        help="seconds at a constant half of each peak rate, for p50/p99 (default 10; "
+        "--quick 3; 0: none)",
+    )
+    p.add_argument(
+        "--profile-seconds",
+        type=float,
+        help="seconds of py-spy sampling the API under Q1 (default 10; --quick 3; 0: none)",
+    )
     p.add_argument(
         "--keep-data",
         type=Path,
@@ -44,7 +58,14 @@ def from_args(args: argparse.Namespace, p: argparse.ArgumentParser) -> Options:
         threads=getattr(args, "threads", 2),
         keep_data=args.keep_data.resolve() if getattr(args, "keep_data", None) else None,
         results=args.results or (None if quick else RESULTS),
+        steady_seconds=_given(args, "steady_seconds", 3.0 if quick else 10.0),
+        profile_seconds=_given(args, "profile_seconds", 3.0 if quick else 10.0),
     )
     if options.rows <= options.depth:
         p.error(f"--rows must exceed --depth ({options.depth})")
     return options
+
+
+def _given(args: argparse.Namespace, name: str, default: float) -> float:
+    value = getattr(args, name, None)
+    return default if value is None else float(value)
