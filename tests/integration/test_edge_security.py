@@ -77,11 +77,13 @@ async def edge(database_url: str) -> AsyncIterator[Edge]:
     settings = Settings(database_url=database_url, jwt_secret=SECRET)  # type: ignore[arg-type]
     resources = build_resources(settings, clock=lambda: NOW)
     statements: list[str] = []
-    event.listen(
-        resources.engine.sync_engine,
-        "before_cursor_execute",
-        lambda *args: statements.append(args[2]),
-    )
+    # Compiled reads run on an engine of their own: both count.
+    for engine in {resources.engine, resources.reader}:
+        event.listen(
+            engine.sync_engine,
+            "before_cursor_execute",
+            lambda *args: statements.append(args[2]),
+        )
     try:
         yield Edge(resources, build_services(resources), statements)
     finally:
