@@ -7,6 +7,7 @@ count``, each frame ``function (file:line)``; idle samples (the event loop waiti
 left out by py-spy, so the shares below are of the time the process was busy.
 """
 
+import os
 import re
 import shutil
 import subprocess
@@ -71,7 +72,8 @@ def ensure_py_spy() -> Path:
         capture_output=True,
         text=True,
         check=False,
-        env={"UV_PYTHON_DOWNLOADS": "never", "PATH": "/usr/bin:/bin"},
+        # The caller's environment: it may name the certificates or the index to use.
+        env={**os.environ, "UV_PYTHON_DOWNLOADS": "never"},
     )
     if completed.returncode != 0 or not binary.exists():
         raise BenchError(f"py-spy could not be installed:\n{completed.stdout}{completed.stderr}")
