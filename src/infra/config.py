@@ -51,7 +51,7 @@ class Settings(BaseSettings):
     sqs_visibility_timeout: int = Field(default=30, ge=1, le=43200)
     worker_concurrency: int = Field(default=2, ge=1, le=64)
     # Messages a worker decides at once (each in its own transaction, on its own connection).
-    worker_parallel_decisions: int = Field(default=8, ge=1, le=64)
+    worker_parallel_decisions: int = Field(default=4, ge=1, le=64)
     # The relay wakes on each commit that wrote outbox rows; this is only its fallback poll.
     relay_idle_seconds: float = Field(default=2.0, gt=0, le=60)
     # Where `worker` serves Prometheus metrics (on HOST); unset: not served.

@@ -58,7 +58,7 @@ class Consumer:
         *,
         observer: DecisionObserver | None = None,
         concurrency: int = 2,
-        parallel_decisions: int = 8,
+        parallel_decisions: int = 4,
         visibility_timeout: float = 30,
         wait_seconds: float = 20,
         retry_base: float = 1.0,
