@@ -5,9 +5,9 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+from bench.errors import BenchError
 from bench.open_loop import MARKER, complete_answer, percentile
 from bench.operations import slot_week
-from bench.processes import BenchError
 from bench.profile import layer_of, summarize
 from bench.steady import parse
 
