@@ -103,6 +103,22 @@ async def test_a_message_published_once_subscribe_returns_is_delivered(
         assert await next_message(messages) == b"first"
 
 
+async def test_one_message_published_on_several_channels_reaches_each_of_them(
+    pairs: PairFactory,
+) -> None:
+    pair = await pairs()
+    names = [channel("appointment"), channel("patient"), channel("psychologist")]
+    async with AsyncExitStack() as stack:
+        listeners = [await stack.enter_async_context(pair.subscriber.subscribe([n])) for n in names]
+        both = await stack.enter_async_context(pair.subscriber.subscribe(names[:2]))
+        await pair.publisher.publish_many(names, b"cancelled")
+        await pair.publisher.publish(names[0], b"next")
+        for messages in listeners:
+            assert await next_message(messages) == b"cancelled"
+        # Subscribed to two of the channels: the message once per channel, then the next.
+        assert await messages_until(both, b"next") == [b"cancelled", b"cancelled", b"next"]
+
+
 async def test_messages_arrive_in_the_order_published(pairs: PairFactory) -> None:
     pair = await pairs(buffer=500)
     name = channel()
@@ -260,6 +276,8 @@ async def test_redis_stopping_interrupts_subscriptions_and_they_work_again_after
                     pass
             with pytest.raises(StreamInterrupted):
                 await pair.publisher.publish(name, b"lost")
+            with pytest.raises(StreamInterrupted):
+                await pair.publisher.publish_many([name, channel()], b"lost too")
 
     async with pair.subscriber.subscribe([name]) as messages:
         await pair.publisher.publish(name, b"after the restart")

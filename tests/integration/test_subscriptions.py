@@ -409,6 +409,9 @@ class _Announcing:
     async def publish(self, channel: str, message: bytes) -> int:
         return await self.stream.publish(channel, message)
 
+    async def publish_many(self, channels: Sequence[str], message: bytes) -> None:
+        await self.stream.publish_many(channels, message)
+
 
 async def test_a_subscriber_that_falls_behind_gets_what_fitted_then_is_told_to_resume(
     api: Api,

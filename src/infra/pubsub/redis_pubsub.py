@@ -66,6 +66,15 @@ class RedisEventStream:
             raise StreamInterrupted(f"could not publish to Redis: {error}") from error
         return receivers
 
+    async def publish_many(self, channels: Sequence[str], message: bytes) -> None:
+        try:
+            async with self._publisher.pipeline(transaction=False) as pipeline:
+                for channel in channels:
+                    pipeline.publish(channel, message)
+                await pipeline.execute()
+        except (RedisError, OSError) as error:
+            raise StreamInterrupted(f"could not publish to Redis: {error}") from error
+
     @property
     def listening(self) -> bool:
         """Whether the shared subscriber connection is open and healthy."""

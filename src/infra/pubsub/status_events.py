@@ -1,7 +1,6 @@
 """Publishing committed changes on the channels subscribers listen to: status events, and
 the news that a psychologist's calendar changed."""
 
-import asyncio
 import logging
 
 from application.changes import Announcement, StatusChange
@@ -45,19 +44,13 @@ class ChannelStatusEvents:
     async def _status(self, change: StatusChange) -> None:
         appointment, event = change.appointment, change.event
         message = encode_event(appointment, event)
-        # All channels at once: one round trip to the broker, not one per channel, before
-        # the caller (a mutation about to answer) goes on.
-        outcomes = await asyncio.gather(
-            *(self._stream.publish(channel, message) for channel in channels_for(appointment)),
-            return_exceptions=True,
-        )
-        for outcome in outcomes:
-            if isinstance(outcome, StreamInterrupted):
-                log.warning(
-                    "status event not published live: %s",
-                    outcome,
-                    extra={"request_id": event.request_id, "appointment_id": str(appointment.id)},
-                )
-                return
-            if isinstance(outcome, BaseException):
-                raise outcome
+        # All channels in one round trip to the broker, not one per channel, before the
+        # caller (a mutation about to answer) goes on.
+        try:
+            await self._stream.publish_many(channels_for(appointment), message)
+        except StreamInterrupted as error:
+            log.warning(
+                "status event not published live: %s",
+                error,
+                extra={"request_id": event.request_id, "appointment_id": str(appointment.id)},
+            )
