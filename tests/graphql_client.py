@@ -10,12 +10,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import strawberry
 import uvicorn
 from sqlalchemy import event
 from starlette.applications import Starlette
+from starlette.routing import Route
 
 from application.live_events import appointment_channel, decode_event
 from appointment_api.bootstrap import Resources, build_resources, create_app
+from appointment_api.graphql_view import AppointmentGraphQL
 from domain.viewer import Role
 from infra.auth import issue_token
 from infra.config import Settings
@@ -44,6 +47,8 @@ class Api:
     world: World
     # The app also served on a port, for websockets, when asked to (``listen=True``).
     server: "Served | None" = None
+    # The schema the app serves (and what it keeps, such as its live renderings).
+    schema: strawberry.Schema | None = None
 
     @property
     def now(self) -> datetime:
@@ -143,7 +148,16 @@ async def running_api(
     async with app.router.lifespan_context(app), listening as server:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
-            yield Api(client, statements, resources, World(resources.engine, now), server)
+            world = World(resources.engine, now)
+            yield Api(client, statements, resources, world, server, served_schema(app))
+
+
+def served_schema(app: Starlette) -> strawberry.Schema:
+    """The schema behind the app's /graphql route."""
+    for route in app.routes:
+        if isinstance(route, Route) and isinstance(route.endpoint, AppointmentGraphQL):
+            return route.endpoint.schema
+    raise LookupError("the app serves no GraphQL route")
 
 
 class _InProcessServer(uvicorn.Server):

@@ -21,7 +21,6 @@ from application.live_events import (
     PublishedEvent,
     UnreadableEvent,
     appointment_channel,
-    decode_event,
     patient_channel,
     psychologist_channel,
 )
@@ -29,7 +28,7 @@ from domain.appointments import StatusEvent
 from domain.viewer import Role, Viewer
 from resolvers.context import Context, token_expired
 from resolvers.errors import ClientError, ErrorCode
-from resolvers.event_rendering import share
+from resolvers.event_rendering import EventRenderings
 from resolvers.node_ids import expect_global_id
 
 log = logging.getLogger("appointment_api.subscriptions")
@@ -78,7 +77,7 @@ class NewerOnly:
 
 
 async def appointment_status_feed(
-    context: Context, appointment_id: str
+    context: Context, appointment_id: str, *, renderings: EventRenderings
 ) -> AsyncGenerator[StatusEvent, None]:
     """The appointment's newest event, then each newer one as it is published."""
     viewer = context.require_viewer()
@@ -92,13 +91,17 @@ async def appointment_status_feed(
         newer = NewerOnly()
         newer.admit(current)
         yield current
-        async for published in _live(messages, deadline):
+        async for published in _live(messages, deadline, renderings):
             if newer.admit(published.event):
                 yield published.event
 
 
 async def appointment_events_feed(
-    context: Context, psychologist_id: str | None, after: int | None
+    context: Context,
+    psychologist_id: str | None,
+    after: int | None,
+    *,
+    renderings: EventRenderings,
 ) -> AsyncGenerator[StatusEvent, None]:
     """Every visible event after the cursor from the history, then each new one live."""
     viewer = context.require_viewer()
@@ -124,7 +127,7 @@ async def appointment_events_feed(
                 newer.admit(event)
                 yield event
             sequence = page[-1].sequence if len(page) == REPLAY_PAGE else None
-        async for published in _live(messages, deadline):
+        async for published in _live(messages, deadline, renderings):
             if await admits(published) and newer.admit(published.event):
                 yield published.event
 
@@ -204,7 +207,7 @@ async def subscribed(
 
 
 async def _live(
-    messages: AsyncIterator[bytes], deadline: float | None
+    messages: AsyncIterator[bytes], deadline: float | None, renderings: EventRenderings
 ) -> AsyncIterator[PublishedEvent]:
     """Published events until the viewer's token expires."""
     while True:
@@ -217,30 +220,11 @@ async def _live(
             except TimeoutError:
                 raise token_expired() from None
         try:
-            published = _decoded(message)
+            published = renderings.published(message)
         except UnreadableEvent as error:
             log.error("dropped a message from the event stream: %s", error)
             continue
         yield published
-
-
-# Every subscriber of a channel is handed the same bytes object for one message: decoding
-# it once gives them all the same event object too, which lets its rendering be shared.
-_DECODED: OrderedDict[int, tuple[bytes, PublishedEvent]] = OrderedDict()
-DECODED_KEPT = 256
-
-
-def _decoded(message: bytes) -> PublishedEvent:
-    kept = _DECODED.get(id(message))
-    if kept is not None and kept[0] is message:
-        return kept[1]
-    published = decode_event(message)
-    share(published.event)
-    # The message is held with its event, so its id cannot be reused while it is kept.
-    _DECODED[id(message)] = (message, published)
-    if len(_DECODED) > DECODED_KEPT:
-        _DECODED.popitem(last=False)
-    return published
 
 
 def expiry_deadline(viewer: Viewer) -> float | None:

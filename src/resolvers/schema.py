@@ -9,7 +9,7 @@ from strawberry.extensions import DisableIntrospection, ParserCache, ValidationC
 from strawberry.schema.config import StrawberryConfig
 
 from resolvers.compiled import ExecutionPaths, PlanCache, compiling_executor
-from resolvers.event_rendering import SharedEventExecutor
+from resolvers.event_rendering import EventRenderings, shared_event_executor
 from resolvers.extensions import (
     ClassifyErrors,
     OperationContext,
@@ -54,6 +54,8 @@ def build_schema(
         extensions += [lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)]
         if not introspection:
             extensions.append(DisableIntrospection)
+    # The schema's own renderings of live events, as its own plans: nothing process-wide.
+    shared = shared_event_executor(EventRenderings())
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
@@ -63,8 +65,6 @@ def build_schema(
         config=StrawberryConfig(scalar_map={datetime: DateTime, date: Date}),
         # Live events are rendered once per group of alike subscribers on either executor.
         execution_context_class=(
-            compiling_executor(PlanCache(paths), base=SharedEventExecutor)
-            if compiled
-            else SharedEventExecutor
+            compiling_executor(PlanCache(paths), base=shared) if compiled else shared
         ),
     )

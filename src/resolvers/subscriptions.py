@@ -15,7 +15,7 @@ from domain.schedule import Interval
 from resolvers.context import Context
 from resolvers.errors import ClientError, ErrorCode
 from resolvers.event_cursors import decode_event_cursor
-from resolvers.event_rendering import shaped_once
+from resolvers.event_rendering import EventRenderings, renderings_of
 from resolvers.live_feeds import appointment_events_feed, appointment_status_feed
 from resolvers.slot_feed import available_slots_feed
 from resolvers.slots import display_zone, slot_query
@@ -36,13 +36,16 @@ log = logging.getLogger("appointment_api.subscriptions")
 
 
 def _as_graphql(
-    context: Context, feed: AsyncGenerator[StatusEvent, None]
+    context: Context, renderings: EventRenderings, feed: AsyncGenerator[StatusEvent, None]
 ) -> AsyncGenerator[AppointmentStatusEvent, None]:
-    return _shaped(context, feed, AppointmentStatusEvent.from_domain)
+    return _shaped(context, renderings, feed, AppointmentStatusEvent.from_domain)
 
 
 async def _shaped(
-    context: Context, feed: AsyncGenerator[T, None], shape: Callable[[T], U]
+    context: Context,
+    renderings: EventRenderings,
+    feed: AsyncGenerator[T, None],
+    shape: Callable[[T], U],
 ) -> AsyncGenerator[U, None]:
     # Closed explicitly, so the feed leaves its channel as soon as the client stops.
     async with aclosing(feed) as events:
@@ -50,7 +53,7 @@ async def _shaped(
             async for event in events:
                 # Each event is resolved on its own: what was loaded for the last one is stale.
                 context.forget_loaded()
-                yield shaped_once(event, shape)
+                yield renderings.shaped_once(event, shape)
         except ClientError:
             raise
         except Exception as error:
@@ -74,8 +77,9 @@ class Subscription:
     def appointment_status(
         self, info: Info[Context, None], appointment_id: strawberry.ID
     ) -> AsyncGenerator[AppointmentStatusEvent, None]:
-        context = info.context
-        return _as_graphql(context, appointment_status_feed(context, appointment_id))
+        context, renderings = info.context, renderings_of(info.schema)
+        feed = appointment_status_feed(context, appointment_id, renderings=renderings)
+        return _as_graphql(context, renderings, feed)
 
     @strawberry.subscription(
         description="Every change the viewer may see: a patient's own, a psychologist's own "
@@ -89,9 +93,10 @@ class Subscription:
         psychologist_id: strawberry.ID | None = None,
         after: str | None = None,
     ) -> AsyncGenerator[AppointmentStatusEvent, None]:
-        context = info.context
+        context, renderings = info.context, renderings_of(info.schema)
         start = decode_event_cursor(after) if after is not None else None
-        return _as_graphql(context, appointment_events_feed(context, psychologist_id, start))
+        feed = appointment_events_feed(context, psychologist_id, start, renderings=renderings)
+        return _as_graphql(context, renderings, feed)
 
     @strawberry.subscription(
         description="A psychologist's free slots in the window: the current list first, then "
@@ -128,4 +133,5 @@ class Subscription:
                 psychologist_id=psychologist_id, slots=[TimeSlot.of(s, zone) for s in slots]
             )
 
-        return _shaped(context, available_slots_feed(context, psychologist_id, query), shape)
+        feed = available_slots_feed(context, psychologist_id, query)
+        return _shaped(context, renderings_of(info.schema), feed, shape)

@@ -24,6 +24,7 @@ from live_client import LEGACY_WS, PROTOCOLS, TRANSPORT_WS, LiveClient, Operatio
 from resolvers.context import Context
 from resolvers.errors import ClientError
 from resolvers.event_cursors import decode_event_cursor, encode_event_cursor
+from resolvers.event_rendering import EventRenderings
 from resolvers.live_feeds import appointment_events_feed
 from resolvers.node_ids import expect_global_id
 from support.services import RedisServer
@@ -422,7 +423,7 @@ async def test_a_subscriber_that_falls_behind_gets_what_fitted_then_is_told_to_r
     appointments = await pending(api, await api.world.psychologist(), await api.world.patient(), 4)
     changes = [await _cancelled(api, appointment) for appointment in appointments]
 
-    feed = appointment_events_feed(context, None, None)
+    feed = appointment_events_feed(context, None, None, renderings=EventRenderings())
     first = asyncio.create_task(anext(feed))
     async with asyncio.timeout(10):
         await stream.subscribed.wait()
