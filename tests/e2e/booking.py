@@ -1,5 +1,6 @@
 """Booking through the served API, as the system tests do it: the slots it offers, requests
-from new patients, and waiting for the worker's decisions in the database.
+from new patients, and waiting for the worker's decisions in the database; on the
+replicated stack (`SubscriptionStack`), calls to one replica as a given viewer.
 
 The processes run on the wall clock, so every request is for a slot the served API
 itself offers (`availableSlots`, more than a day ahead, inside working hours).
@@ -15,10 +16,14 @@ from typing import Any
 import httpx
 from sqlalchemy import text
 from stack import Client, Database, Stack, appointment_uuid, eventually
+from subscription_stack import Replica, SubscriptionStack
 
+from domain.people import Patient, Psychologist
 from resolvers.node_ids import from_global_id
+from world import node_id
 
 DECIDED_WITHIN_SECONDS = 60.0
+ADMIN = ("admin", "admin-1")
 REQUEST = """
 mutation($input: RequestAppointmentInput!) {
   requestAppointment(input: $input) {
@@ -36,6 +41,13 @@ query($from: DateTime!, $to: DateTime!, $duration: Int!) {
         startsAt
       }
     }
+  }
+}"""
+
+PSYCHOLOGIST_SLOTS = """
+query($id: ID!, $from: DateTime!, $to: DateTime!) {
+  psychologist(id: $id) {
+    availableSlots(from: $from, to: $to, durationMinutes: 50, stepMinutes: 60) { startsAt }
   }
 }"""
 
@@ -176,3 +188,50 @@ async def holding_messages(stack: Stack, database: Database) -> tuple[int, int]:
         within=45,
         done=lambda counts: counts[0] >= 1 and counts[1] >= 1,
     )
+
+
+# --- on the replicated stack ----------------------------------------------------------------
+
+
+async def call(
+    replica: Replica, system: SubscriptionStack, who: tuple[str, str], query: str, **variables: Any
+) -> dict[str, Any]:
+    """The data of a query ``who`` (role, subject) sends to ``replica``; it must have no
+    errors."""
+    async with httpx.AsyncClient(base_url=replica.http_url, timeout=60) as http:
+        response = await http.post(
+            "/graphql",
+            json={"query": query, "variables": variables},
+            headers={"Authorization": f"Bearer {system.token(*who)}"},
+        )
+    body: dict[str, Any] = response.json()
+    assert response.status_code == 200, body
+    assert not body.get("errors"), body
+    data: dict[str, Any] = body["data"]
+    return data
+
+
+def as_(person: Patient | Psychologist) -> tuple[str, str]:
+    """The viewer (role, subject) a token for `person` names."""
+    assert person.subject is not None
+    return ("patient" if isinstance(person, Patient) else "psychologist", person.subject)
+
+
+async def free_starts(
+    replica: Replica, system: SubscriptionStack, psychologist: Psychologist, *, days: int
+) -> list[str]:
+    """The 50-minute starts the replica offers with the psychologist, from two days ahead
+    to ``days`` ahead (the processes run on the wall clock)."""
+    now = datetime.now(UTC)
+    found = await call(
+        replica,
+        system,
+        ADMIN,
+        PSYCHOLOGIST_SLOTS,
+        id=node_id(psychologist),
+        **{
+            "from": (now + timedelta(days=2)).isoformat(),
+            "to": (now + timedelta(days=days)).isoformat(),
+        },
+    )
+    return [slot["startsAt"] for slot in found["psychologist"]["availableSlots"]]

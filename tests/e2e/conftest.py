@@ -1,5 +1,6 @@
 """The real server, started as a subprocess on a free port, for tests that drive it from outside;
-and the full stack (`stack`): the served API and worker processes on PostgreSQL and SQS."""
+the full stack (`stack`): the served API and worker processes on PostgreSQL and SQS; and the
+replicated stack (`system`): two API replicas and a worker on PostgreSQL, Redis and SQS."""
 
 import os
 import secrets
@@ -15,9 +16,11 @@ from pathlib import Path
 import httpx
 import pytest
 from stack import Database, Stack
+from subscription_stack import StackServices, SubscriptionStack
 
 from domain.people import Patient, Psychologist
 from infra.config import Settings
+from support.postgres import PostgresAdmin
 from support.processes import (
     STOP_TIMEOUT_SECONDS,
     ServiceError,
@@ -25,8 +28,8 @@ from support.processes import (
     run_coroutine,
     wait_until,
 )
-from support.services import SqsServer
-from world import world_in
+from support.services import RedisServer, SqsServer
+from world import World, world_in
 
 STARTUP_TIMEOUT_SECONDS = 60.0  # migrations and demo data come first
 OUTPUT_TAIL_CHARS = 20_000
@@ -115,6 +118,9 @@ def pytest_runtest_makereport(
     stack = funcargs.get("stack")
     if report.failed and isinstance(stack, Stack):
         report.sections.append(("appointment-api processes", stack.report()))
+    system = funcargs.get("system")
+    if report.failed and isinstance(system, SubscriptionStack):
+        report.sections.append(("appointment-api processes", system.report()))
     return report
 
 
@@ -224,3 +230,38 @@ async def _create_queues(sqs: SqsServer, name: str) -> tuple[str, str]:
     async with sqs_client(endpoint) as client:
         urls = await create_queues(client, f"{name}.fifo", f"{name}-dlq.fifo")
     return urls.queue, urls.dead_letters
+
+
+# --- the replicated stack: two API replicas and a worker on PostgreSQL, Redis and SQS -------
+
+
+@pytest.fixture(scope="session")
+def stack_services(
+    postgres_admin: PostgresAdmin,
+    migrated_template: str,
+    redis_server: RedisServer,
+    sqs_server: SqsServer,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> StackServices:
+    return StackServices(
+        postgres_admin, migrated_template, redis_server, sqs_server, tmp_path_factory
+    )
+
+
+@pytest.fixture(scope="module")
+def system(
+    request: pytest.FixtureRequest, stack_services: StackServices
+) -> Iterator[SubscriptionStack]:
+    """Two replicas and one worker for the whole module, on an empty database and queues
+    of the module's own: each test makes its own data."""
+    label = request.module.__name__.removeprefix("test_").removesuffix("_system")
+    with stack_services.running(label, replicas=2) as (stack, _):
+        yield stack
+
+
+@pytest.fixture
+async def world(system: SubscriptionStack) -> AsyncIterator[World]:
+    """This test's own data, in the replicated stack's database, on the processes' (wall)
+    clock."""
+    async with world_in(system.database_url, now=datetime.now(UTC)) as made:
+        yield made

@@ -5,16 +5,22 @@ and moto's SQS server, each process a child of the test with its own log file.
 
 import secrets
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import pytest
 
 from domain.viewer import Role
 from infra.auth import issue_token
 from infra.queue.sqs_admin import create_queues
 from infra.queue.sqs_client import SqsEndpoint, sqs_client
 from support.launcher import Api, AppProcess, Deployment, Endpoints, environment
-from support.services import SqsServer
+from support.postgres import PostgresAdmin
+from support.processes import run_coroutine
+from support.services import RedisServer, SqsServer
 
 # The launcher's pieces, by the names the tests have always used.
 Child = AppProcess
@@ -95,3 +101,39 @@ async def create_test_queues(sqs: SqsServer) -> tuple[str, str]:
     async with sqs_client(endpoint) as client:
         urls = await create_queues(client, f"{name}.fifo", f"{name}-dlq.fifo")
     return urls.queue, urls.dead_letters
+
+
+@dataclass(frozen=True)
+class StackServices:
+    """What a replicated stack runs on: the PostgreSQL server and its migrated template,
+    Redis, moto's SQS server, and where the processes' directories go."""
+
+    postgres_admin: PostgresAdmin
+    template: str
+    redis: RedisServer
+    sqs: SqsServer
+    workdirs: pytest.TempPathFactory
+
+    @contextmanager
+    def running(self, label: str, *, replicas: int) -> Iterator[tuple[SubscriptionStack, str]]:
+        """``replicas`` API replicas and a worker, started, on a new database made from
+        the template and queues of their own; the stack and its database's name. Stopped
+        and dropped on leaving."""
+        name = PostgresAdmin.random_name(label)
+        self.postgres_admin.create_database(name, template=self.template)
+        queue_url, dead_letter_url = run_coroutine(lambda: create_test_queues(self.sqs))
+        stack = SubscriptionStack(
+            workdir=self.workdirs.mktemp(f"{label}-stack"),
+            database_url=self.postgres_admin.url(name),
+            redis_url=self.redis.url,
+            sqs=self.sqs,
+            queue_url=queue_url,
+            dead_letter_url=dead_letter_url,
+        )
+        try:
+            stack.start_replicas(replicas)
+            stack.start_worker()
+            yield stack, name
+        finally:
+            stack.stop()
+            self.postgres_admin.drop_database(name)

@@ -7,32 +7,14 @@ The processes run on the wall clock, so every time booked is one the served API 
 """
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import datetime
 
-import httpx
-import pytest
-from subscription_stack import Replica, SubscriptionStack, create_test_queues
+from booking import REQUEST, as_, call, free_starts
+from subscription_stack import SubscriptionStack
 
-from domain.people import Patient, Psychologist
 from live_client import live_client
-from support.postgres import PostgresAdmin
-from support.processes import run_coroutine
-from support.services import RedisServer, SqsServer
-from world import World, node_id, world_in
+from world import World, node_id
 
-ADMIN = ("admin", "admin-1")
-SLOTS = """
-query($id: ID!, $from: DateTime!, $to: DateTime!) {
-  psychologist(id: $id) {
-    availableSlots(from: $from, to: $to, durationMinutes: 50, stepMinutes: 60) { startsAt }
-  }
-}"""
-REQUEST = """
-mutation($input: RequestAppointmentInput!) {
-  requestAppointment(input: $input) { appointment { id status } userErrors { code message } }
-}"""
 RESCHEDULE = """
 mutation($input: RescheduleAppointmentInput!) {
   rescheduleAppointment(input: $input) { appointment { rescheduleTo } userErrors { code } }
@@ -56,96 +38,13 @@ subscription($psychologistId: ID) {
 }"""
 
 
-@pytest.fixture(scope="module")
-def system(
-    postgres_admin: PostgresAdmin,
-    migrated_template: str,
-    redis_server: RedisServer,
-    sqs_server: SqsServer,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[SubscriptionStack]:
-    name = PostgresAdmin.random_name("lifecycle")
-    postgres_admin.create_database(name, template=migrated_template)
-    queue_url, dead_letter_url = run_coroutine(lambda: create_test_queues(sqs_server))
-    stack = SubscriptionStack(
-        workdir=tmp_path_factory.mktemp("lifecycle-stack"),
-        database_url=postgres_admin.url(name),
-        redis_url=redis_server.url,
-        sqs=sqs_server,
-        queue_url=queue_url,
-        dead_letter_url=dead_letter_url,
-    )
-    try:
-        stack.start_replicas(2)
-        stack.start_worker()
-        yield stack
-    finally:
-        stack.stop()
-        postgres_admin.drop_database(name)
-
-
-@pytest.fixture
-async def world(system: SubscriptionStack) -> AsyncIterator[World]:
-    async with world_in(system.database_url, now=datetime.now(UTC)) as made:
-        yield made
-
-
-@pytest.fixture(autouse=True)
-def processes_output_on_failure(
-    request: pytest.FixtureRequest, system: SubscriptionStack
-) -> Iterator[None]:
-    failed = request.session.testsfailed
-    yield
-    if request.session.testsfailed > failed:
-        print(system.report())
-
-
-async def call(
-    replica: Replica, system: SubscriptionStack, who: tuple[str, str], query: str, **variables: Any
-) -> dict[str, Any]:
-    async with httpx.AsyncClient(base_url=replica.http_url, timeout=60) as http:
-        response = await http.post(
-            "/graphql",
-            json={"query": query, "variables": variables},
-            headers={"Authorization": f"Bearer {system.token(*who)}"},
-        )
-    body: dict[str, Any] = response.json()
-    assert response.status_code == 200, body
-    assert not body.get("errors"), body
-    data: dict[str, Any] = body["data"]
-    return data
-
-
-def as_(person: Patient | Psychologist) -> tuple[str, str]:
-    assert person.subject is not None
-    return ("patient" if isinstance(person, Patient) else "psychologist", person.subject)
-
-
-async def free_starts(
-    replica: Replica, system: SubscriptionStack, psychologist: Psychologist
-) -> list[str]:
-    now = datetime.now(UTC)
-    found = await call(
-        replica,
-        system,
-        ADMIN,
-        SLOTS,
-        id=node_id(psychologist),
-        **{
-            "from": (now + timedelta(days=2)).isoformat(),
-            "to": (now + timedelta(days=9)).isoformat(),
-        },
-    )
-    return [slot["startsAt"] for slot in found["psychologist"]["availableSlots"]]
-
-
 async def test_a_new_time_is_seen_live_as_asked_then_moved(
     system: SubscriptionStack, world: World
 ) -> None:
     a, b = system.replicas[:2]
     worker = system.workers[0]
     doctor, patient = await world.psychologist(), await world.patient()
-    starts = await free_starts(a, system, doctor)
+    starts = await free_starts(a, system, doctor, days=9)
     booked = await call(
         b,
         system,
@@ -194,7 +93,7 @@ async def test_a_weekly_series_of_ten_is_seen_session_by_session_on_appointment_
 ) -> None:
     a, b = system.replicas[:2]
     doctor, patient = await world.psychologist(), await world.patient()
-    [first, *_] = await free_starts(a, system, doctor)
+    [first, *_] = await free_starts(a, system, doctor, days=9)
 
     async with live_client(a.ws_url, token=system.token(*as_(patient))) as client:
         events = await client.subscribe(EVENTS, psychologistId=node_id(doctor))

@@ -9,20 +9,14 @@ the wall clock, so the slots are read from the served API itself.
 import asyncio
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
-import pytest
-from subscription_stack import Replica, SubscriptionStack, create_test_queues
+from booking import ADMIN, REQUEST, call
+from subscription_stack import Replica, SubscriptionStack
 
 from live_client import live_client
-from support.postgres import PostgresAdmin
-from support.processes import run_coroutine
-from support.services import RedisServer, SqsServer
 
-ADMIN = ("admin", "admin-1")
 EVERY_DAY = [
     {"weekday": day, "startTime": "00:00", "endTime": "23:59"}
     for day in ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
@@ -35,10 +29,6 @@ CREATE_PATIENT = """
 mutation($input: CreatePatientInput!) {
   createPatient(input: $input) { patient { id } userErrors { code field message } }
 }"""
-REQUEST = """
-mutation($input: RequestAppointmentInput!) {
-  requestAppointment(input: $input) { appointment { id status } userErrors { code message } }
-}"""
 WATCH_SLOTS = """
 subscription($id: ID!, $from: DateTime!, $to: DateTime!) {
   availableSlots(psychologistId: $id, from: $from, to: $to, durationMinutes: 50, stepMinutes: 60) {
@@ -47,61 +37,6 @@ subscription($id: ID!, $from: DateTime!, $to: DateTime!) {
   }
 }"""
 WATCH_STATUS = "subscription($id: ID!) { appointmentStatus(appointmentId: $id) { status } }"
-
-
-@pytest.fixture(scope="module")
-def system(
-    postgres_admin: PostgresAdmin,
-    migrated_template: str,
-    redis_server: RedisServer,
-    sqs_server: SqsServer,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[SubscriptionStack]:
-    """Two replicas and one worker on an empty database and queues of this module's own."""
-    name = PostgresAdmin.random_name("slots")
-    postgres_admin.create_database(name, template=migrated_template)
-    queue_url, dead_letter_url = run_coroutine(lambda: create_test_queues(sqs_server))
-    stack = SubscriptionStack(
-        workdir=tmp_path_factory.mktemp("slots-stack"),
-        database_url=postgres_admin.url(name),
-        redis_url=redis_server.url,
-        sqs=sqs_server,
-        queue_url=queue_url,
-        dead_letter_url=dead_letter_url,
-    )
-    try:
-        stack.start_replicas(2)
-        stack.start_worker()
-        yield stack
-    finally:
-        stack.stop()
-        postgres_admin.drop_database(name)
-
-
-@pytest.fixture(autouse=True)
-def processes_output_on_failure(
-    request: pytest.FixtureRequest, system: SubscriptionStack
-) -> Iterator[None]:
-    failed = request.session.testsfailed
-    yield
-    if request.session.testsfailed > failed:
-        print(system.report())
-
-
-async def call(
-    replica: Replica, system: SubscriptionStack, who: tuple[str, str], query: str, **variables: Any
-) -> dict[str, Any]:
-    async with httpx.AsyncClient(base_url=replica.http_url, timeout=60) as http:
-        response = await http.post(
-            "/graphql",
-            json={"query": query, "variables": variables},
-            headers={"Authorization": f"Bearer {system.token(*who)}"},
-        )
-    body: dict[str, Any] = response.json()
-    assert response.status_code == 200, body
-    assert not body.get("errors"), body
-    data: dict[str, Any] = body["data"]
-    return data
 
 
 async def created(

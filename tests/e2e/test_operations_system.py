@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from subscription_stack import SubscriptionStack, create_test_queues
+from subscription_stack import StackServices, SubscriptionStack
 
 from live_client import live_client
 from support.postgres import PostgresAdmin
@@ -46,32 +46,10 @@ def processes_output_on_failure(
 
 
 @pytest.fixture(scope="module")
-def system(
-    postgres_admin: PostgresAdmin,
-    migrated_template: str,
-    redis_server: RedisServer,
-    sqs_server: SqsServer,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[SubscriptionStack, str]]:
-    name = PostgresAdmin.random_name("ops")
-    postgres_admin.create_database(name, template=migrated_template)
-    database_url = postgres_admin.url(name)
-    queue_url, dead_letter_url = run_coroutine(lambda: create_test_queues(sqs_server))
-    stack = SubscriptionStack(
-        workdir=tmp_path_factory.mktemp("ops-stack"),
-        database_url=database_url,
-        redis_url=redis_server.url,
-        sqs=sqs_server,
-        queue_url=queue_url,
-        dead_letter_url=dead_letter_url,
-    )
-    try:
-        stack.start_replicas(1)
-        stack.start_worker()
-        yield stack, name
-    finally:
-        stack.stop()
-        postgres_admin.drop_database(name)
+def system(stack_services: StackServices) -> Iterator[tuple[SubscriptionStack, str]]:
+    """One replica and one worker; the name of their database, which a test takes down."""
+    with stack_services.running("ops", replicas=1) as made:
+        yield made
 
 
 def readiness(stack: SubscriptionStack) -> tuple[int, dict[str, Any]]:

@@ -13,24 +13,22 @@ import json
 import re
 import signal
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import Sequence
 from contextlib import AsyncExitStack
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
+from booking import ADMIN, REQUEST, as_, call, free_starts
 from js_client import js_subscribe_script
-from subscription_stack import Replica, SubscriptionStack, create_test_queues
+from subscription_stack import Replica, SubscriptionStack
 
 from domain.people import Patient, Psychologist
 from live_client import PROTOCOLS, TRANSPORT_WS, LiveClient, Operation, live_client
 from resolvers.event_cursors import decode_event_cursor, encode_event_cursor
-from support.postgres import PostgresAdmin
-from support.processes import run_coroutine
-from support.services import RedisServer, SqsServer
-from world import World, hours_from, node_id, world_in
+from support.services import RedisServer
+from world import World, hours_from, node_id
 
 OPERATIONS = Path(__file__).parents[2] / "schema" / "subscriptions"
 APPOINTMENT_STATUS = (OPERATIONS / "appointment_status.graphql").read_text()
@@ -38,100 +36,17 @@ APPOINTMENT_EVENTS = (OPERATIONS / "appointment_events.graphql").read_text()
 SMALL_STATUS = """
 subscription($id: ID!) { appointmentStatus(appointmentId: $id) { status version } }"""
 
-ADMIN = ("admin", "admin-1")
 # Where the appointments a test writes itself start: past every slot the tests book.
 PROBES_AFTER = timedelta(days=60)
 
-REQUEST = """
-mutation($input: RequestAppointmentInput!) {
-  requestAppointment(input: $input) { appointment { id status } userErrors { code message } }
-}"""
 CANCEL = """
 mutation($input: CancelAppointmentInput!) {
   cancelAppointment(input: $input) { appointment { status } userErrors { code } }
 }"""
-SLOTS = """
-query($id: ID!, $from: DateTime!, $to: DateTime!) {
-  psychologist(id: $id) {
-    availableSlots(from: $from, to: $to, durationMinutes: 50, stepMinutes: 60) { startsAt }
-  }
-}"""
 HISTORY = "query($id: ID!) { appointment(id: $id) { status history { version status cursor } } }"
 
 
-# --- the stack -------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def system(
-    postgres_admin: PostgresAdmin,
-    migrated_template: str,
-    redis_server: RedisServer,
-    sqs_server: SqsServer,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[SubscriptionStack]:
-    """Two replicas and one worker on an empty database and queues of this module's own."""
-    name = PostgresAdmin.random_name("live")
-    postgres_admin.create_database(name, template=migrated_template)
-    database_url = postgres_admin.url(name)
-    queue_url, dead_letter_url = run_coroutine(lambda: create_test_queues(sqs_server))
-    stack = SubscriptionStack(
-        workdir=tmp_path_factory.mktemp("live-stack"),
-        database_url=database_url,
-        redis_url=redis_server.url,
-        sqs=sqs_server,
-        queue_url=queue_url,
-        dead_letter_url=dead_letter_url,
-    )
-    try:
-        stack.start_replicas(2)
-        stack.start_worker()
-        yield stack
-    finally:
-        stack.stop()
-        postgres_admin.drop_database(name)
-
-
-@pytest.fixture
-async def world(system: SubscriptionStack) -> AsyncIterator[World]:
-    """This test's own data, in the stack's database, on the processes' (wall) clock."""
-    async with world_in(system.database_url, now=datetime.now(UTC)) as made:
-        yield made
-
-
-@pytest.fixture(autouse=True)
-def processes_output_on_failure(
-    request: pytest.FixtureRequest, system: SubscriptionStack
-) -> Iterator[None]:
-    failed = request.session.testsfailed
-    yield
-    if request.session.testsfailed > failed:
-        print(system.report())
-
-
 # --- talking to the replicas -----------------------------------------------------------------
-
-
-async def call(
-    replica: Replica, system: SubscriptionStack, who: tuple[str, str], query: str, **variables: Any
-) -> dict[str, Any]:
-    async with httpx.AsyncClient(base_url=replica.http_url, timeout=60) as http:
-        response = await http.post(
-            "/graphql",
-            json={"query": query, "variables": variables},
-            headers={"Authorization": f"Bearer {system.token(*who)}"},
-        )
-    body: dict[str, Any] = response.json()
-    assert response.status_code == 200, body
-    assert not body.get("errors"), body
-    data: dict[str, Any] = body["data"]
-    return data
-
-
-def as_(person: Patient | Psychologist) -> tuple[str, str]:
-    """The viewer (role, subject) a token for `person` names."""
-    assert person.subject is not None
-    return ("patient" if isinstance(person, Patient) else "psychologist", person.subject)
 
 
 def replicas(system: SubscriptionStack) -> tuple[Replica, Replica]:
@@ -158,19 +73,7 @@ async def request_appointments(
 ) -> list[str]:
     """Book ``count`` free slots with the psychologist through ``replica``, the patients
     taking turns."""
-    now = datetime.now(UTC)
-    slots = await call(
-        replica,
-        system,
-        ADMIN,
-        SLOTS,
-        id=node_id(psychologist),
-        **{
-            "from": (now + timedelta(days=2)).isoformat(),
-            "to": (now + timedelta(days=30)).isoformat(),
-        },
-    )
-    starts = [slot["startsAt"] for slot in slots["psychologist"]["availableSlots"]]
+    starts = await free_starts(replica, system, psychologist, days=30)
     assert len(starts) >= count
     ids = []
     booking = itertools.cycle(patients)
