@@ -25,6 +25,22 @@ MAX_CANCELLATION_WINDOW = timedelta(days=14)
 MAX_LATE_FEE = Decimal("100000.00")
 
 
+# --- a psychologist's session policy: one set of bounds, for a policy made or asked for ---
+
+
+def confirmation_timeout_allowed(timeout: timedelta) -> bool:
+    return MIN_CONFIRMATION_TIMEOUT <= timeout <= MAX_CONFIRMATION_TIMEOUT
+
+
+def cancellation_window_allowed(window: timedelta) -> bool:
+    return timedelta(0) <= window <= MAX_CANCELLATION_WINDOW
+
+
+def late_fee_allowed(fee: Decimal | None) -> bool:
+    """No fee (the session's own), or one from 0 to the most a fee may be."""
+    return fee is None or Decimal(0) <= fee <= MAX_LATE_FEE
+
+
 @dataclass(frozen=True, slots=True)
 class SessionPolicy:
     """A psychologist's rules for the sessions once requested.
@@ -41,12 +57,11 @@ class SessionPolicy:
     late_cancellation_fee: Decimal | None = None
 
     def __post_init__(self) -> None:
-        if not MIN_CONFIRMATION_TIMEOUT <= self.confirmation_timeout <= MAX_CONFIRMATION_TIMEOUT:
+        if not confirmation_timeout_allowed(self.confirmation_timeout):
             raise ValueError("a confirmation timeout lasts from 5 minutes to 7 days")
-        if not timedelta(0) <= self.cancellation_window <= MAX_CANCELLATION_WINDOW:
+        if not cancellation_window_allowed(self.cancellation_window):
             raise ValueError("a cancellation window lasts from 0 to 14 days")
-        fee = self.late_cancellation_fee
-        if fee is not None and not Decimal(0) <= fee <= MAX_LATE_FEE:
+        if not late_fee_allowed(self.late_cancellation_fee):
             raise ValueError("a late cancellation fee is 0 or more")
 
     def late_fee(self, appointment: Appointment) -> Decimal:
@@ -66,19 +81,16 @@ def check_session_policy(
     late_cancellation_fee: Decimal | None,
 ) -> list[InputProblem]:
     found = []
-    timeout = timedelta(minutes=confirmation_timeout_minutes)
-    if not MIN_CONFIRMATION_TIMEOUT <= timeout <= MAX_CONFIRMATION_TIMEOUT:
+    if not confirmation_timeout_allowed(timedelta(minutes=confirmation_timeout_minutes)):
         found.append(
             InputProblem(("confirmationTimeoutMinutes",), "From 5 minutes to 7 days (10080).")
         )
-    window = timedelta(minutes=cancellation_window_minutes)
-    if not timedelta(0) <= window <= MAX_CANCELLATION_WINDOW:
+    if not cancellation_window_allowed(timedelta(minutes=cancellation_window_minutes)):
         found.append(InputProblem(("cancellationWindowMinutes",), "From 0 to 14 days (20160)."))
     fee = late_cancellation_fee
+    # Asked for, a fee is also a finite amount in cents.
     if fee is not None and not (
-        fee.is_finite()
-        and Decimal(0) <= fee <= MAX_LATE_FEE
-        and fee == fee.quantize(Decimal("0.01"))
+        fee.is_finite() and late_fee_allowed(fee) and fee == fee.quantize(Decimal("0.01"))
     ):
         found.append(
             InputProblem(("lateCancellationFee",), "A fee is 0 or more, with at most two decimals.")
@@ -86,14 +98,37 @@ def check_session_policy(
     return found
 
 
+# --- where each change of a session's life may start -------------------------------------
+
+# The statuses each change starts from.
+MARKABLE = frozenset({AppointmentStatus.CONFIRMED})
+ANSWERABLE = frozenset({AppointmentStatus.PENDING})
+MOVABLE = frozenset({AppointmentStatus.PENDING, AppointmentStatus.CONFIRMED})
+
+
+def status_problem(
+    appointment: Appointment, starts_from: frozenset[AppointmentStatus], refusal: str
+) -> str | None:
+    """``A <STATUS> appointment <refusal>.`` unless the change ``starts_from`` its status."""
+    if appointment.status in starts_from:
+        return None
+    return f"A {appointment.status.value} appointment {refusal}."
+
+
+def has_started(appointment: Appointment, *, now: datetime) -> bool:
+    """From its start on, a session may be marked and no longer moved."""
+    return appointment.scheduled_at <= now
+
+
 # --- finishing a session ----------------------------------------------------------------
 
 
 def outcome_problem(appointment: Appointment, *, now: datetime) -> tuple[str, str] | None:
     """Why the session cannot be marked COMPLETED or NO_SHOW now: (code, message)."""
-    if appointment.status is not AppointmentStatus.CONFIRMED:
-        return "INVALID_STATE", f"A {appointment.status.value} appointment cannot be marked."
-    if appointment.scheduled_at > now:
+    problem = status_problem(appointment, MARKABLE, "cannot be marked")
+    if problem is not None:
+        return "INVALID_STATE", problem
+    if not has_started(appointment, now=now):
         return "NOT_STARTED", "A session can be marked only once it has started."
     return None
 
@@ -118,8 +153,9 @@ def hold(
 
 def answer_problem(appointment: Appointment) -> str | None:
     """Why the psychologist cannot confirm or decline this request."""
-    if appointment.status is not AppointmentStatus.PENDING:
-        return f"A {appointment.status.value} appointment is not waiting for an answer."
+    problem = status_problem(appointment, ANSWERABLE, "is not waiting for an answer")
+    if problem is not None:
+        return problem
     if appointment.awaiting_confirmation_until is None:
         return "This request is not waiting for the psychologist's answer."
     return None
@@ -134,9 +170,10 @@ def is_overdue(appointment: Appointment, *, now: datetime) -> bool:
 
 
 def reschedule_problem(appointment: Appointment, *, now: datetime) -> str | None:
-    if appointment.status not in (AppointmentStatus.PENDING, AppointmentStatus.CONFIRMED):
-        return f"A {appointment.status.value} appointment cannot be moved."
-    if appointment.scheduled_at <= now:
+    problem = status_problem(appointment, MOVABLE, "cannot be moved")
+    if problem is not None:
+        return problem
+    if has_started(appointment, now=now):
         return "A session cannot be moved once it has started."
     if appointment.reschedule_to is not None:
         return "A new time is already waiting for a decision."
@@ -151,15 +188,9 @@ def ask_new_time(
     request_id: str | None,
     actor: Actor,
 ) -> tuple[Appointment, StatusEvent]:
-    return appointment.step(
-        replace(appointment, reschedule_to=to),
-        EventKind.RESCHEDULE_REQUESTED,
-        at=at,
-        request_id=request_id,
-        actor=actor,
-        previous_scheduled_at=appointment.scheduled_at,
-        scheduled_at=to,
-    )
+    changed = replace(appointment, reschedule_to=to)
+    kind = EventKind.RESCHEDULE_REQUESTED
+    return _new_time_step(appointment, changed, kind, to, at=at, request_id=request_id, actor=actor)
 
 
 def move(
@@ -181,15 +212,8 @@ def move(
         buffer_before_minutes=buffers[0],
         buffer_after_minutes=buffers[1],
     )
-    return appointment.step(
-        moved,
-        EventKind.RESCHEDULED,
-        at=at,
-        request_id=request_id,
-        actor=actor,
-        previous_scheduled_at=appointment.scheduled_at,
-        scheduled_at=to,
-    )
+    kind = EventKind.RESCHEDULED
+    return _new_time_step(appointment, moved, kind, to, at=at, request_id=request_id, actor=actor)
 
 
 def keep_time(
@@ -201,14 +225,33 @@ def keep_time(
     actor: Actor,
 ) -> tuple[Appointment, StatusEvent]:
     """The new time is refused: the appointment stays as it was."""
-    to = appointment.reschedule_to
+    changed, to = replace(appointment, reschedule_to=None), appointment.reschedule_to
+    kind = EventKind.RESCHEDULE_REJECTED
+    return _new_time_step(
+        appointment, changed, kind, to, at=at, request_id=request_id, actor=actor, reason=reason
+    )
+
+
+def _new_time_step(
+    appointment: Appointment,
+    changed: Appointment,
+    kind: EventKind,
+    to: datetime | None,
+    *,
+    at: datetime,
+    request_id: str | None,
+    actor: Actor,
+    reason: RejectionReason | None = None,
+) -> tuple[Appointment, StatusEvent]:
+    """A step in the story of a new time: its event names the time the session had and the
+    time asked for."""
     return appointment.step(
-        replace(appointment, reschedule_to=None),
-        EventKind.RESCHEDULE_REJECTED,
+        changed,
+        kind,
         at=at,
         request_id=request_id,
         actor=actor,
-        reason=reason.value,
+        reason=None if reason is None else reason.value,
         previous_scheduled_at=appointment.scheduled_at,
         scheduled_at=to,
     )
