@@ -25,7 +25,7 @@ from strawberry.types.unset import UnsetType
 from appointment_api.edge import transport_refusal_code
 from appointment_api.graphiql import GraphiQLPresets, graphiql_response
 from appointment_api.http_caching import cacheable
-from appointment_api.live_frames import frame_text
+from appointment_api.live_frames import FrameTexts
 from appointment_api.media_types import MediaType, negotiate, request_error_status
 from appointment_api.persisted_documents import DocumentRefused, PersistedDocuments
 from appointment_api.request_budget import timed_out
@@ -58,7 +58,7 @@ class TextFrameWebSocket(ASGIWebSocketAdapter):
         timeout = getattr(self.view, "send_timeout", None)
         try:
             async with asyncio.timeout(timeout):
-                await self.ws.send_text(frame_text(message))
+                await self.ws.send_text(self._text(message))
         except WebSocketDisconnect as error:
             raise WebSocketDisconnected from error
         except TimeoutError:
@@ -76,6 +76,12 @@ class TextFrameWebSocket(ASGIWebSocketAdapter):
             if isinstance(connection, asyncio.Task):
                 connection.cancel()
             raise WebSocketDisconnected from None
+
+    def _text(self, message: Mapping[str, object]) -> str:
+        view = self.view
+        if isinstance(view, AppointmentGraphQL):
+            return view.frames.text(message)
+        return orjson.dumps(message).decode()
 
 
 class AppointmentGraphQL(GraphQL[Context, None]):
@@ -108,6 +114,8 @@ class AppointmentGraphQL(GraphQL[Context, None]):
         self.documents = documents or PersistedDocuments()
         self.cache_seconds = cache_seconds
         self.send_timeout = send_timeout
+        # The serialised payloads of shared live results, this endpoint's own.
+        self.frames = FrameTexts()
         self.websocket_tokens = VerifiedTokens(services.authenticator.authenticate)
         # slowapi (the flood guard) names each route by its endpoint's __name__.
         self.__name__ = "graphql"
