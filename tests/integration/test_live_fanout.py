@@ -116,6 +116,34 @@ async def test_alike_subscribers_share_a_rendering_and_nobody_gets_another_viewe
         assert executions(api) - before == 4
 
 
+async def test_two_apps_in_one_process_render_each_for_their_own_subscribers(
+    database_url: str, redis_url: str
+) -> None:
+    async with (
+        running_api(database_url, listen=True, redis_url=redis_url) as first,
+        running_api(database_url, listen=True, redis_url=redis_url) as second,
+    ):
+        [watched] = await pending(
+            first, await first.world.psychologist(), await first.world.patient()
+        )
+        async with connect_as(first, ADMIN) as here, connect_as(second, ADMIN) as there:
+            operations = [
+                await here.subscribe(BARE, id=watched),
+                await here.subscribe(BARE, id=watched),
+                await there.subscribe(BARE, id=watched),
+            ]
+            for operation in operations:
+                await operation.next_data()
+            before = executions(first), executions(second)
+
+            await cancel(first, ADMIN, watched)
+            for operation in operations:
+                assert (await operation.next_data())["appointmentStatus"]["status"] == "CANCELLED"
+
+        # Each app rendered the event once for its own alike subscribers, and counted only that.
+        assert (executions(first) - before[0], executions(second) - before[1]) == (1, 1)
+
+
 async def test_a_patient_without_a_patient_row_gets_an_empty_feed_until_their_first_booking(
     redis_live: Api,
 ) -> None:
