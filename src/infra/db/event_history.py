@@ -19,7 +19,13 @@ _visible_events = appointment_events.join(
 
 class SqlEventHistory:
     def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+        # One statement per read needs no transaction: on PostgreSQL it runs as it is,
+        # without a BEGIN and a ROLLBACK around it (two round trips fewer per subscription).
+        self._engine = (
+            engine.execution_options(isolation_level="AUTOCOMMIT")
+            if engine.dialect.name == "postgresql"
+            else engine
+        )
 
     async def latest(self, viewer: Viewer, appointment_id: UUID) -> StatusEvent | None:
         query = (
