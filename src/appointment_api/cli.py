@@ -88,9 +88,12 @@ def _serve(settings: Settings) -> None:
 
     _configure_logging()
     from appointment_api.bootstrap import create_app
+    from appointment_api.gc_tuning import tune_garbage_collector
 
+    app = create_app(settings)
+    tune_garbage_collector()
     uvicorn.run(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         log_level="info",
