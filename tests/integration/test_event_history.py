@@ -1,6 +1,7 @@
 """The first state of a subscription and its replay, read without a transaction around them,
 scoped by viewer exactly as every other read is."""
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.appointments import AppointmentStatus
 from domain.viewer import Role, Viewer
+from infra.db.engine import create_engine
 from infra.db.event_history import SqlEventHistory
 from world import World
 
@@ -21,9 +23,20 @@ def viewer(role: Role, subject: str | None) -> Viewer:
     return Viewer(subject=subject, role=role)
 
 
+@pytest.fixture
+async def any_engine(backend_url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine on PostgreSQL, or on an embedded SQLite file."""
+    engine = create_engine(backend_url)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
 async def test_the_newest_event_is_read_for_those_who_may_see_the_appointment_only(
-    engine: AsyncEngine,
+    any_engine: AsyncEngine,
 ) -> None:
+    engine = any_engine
     world = World(engine, NOW)
     psychologist, other_psychologist = await world.psychologists(2)
     patient, other_patient = await world.patients(2)
