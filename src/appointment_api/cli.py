@@ -106,10 +106,13 @@ def _serve(settings: Settings) -> None:
 
 def websocket_options(settings: Settings) -> dict[str, Any]:
     """uvicorn's websocket settings, chosen for many idle subscribers (README: "Live updates
-    at scale"): the sans-I/O implementation (no tasks of its own per connection),
-    compression only when configured, a bounded message size, a ping interval."""
+    at scale"): the sans-I/O implementation (no tasks of its own per connection), with
+    lighter buffers while idle, compression only when configured, a bounded message size,
+    a ping interval."""
+    from appointment_api.websocket_protocol import LeanWebSocketProtocol
+
     return {
-        "ws": "websockets-sansio",
+        "ws": LeanWebSocketProtocol,
         "ws_per_message_deflate": settings.ws_per_message_deflate,
         "ws_max_size": settings.ws_max_message_bytes,
         "ws_ping_interval": settings.ws_ping_interval_seconds or None,
