@@ -18,6 +18,7 @@ from starlette.routing import Route
 
 from application.live_events import appointment_channel, decode_event
 from appointment_api.bootstrap import Resources, build_resources, create_app
+from appointment_api.cli import websocket_options
 from appointment_api.graphql_view import AppointmentGraphQL
 from domain.viewer import Role
 from infra.auth import issue_token
@@ -143,7 +144,7 @@ async def running_api(
         event.listen(resources.read_engine.sync_engine, "before_cursor_execute", count)
     app: Starlette = create_app(settings, resources=resources)
     listening: AbstractAsyncContextManager[Served | None] = (
-        served(app) if listen else nullcontext(None)
+        served(app, settings) if listen else nullcontext(None)
     )
     async with app.router.lifespan_context(app), listening as server:
         transport = httpx.ASGITransport(app=app)
@@ -189,12 +190,14 @@ class Served:
 
 
 @asynccontextmanager
-async def served(app: Starlette) -> AsyncIterator[Served]:
-    """Serve ``app`` (its lifespan already running) on a free port of 127.0.0.1."""
+async def served(app: Starlette, settings: Settings) -> AsyncIterator[Served]:
+    """Serve ``app`` (its lifespan already running) on a free port of 127.0.0.1, with the
+    websocket settings ``appointment-api serve`` gives uvicorn."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.bind(("127.0.0.1", 0))
     host, port = listener.getsockname()
-    server = _InProcessServer(uvicorn.Config(app, lifespan="off", log_level="warning"))
+    config = uvicorn.Config(app, lifespan="off", log_level="warning", **websocket_options(settings))
+    server = _InProcessServer(config)
     running = Served(f"{host}:{port}", server, asyncio.create_task(server.serve([listener])))
     try:
         async with asyncio.timeout(30):

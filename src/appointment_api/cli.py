@@ -88,9 +88,12 @@ def _serve(settings: Settings) -> None:
 
     _configure_logging()
     from appointment_api.bootstrap import create_app
+    from appointment_api.gc_tuning import tune_garbage_collector
 
+    app = create_app(settings)
+    tune_garbage_collector()
     uvicorn.run(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         log_level="info",
@@ -103,10 +106,13 @@ def _serve(settings: Settings) -> None:
 
 def websocket_options(settings: Settings) -> dict[str, Any]:
     """uvicorn's websocket settings, chosen for many idle subscribers (README: "Live updates
-    at scale"): the sans-I/O implementation (no tasks of its own per connection),
-    compression only when configured, a bounded message size, a ping interval."""
+    at scale"): the sans-I/O implementation (no tasks of its own per connection), with
+    lighter buffers while idle, compression only when configured, a bounded message size,
+    a ping interval."""
+    from appointment_api.websocket_protocol import LeanWebSocketProtocol
+
     return {
-        "ws": "websockets-sansio",
+        "ws": LeanWebSocketProtocol,
         "ws_per_message_deflate": settings.ws_per_message_deflate,
         "ws_max_size": settings.ws_max_message_bytes,
         "ws_ping_interval": settings.ws_ping_interval_seconds or None,

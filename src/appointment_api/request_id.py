@@ -26,6 +26,14 @@ def choose_request_id(incoming: str | None, traceparent: str | None = None) -> s
     return str(uuid.uuid4())
 
 
+def assign_request_id(scope: Scope) -> str:
+    """The request id of ``scope``, chosen from its headers and kept in its state."""
+    headers = Headers(scope=scope)
+    request_id = choose_request_id(headers.get("x-request-id"), headers.get("traceparent"))
+    scope.setdefault("state", {})["request_id"] = request_id
+    return request_id
+
+
 class RequestIdMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -34,9 +42,7 @@ class RequestIdMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        headers = Headers(scope=scope)
-        request_id = choose_request_id(headers.get("x-request-id"), headers.get("traceparent"))
-        scope.setdefault("state", {})["request_id"] = request_id
+        request_id = assign_request_id(scope)
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":

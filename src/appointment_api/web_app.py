@@ -24,6 +24,7 @@ from appointment_api.metrics_endpoint import metrics_page, metrics_port, public_
 from appointment_api.readiness import Probe, check_readiness
 from appointment_api.request_id import RequestIdMiddleware
 from appointment_api.security_headers import SecurityHeadersMiddleware
+from appointment_api.websocket_shortcut import WebSocketShortcut
 from infra.config import Settings
 from infra.db.outbox_backlog import OutboxBacklog
 
@@ -68,6 +69,8 @@ def web_app(
             *extra_routes,
         ],
         middleware=[
+            # Subscriptions' sockets skip the rest: it is for HTTP requests only.
+            Middleware(WebSocketShortcut, path="/graphql", endpoint=graphql),
             Middleware(RequestIdMiddleware),
             Middleware(SecurityHeadersMiddleware, https_only=settings.is_production),
             # Browsers on other origins only with the configured allow-list; no cookies

@@ -63,7 +63,8 @@ def token_expired() -> ClientError:
     )
 
 
-@dataclass
+# Slotted: every open websocket holds one for its connection and one per operation.
+@dataclass(slots=True)
 class Context:
     request: Any
     response: Any

@@ -88,11 +88,12 @@ async def appointment_status_feed(
         current = await services.event_history.latest(viewer, key)
         if current is None:
             raise not_readable()
-        newer = NewerOnly()
-        newer.admit(current)
+        # One appointment's channel: its newest version is all there is to remember.
+        newest = current.version
         yield current
         async for published in _live(messages, deadline, renderings):
-            if newer.admit(published.event):
+            if published.event.version > newest:
+                newest = published.event.version
                 yield published.event
 
 

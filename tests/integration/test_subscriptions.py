@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from websockets.exceptions import InvalidStatus
 
-from application.live_events import EVERY_EVENT_CHANNEL, encode_event
+from application.live_events import EVERY_EVENT_CHANNEL, appointment_channel, encode_event
 from appointment_api.bootstrap import build_services
 from domain.appointments import Appointment, StatusEvent
 from domain.people import Patient, Psychologist
@@ -25,7 +25,7 @@ from resolvers.context import Context
 from resolvers.errors import ClientError
 from resolvers.event_cursors import decode_event_cursor, encode_event_cursor
 from resolvers.event_rendering import EventRenderings
-from resolvers.live_feeds import appointment_events_feed
+from resolvers.live_feeds import appointment_events_feed, appointment_status_feed
 from resolvers.node_ids import expect_global_id
 from support.services import RedisServer
 from world import hours_from, node_id
@@ -455,3 +455,35 @@ async def test_a_subscription_over_plain_http_is_refused_with_a_clear_error(api:
     [error] = body["errors"]
     assert error["extensions"]["code"] == "BAD_REQUEST"
     assert "websocket" in error["message"]
+
+
+async def test_appointment_status_sends_no_version_twice_nor_an_older_one(api: Api) -> None:
+    stream = _Announcing(InMemoryEventStream())
+    services = replace(build_services(api.resources), event_stream=stream)
+    context = Context(None, None, services, viewer=Viewer("admin-1", Role.ADMIN))
+    [watched] = await pending(api, await api.world.psychologist(), await api.world.patient())
+    first_state = await _current(api, watched)
+    appointment, cancelled = await _cancelled(api, watched)
+    channel = appointment_channel(appointment.id)
+
+    feed = appointment_status_feed(context, watched, renderings=EventRenderings())
+    first = asyncio.create_task(anext(feed))
+    async with asyncio.timeout(10):
+        await stream.subscribed.wait()
+    # The state read already holds the cancellation: the same version arrives live too,
+    # then an older one (a slow publisher); neither is sent again.
+    for event in (cancelled, first_state, cancelled):
+        await stream.publish(channel, encode_event(appointment, event))
+    newer = replace(cancelled, version=cancelled.version + 1, sequence=None)
+    await stream.publish(channel, encode_event(appointment, newer))
+
+    assert (await first).version == cancelled.version
+    async with asyncio.timeout(10):
+        assert (await anext(feed)).version == newer.version
+    await feed.aclose()
+
+
+async def _current(api: Api, appointment_id: str) -> StatusEvent:
+    key = expect_global_id(appointment_id, "Appointment", argument="id")
+    history = await build_services(api.resources).appointments.histories([key])
+    return history[key][-1]

@@ -1,18 +1,24 @@
 """Row-level visibility by viewer: the one place every read path takes it from."""
 
-from sqlalchemy import ColumnElement, exists, select, true
+from sqlalchemy import BindParameter, ColumnElement, exists, select, true
 
 from domain.viewer import Role, Viewer
 from infra.db.tables import appointments, patients, psychologists
 
 
 def visible_appointments(viewer: Viewer) -> ColumnElement[bool]:
-    if viewer.role is Role.ADMIN:
+    return visible_appointments_of(viewer.role, viewer.subject)
+
+
+def visible_appointments_of(role: Role, subject: str | BindParameter[str]) -> ColumnElement[bool]:
+    """The same, with the subject given as a value or as a parameter bound at execution
+    (for a statement built once per role and executed for every viewer of that role)."""
+    if role is Role.ADMIN:
         return true()
-    if viewer.role is Role.PATIENT:
-        own = select(patients.c.id).where(patients.c.subject == viewer.subject)
+    if role is Role.PATIENT:
+        own = select(patients.c.id).where(patients.c.subject == subject)
         return appointments.c.patient_id.in_(own.scalar_subquery())
-    own = select(psychologists.c.id).where(psychologists.c.subject == viewer.subject)
+    own = select(psychologists.c.id).where(psychologists.c.subject == subject)
     return appointments.c.psychologist_id.in_(own.scalar_subquery())
 
 

@@ -38,7 +38,9 @@ class Mailbox:
         if capacity < 1:
             raise ValueError("a mailbox holds at least one message")
         self._capacity = capacity
-        self._messages: deque[bytes] = deque()
+        # Made on the first message and dropped once read: an idle subscriber (most of
+        # them, most of the time) holds no buffer at all.
+        self._messages: deque[bytes] | None = None
         self._failure: Exception | None = None
         self._waiter: asyncio.Future[None] | None = None
 
@@ -50,10 +52,13 @@ class Mailbox:
         """Queue ``message``; False when the mailbox is closed or has just overflowed."""
         if self._failure is not None:
             return False
-        if len(self._messages) >= self._capacity:
+        messages = self._messages
+        if messages is None:
+            messages = self._messages = deque()
+        elif len(messages) >= self._capacity:
             self.fail(SubscriberTooSlow(f"more than {self._capacity} messages were waiting unread"))
             return False
-        self._messages.append(message)
+        messages.append(message)
         self._wake()
         return True
 
@@ -76,7 +81,10 @@ class Mailbox:
                 await self._waiter
             finally:
                 self._waiter = None
-        return self._messages.popleft()
+        message = self._messages.popleft()
+        if not self._messages:
+            self._messages = None
+        return message
 
     def _wake(self) -> None:
         if self._waiter is not None and not self._waiter.done():
