@@ -14,6 +14,11 @@ class Options:
     parts: tuple[str, ...]
     rates: tuple[float, ...]
     steady_seconds: float
+    spread_subscribers: tuple[int, ...]
+    spread_rate: float
+    feed_rate: float
+    feed_seconds: float
+    replica_subscribers: int
     results: Path | None
 
 
@@ -32,7 +37,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--parts",
         default=",".join(PARTS),
-        help="fanout, steady or both (default fanout,steady); each rewrites its own section",
+        help="comma-separated parts among fanout, steady, spread, feed, replicas (default "
+        "all); each rewrites its own section",
     )
     p.add_argument(
         "--rates", default="50,10", help="steady requests/s, one phase each (default 50,10)"
@@ -40,9 +46,34 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--steady-seconds", type=float, help="length of the steady phase (default 60; --quick 10)"
     )
+    p.add_argument(
+        "--spread-subscribers",
+        help="spread part: comma-separated numbers of subscribers, each to an appointment of "
+        "its own (default 1000,10000; --quick 200)",
+    )
+    p.add_argument(
+        "--spread-rate",
+        type=float,
+        default=100.0,
+        help="spread part: cancellations per second, one per appointment (default 100)",
+    )
+    p.add_argument(
+        "--feed-rate",
+        type=float,
+        default=200.0,
+        help="feed part: status changes per second on one psychologist's feed (default 200)",
+    )
+    p.add_argument(
+        "--feed-seconds", type=float, help="feed part: length of the run (default 25; --quick 5)"
+    )
+    p.add_argument(
+        "--replica-subscribers",
+        type=int,
+        help="replicas part: subscribers on each of the 2 APIs (default 5000; --quick 200)",
+    )
 
 
-PARTS = ("fanout", "steady")
+PARTS = ("fanout", "steady", "spread", "feed", "replicas")
 
 
 def from_args(args: argparse.Namespace, p: argparse.ArgumentParser) -> Options:
@@ -57,12 +88,24 @@ def from_args(args: argparse.Namespace, p: argparse.ArgumentParser) -> Options:
         p.error("--generators must be at least 1 and at most the smallest --subscribers")
     parts = tuple(getattr(args, "parts", ",".join(PARTS)).split(","))
     if not parts or any(part not in PARTS for part in parts):
-        p.error("--parts: fanout, steady or fanout,steady")
+        p.error("--parts: comma-separated among " + ", ".join(PARTS))
+    spread_text = getattr(args, "spread_subscribers", None) or ("200" if quick else "1000,10000")
+    try:
+        spread_subscribers = tuple(int(part) for part in spread_text.split(","))
+    except ValueError:
+        p.error("--spread-subscribers: comma-separated whole numbers")
+    if any(n < generators for n in spread_subscribers):
+        p.error("--spread-subscribers: each at least --generators")
     return Options(
         subscribers=subscribers,
         generators=generators,
         parts=parts,
         rates=tuple(float(part) for part in getattr(args, "rates", "50,10").split(",")),
         steady_seconds=getattr(args, "steady_seconds", None) or (10.0 if quick else 60.0),
+        spread_subscribers=spread_subscribers,
+        spread_rate=getattr(args, "spread_rate", 100.0),
+        feed_rate=getattr(args, "feed_rate", 200.0),
+        feed_seconds=getattr(args, "feed_seconds", None) or (5.0 if quick else 25.0),
+        replica_subscribers=getattr(args, "replica_subscribers", None) or (200 if quick else 5000),
         results=args.results or (None if quick else RESULTS),
     )
