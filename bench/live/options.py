@@ -18,7 +18,10 @@ class Options:
     spread_rate: float
     feed_rate: float
     feed_seconds: float
+    feed_sources: tuple[str, ...]
     replica_subscribers: int
+    capacity_subscribers: tuple[int, ...]
+    capacity_publishes: int
     results: Path | None
 
 
@@ -37,8 +40,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--parts",
         default=",".join(PARTS),
-        help="comma-separated parts among fanout, steady, spread, feed, replicas (default "
-        "all); each rewrites its own section",
+        help="comma-separated parts among fanout, steady, spread, feed, replicas, redis "
+        "(default all); each rewrites its own section",
     )
     p.add_argument(
         "--rates", default="50,10", help="steady requests/s, one phase each (default 50,10)"
@@ -67,13 +70,30 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--feed-seconds", type=float, help="feed part: length of the run (default 25; --quick 5)"
     )
     p.add_argument(
+        "--feed-sources",
+        default="api,publish",
+        help="feed part: where the events come from, one run each: api (cancelAppointment "
+        "through the API) and/or publish (straight to Redis, as the API publishes after its "
+        "commit) (default api,publish)",
+    )
+    p.add_argument(
         "--replica-subscribers",
         type=int,
         help="replicas part: subscribers on each of the 2 APIs (default 5000; --quick 200)",
     )
+    p.add_argument(
+        "--capacity-subscribers",
+        default="1,2,8,32",
+        help="redis part: subscribed connections per channel, one run each (default 1,2,8,32)",
+    )
+    p.add_argument(
+        "--capacity-publishes",
+        type=int,
+        help="redis part: PUBLISH calls per run (default 300000; --quick 30000)",
+    )
 
 
-PARTS = ("fanout", "steady", "spread", "feed", "replicas")
+PARTS = ("fanout", "steady", "spread", "feed", "replicas", "redis")
 
 
 def from_args(args: argparse.Namespace, p: argparse.ArgumentParser) -> Options:
@@ -89,6 +109,9 @@ def from_args(args: argparse.Namespace, p: argparse.ArgumentParser) -> Options:
     parts = tuple(getattr(args, "parts", ",".join(PARTS)).split(","))
     if not parts or any(part not in PARTS for part in parts):
         p.error("--parts: comma-separated among " + ", ".join(PARTS))
+    feed_sources = tuple(getattr(args, "feed_sources", "api,publish").split(","))
+    if not feed_sources or any(source not in ("api", "publish") for source in feed_sources):
+        p.error("--feed-sources: api, publish or api,publish")
     spread_text = getattr(args, "spread_subscribers", None) or ("200" if quick else "1000,10000")
     try:
         spread_subscribers = tuple(int(part) for part in spread_text.split(","))
@@ -106,6 +129,12 @@ def from_args(args: argparse.Namespace, p: argparse.ArgumentParser) -> Options:
         spread_rate=getattr(args, "spread_rate", 100.0),
         feed_rate=getattr(args, "feed_rate", 200.0),
         feed_seconds=getattr(args, "feed_seconds", None) or (5.0 if quick else 25.0),
+        feed_sources=feed_sources,
         replica_subscribers=getattr(args, "replica_subscribers", None) or (200 if quick else 5000),
+        capacity_subscribers=tuple(
+            int(part) for part in getattr(args, "capacity_subscribers", "1,2,8,32").split(",")
+        ),
+        capacity_publishes=getattr(args, "capacity_publishes", None)
+        or (30_000 if quick else 300_000),
         results=args.results or (None if quick else RESULTS),
     )

@@ -18,6 +18,7 @@ from bench.live import redis_stats
 from bench.live.cancels import Cancellations, cancel_paced
 from bench.live.generators import Generator, receipts, start_generator
 from bench.live.pacing import instant, shares
+from bench.live.publication import publish_paced
 from bench.live.redis_stats import RedisCounters
 from bench.live.services import start_api, token
 from bench.live.world import FEED_PSYCHOLOGIST, PartsWorld
@@ -40,8 +41,11 @@ class Window:
 
 
 class _Meter:
+    """Started after the settle pause, over which it measures Redis' idle CPU."""
+
     def __init__(self, redis_url: str, pids: list[int]) -> None:
         self.redis_url, self.pids = redis_url, pids
+        self.idle = redis_stats.idle_cpu_per_second(redis_url, SETTLE_SECONDS)
         self.redis = redis_stats.read(redis_url)
         self.api = sum(cpu.process_seconds(pid) for pid in pids)
         self.busy = cpu.machine_busy_seconds()
@@ -52,7 +56,9 @@ class _Meter:
             seconds=last - self.started,
             api_cpu_seconds=sum(cpu.process_seconds(pid) for pid in self.pids) - self.api,
             machine_busy_seconds=cpu.machine_busy_seconds() - self.busy,
-            redis=redis_stats.read(self.redis_url) - self.redis,
+            redis=(redis_stats.read(self.redis_url) - self.redis).above_idle(
+                self.idle, last - self.started
+            ),
         )
 
 
@@ -100,7 +106,6 @@ def spread(
         for process in processes:
             process.line("READY ")
         connect_seconds = time.monotonic() - started
-        time.sleep(SETTLE_SECONDS)
         meter = _Meter(redis_url, [api.pid])
         cancellations = _checked(asyncio.run(cancel_paced(api.graphql_url, admin, ids, rate)))
         pairs = [pair for process in processes for pair in receipts(process.result())]
@@ -127,8 +132,12 @@ class FeedEvent:
     received: float
 
 
+FEED_SOURCES = ("api", "publish")
+
+
 @dataclass(frozen=True)
 class FeedResult:
+    source: str  # "api": cancelAppointment; "publish": straight to Redis
     rate: float
     seconds: float
     cancellations: Cancellations
@@ -155,20 +164,29 @@ def _listener_line(process: subprocess.Popen[str], prefix: str, log: Path) -> st
 
 
 def feed(
-    world: PartsWorld, redis_url: str, rate: float, seconds: float, workdir: Path
+    world: PartsWorld,
+    ids: list[str],
+    redis_url: str,
+    rate: float,
+    workdir: Path,
+    source: str,
 ) -> FeedResult:
     """The psychologist's own ``appointmentEvents`` (their token, no argument) on one API,
-    while the bench cancels their appointments through that API at ``rate`` per second."""
-    count = round(rate * seconds)
-    probe, ids = world.feed[0], world.feed[1 : 1 + count]
-    if len(ids) < count:
-        raise BenchError(f"{len(ids)} appointments for the feed, not {count}")
+    while ``ids``, their appointments, are cancelled at ``rate`` per second: through that
+    API (source "api"), or their CANCELLED events published straight to Redis as the API
+    publishes them after a commit (source "publish")."""
+    count = len(ids)
+    probe, ids = ids[0], ids[1:]
+    if count < 2:
+        raise BenchError("the feed needs a probe and at least one appointment")
     secret = new_jwt_secret()
     admin = token(secret, world.url, "admin", "admin-1")
     psychologist = token(secret, world.url, "psychologist", FEED_PSYCHOLOGIST)
-    log = workdir / "feed-listener.log"
+    log = workdir / f"feed-listener-{source}.log"
     with ExitStack() as stack:
-        api = start_api(stack, world.url, secret, workdir, "api-feed", REDIS_URL=redis_url)
+        api = start_api(
+            stack, world.url, secret, workdir, f"api-feed-{source}", REDIS_URL=redis_url
+        )
         command = [sys.executable, "-m", "bench.live.feed_listener", "--url", _ws(api)]
         with log.open("w") as errors:
             listener = subprocess.Popen(
@@ -184,7 +202,11 @@ def feed(
         _checked(asyncio.run(cancel_paced(api.graphql_url, admin, [probe], 1.0)))
         _listener_line(listener, "FIRST", log)
         meter = _Meter(redis_url, [api.pid])
-        cancellations = _checked(asyncio.run(cancel_paced(api.graphql_url, admin, ids, rate)))
+        if source == "api":
+            sending = cancel_paced(api.graphql_url, admin, ids, rate)
+        else:
+            sending = publish_paced(redis_url, world.url, ids, rate)
+        cancellations = _checked(asyncio.run(sending))
         assert listener.stdin is not None
         listener.stdin.write(f"EXPECT {len(cancellations.done)}\n")
         listener.stdin.flush()
@@ -198,7 +220,7 @@ def feed(
         window = meter.stop(last)
         api.check_alive()
     sent = [c.sent for c in cancellations.done]
-    return FeedResult(rate, max(sent) - min(sent), cancellations, events, window)
+    return FeedResult(source, rate, max(sent) - min(sent), cancellations, events, window)
 
 
 def _stop_all(processes: list[Generator]) -> None:
@@ -256,7 +278,6 @@ def replicas(
             process.line("READY ")
         connect_seconds = time.monotonic() - started
         say(f"  {count} x {per_replica:,} subscribers connected in {connect_seconds:.1f} s")
-        time.sleep(SETTLE_SECONDS)
         meter = _Meter(redis_url, [api.pid for api in apis])
         done = _checked(asyncio.run(cancel_paced(apis[0].graphql_url, admin, [appointment], 1.0)))
         per = [receipts(process.result()) for process in processes]

@@ -1,6 +1,7 @@
 """What Redis spent: its CPU (INFO cpu) and its PUBLISH / SPUBLISH calls (INFO
 commandstats), read before and after a measured window."""
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,11 @@ class RedisCounters:
             self.publishes - other.publishes,
             self.publish_usec - other.publish_usec,
         )
+
+    def above_idle(self, idle_cpu_per_second: float, seconds: float) -> "RedisCounters":
+        """The same with the CPU Redis spends idle (its timers) over ``seconds`` taken off."""
+        cpu = max(0.0, self.cpu_seconds - idle_cpu_per_second * seconds)
+        return RedisCounters(cpu, self.publishes, self.publish_usec)
 
     def cpu_us_per_publish(self) -> float | None:
         return self.cpu_seconds * 1e6 / self.publishes if self.publishes else None
@@ -47,6 +53,13 @@ def read(url: str) -> RedisCounters:
         return counters(client.info("cpu"), client.info("commandstats"))
     finally:
         client.close()
+
+
+def idle_cpu_per_second(url: str, seconds: float) -> float:
+    """Redis' CPU per second over ``seconds`` in which the caller sends it nothing."""
+    before = read(url)
+    time.sleep(seconds)
+    return (read(url) - before).cpu_seconds / seconds
 
 
 def version(url: str) -> str:

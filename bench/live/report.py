@@ -14,6 +14,7 @@ from bench.results_file import replace_section
 if TYPE_CHECKING:
     from bench.live.options import Options
     from bench.live.parts import FeedResult, ReplicasResult, SpreadResult
+    from bench.live.redis_capacity import Capacity
     from bench.live.run import FanOut
     from bench.live.steady import SteadyResult
 
@@ -33,6 +34,7 @@ class Run:
     spread: list[SpreadResult] = field(default_factory=list)
     feeds: list[FeedResult] = field(default_factory=list)
     replicas: list[ReplicasResult] = field(default_factory=list)
+    capacity: list[Capacity] = field(default_factory=list)
     redis_version: str = ""
 
 
@@ -248,9 +250,10 @@ def write(path: Path, run: Run) -> None:
 
 
 def sections_of_parts(run: Run) -> list[str]:
-    """The sections of the spread, feed and replicas parts that ran."""
+    """The sections of the spread, feed, replicas and redis parts that ran."""
     return (
         ([report_parts.spread_section(run)] if run.spread else [])
         + ([report_parts.feed_section(run)] if run.feeds else [])
         + ([report_parts.replicas_section(run)] if run.replicas else [])
+        + ([report_parts.capacity_section(run)] if run.capacity else [])
     )

@@ -8,11 +8,13 @@ from bench.live.pacing import achieved_rate, percentile, spread
 
 if TYPE_CHECKING:
     from bench.live.parts import FeedResult, ReplicasResult, SpreadResult, Window
+    from bench.live.redis_capacity import Capacity
     from bench.live.report import Run
 
 SPREAD_HEADING = "## Live: events spread over many appointments, one subscriber each"
 FEED_HEADING = "## Live: a psychologist's appointmentEvents feed at a steady rate"
 REPLICAS_HEADING = "## Live: one event fanned out across two API replicas behind Redis"
+CAPACITY_HEADING = "## Live: what one Redis fans out (PUBLISH to N subscribed connections)"
 
 
 def _us(value: float | None) -> str:
@@ -109,10 +111,10 @@ receipt time (`time.time()` when its frame was read) minus the event's `occurred
 def feed_line(r: FeedResult) -> str:
     delays = r.delays_ms
     if not delays:
-        return f"feed at {r.rate:g}/s: nothing received"
+        return f"feed ({r.source}) at {r.rate:g}/s: nothing received"
     s = spread(delays)
     return (
-        f"feed at {r.rate:g}/s: {len(r.events):,} received of {len(r.cancellations.done):,} "
+        f"feed ({r.source}) at {r.rate:g}/s: {len(r.events):,} received of {len(r.cancellations.done):,} "
         f"sent; delay p50 {s.p50:,.0f} ms p99 {s.p99:,.0f} ms max {s.max:,.0f} ms"
     )
 
@@ -128,14 +130,17 @@ def _halves(r: FeedResult) -> str:
     return f"{percentile(first, 0.99):,.0f} / {percentile(second, 0.99):,.0f} ms"
 
 
+SOURCES = {"api": "cancelAppointment", "publish": "published to Redis"}
+
+
 def feed_section(run: Run) -> str:
     rows = [
-        "| events/s planned | sent (committed) | achieved/s | received | missing "
+        "| source | events/s planned | sent | achieved/s | received | missing "
         "| delay p50 | p99 | max | p99 first half / second half "
-        "| received/s | cancelAppointment answered p50 / p99 | sender late p99 "
+        "| received/s | answered (cancelAppointment, or PUBLISH) p50 / p99 | sender late p99 "
         "| API and machine | PUBLISH calls | Redis CPU | Redis CPU per PUBLISH "
         "| inside PUBLISH per call |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in run.feeds:
         c = r.cancellations
@@ -143,7 +148,7 @@ def feed_section(run: Run) -> str:
         delays = r.delays_ms
         figures = spread(delays).text() if delays else "n/a | n/a | n/a"
         rows.append(
-            f"| {r.rate:g} | {len(c.done):,} | {achieved_rate([x.sent for x in c.done]):.1f} "
+            f"| {SOURCES[r.source]} | {r.rate:g} | {len(c.done):,} | {achieved_rate([x.sent for x in c.done]):.1f} "
             f"| {len(r.events):,} | {r.missing:,} | {figures} | {_halves(r)} "
             f"| {achieved_rate([e.received for e in r.events]):.1f} "
             f"| {percentile(answers, 0.5):,.0f} / {percentile(answers, 0.99):,.0f} ms "
@@ -160,14 +165,25 @@ bench's own appointments (see the spread part). A listener process
 (`bench/live/feed_listener.py`, the `websockets` client) subscribes to
 `appointmentEvents` with the token of the psychologist `{"psychologist-0"}` and no
 argument: their own schedule, the feed a psychologist's screen keeps open. A first
-cancellation (not counted) proves the subscription is live; then the bench cancels that
-psychologist's PENDING and CONFIRMED appointments with `cancelAppointment` over HTTP
-(admin token) on an open loop at the planned rate for {run.options.feed_seconds:g} s,
-the real path: commit, then the event published on its channels through Redis, then
-rendered for the feed. Delay: receipt (`time.time()`) minus the event's `occurredAt`.
-"Missing": cancellations answered CANCELLED whose event the feed did not deliver
-within 60 s of the last send. The feed keeps up when it receives them all at the rate
-they were sent and the delay does not grow from the first half to the second.
+cancellation (not counted) proves the subscription is live; then, on an open loop at
+the planned rate for {run.options.feed_seconds:g} s, one CANCELLED event per
+appointment of that psychologist (PENDING or CONFIRMED ones), from one of two sources,
+each with a fresh API:
+
+- **cancelAppointment**: the real path, `cancelAppointment` over HTTP (admin token):
+  the API commits, publishes on the event's channels through Redis, and renders it for
+  the feed. Where the API cannot commit that many cancellations per second on these
+  cores, the sends fall behind (achieved/s) and the answers queue;
+- **published to Redis**: the bench builds the same CANCELLED event from the
+  appointment's row and publishes it with the app's own publisher
+  (`ChannelStatusEvents` over `RedisEventStream`, what the API and the worker call after
+  a commit), without the database: the feed's side alone at the planned rate.
+
+Delay: receipt (`time.time()`) minus the event's `occurredAt` (for the second source,
+the instant just before publishing). "Missing": events sent whose delivery the feed
+did not see within 60 s of the last send. The feed keeps up when it receives them all
+at the rate they were sent and the delay does not grow from the first half to the
+second.
 
 {table}
 
@@ -215,4 +231,52 @@ above. One event per run: the spread of one fan-out.
 {table}
 
 {REDIS_NOTE}
+"""
+
+
+def capacity_line(c: Capacity) -> str:
+    return (
+        f"{c.subscribers:>3} subscriber(s): {c.publishes_per_second:,.0f} PUBLISH/s, "
+        f"{c.deliveries_per_second:,.0f} deliveries/s; Redis "
+        f"{c.redis.cpu_seconds / c.seconds:.2f} cores, "
+        f"{_us(c.redis.cpu_us_per_publish())} per PUBLISH, {c.cpu_us_per_delivery:.2f} µs "
+        "per delivery"
+    )
+
+
+def capacity_section(run: Run) -> str:
+    from bench.live.redis_capacity import CLIENTS, PAYLOAD, PIPELINE
+
+    rows = [
+        "| subscribed connections | PUBLISH calls | seconds | PUBLISH/s | deliveries/s "
+        "| Redis CPU (cores, above idle) | Redis CPU per PUBLISH | per delivery "
+        "| inside PUBLISH per call | deliveries/s one Redis core would make at that cost |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for c in run.capacity:
+        rows.append(
+            f"| {c.subscribers} | {c.redis.publishes:,} | {c.seconds:.2f} "
+            f"| {c.publishes_per_second:,.0f} | {c.deliveries_per_second:,.0f} "
+            f"| {c.redis.cpu_seconds / c.seconds:.2f} | {_us(c.redis.cpu_us_per_publish())} "
+            f"| {c.cpu_us_per_delivery:.2f} µs | {_us(c.redis.command_us_per_publish())} "
+            f"| {1e6 / c.cpu_us_per_delivery:,.0f} |"
+        )
+    table = "\n".join(rows)
+    return f"""{CAPACITY_HEADING}
+
+{_header(run)}
+
+**What runs.** The suite's private `redis-server`. N `redis-cli SUBSCRIBE` processes
+on one channel stand for N API replicas (each replica holds one Redis connection in
+subscribe mode, whatever its number of websockets); `redis-benchmark` ({CLIENTS}
+connections, pipelines of {PIPELINE}) sends `PUBLISH` of {len(PAYLOAD)} bytes (about one
+encoded status event) as fast as Redis takes them. Both are C programs, so that Redis
+is what saturates, not a Python client; they still share the cores with Redis. Redis'
+CPU from `INFO cpu` (main thread, user + system) minus its idle CPU measured just
+before; "inside PUBLISH" from `INFO commandstats` (the command's own time, matching the
+channel and queueing the message for each subscriber; the writes to the sockets come
+after, in the event loop, and count only in the CPU column). Deliveries: PUBLISH calls
+times subscribed connections.
+
+{table}
 """

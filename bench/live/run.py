@@ -16,7 +16,7 @@ from typing import Any
 from bench import cpu
 from bench.errors import BenchError
 from bench.folders import work_folder
-from bench.live import parts, redis_stats, report, report_parts
+from bench.live import parts, redis_capacity, redis_stats, report, report_parts
 from bench.live.options import Options
 from bench.live.services import (
     RedisServer,
@@ -232,6 +232,7 @@ def run(options: Options, command: str) -> None:
     results: list[FanOut] = []
     steady: list[SteadyResult] = []
     own = OwnParts([], [], [])
+    capacity: list[redis_capacity.Capacity] = []
     with ExitStack() as stack:
         workdir = work_folder(stack, "bench-live-")
         cluster, url = seeded_database(stack)
@@ -242,6 +243,11 @@ def run(options: Options, command: str) -> None:
             results = fan_outs(url, redis.url, options, workdir)
         if PARTS_OF_OWN_WORLD & set(options.parts):
             own = own_parts(cluster, redis.url, options, workdir)
+        if "redis" in options.parts:
+            for n in options.capacity_subscribers:
+                say(f"redis: PUBLISH to {n} subscribed connection(s)")
+                capacity.append(redis_capacity.measure(redis.url, n, options.capacity_publishes))
+                say(report_parts.capacity_line(capacity[-1]))
         if "steady" in options.parts:
             with ExitStack() as deployment:
                 deployed = full_stack(deployment, cluster, workdir, redis.url)
@@ -265,6 +271,7 @@ def run(options: Options, command: str) -> None:
         spread=own.spread,
         feeds=own.feeds,
         replicas=own.replicas,
+        capacity=capacity,
         redis_version=redis_version,
     )
     texts = (
@@ -315,9 +322,8 @@ def own_parts(
 ) -> OwnParts:
     """The parts on the bench's own appointments: spread, feed, replicas."""
     spread_total = sum(options.spread_subscribers) if "spread" in options.parts else 0
-    feed_total = (
-        1 + round(options.feed_rate * options.feed_seconds) if "feed" in options.parts else 0
-    )
+    feed_count = 1 + round(options.feed_rate * options.feed_seconds)
+    feed_total = feed_count * len(options.feed_sources) if "feed" in options.parts else 0
     say(f"generating appointments: {feed_total:,} for the feed, {spread_total + 1:,} others")
     world = parts_world(cluster, feed_total, spread_total + 1, say)
     own = OwnParts([], [], [])
@@ -333,11 +339,11 @@ def own_parts(
             own.spread.append(result)
             say(report_parts.spread_line(result))
     if "feed" in options.parts:
-        say(f"feed: {options.feed_rate:g} events/s for {options.feed_seconds:g} s")
-        own.feeds.append(
-            parts.feed(world, redis_url, options.feed_rate, options.feed_seconds, workdir)
-        )
-        say(report_parts.feed_line(own.feeds[-1]))
+        for i, source in enumerate(options.feed_sources):
+            say(f"feed ({source}): {options.feed_rate:g} events/s for {options.feed_seconds:g} s")
+            ids = world.feed[i * feed_count : (i + 1) * feed_count]
+            own.feeds.append(parts.feed(world, ids, redis_url, options.feed_rate, workdir, source))
+            say(report_parts.feed_line(own.feeds[-1]))
     if "replicas" in options.parts:
         n = options.replica_subscribers
         say(f"replicas: 2 APIs, {n:,} subscribers each")

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 from bench.live.pacing import achieved_rate, due, instant, percentile, shares, spread
+from bench.live.redis_capacity import Capacity
 from bench.live.redis_stats import RedisCounters, counters
 from bench.live.world import CANCELLABLE_SHARE, sizes_for
 
@@ -88,3 +89,16 @@ def test_the_generated_world_holds_enough_cancellable_appointments(feed: int, ot
     assert sizes.slots * CANCELLABLE_SHARE >= feed
     assert (sizes.psychologists - 1) * sizes.slots * CANCELLABLE_SHARE >= others
     assert sizes.patients >= 100
+
+
+def test_redis_cpu_above_idle_takes_off_the_idle_rate_and_never_goes_below_zero() -> None:
+    spent = RedisCounters(0.5, 100, 300)
+    assert spent.above_idle(0.01, 10.0) == RedisCounters(pytest.approx(0.4), 100, 300)
+    assert spent.above_idle(1.0, 10.0) == RedisCounters(0.0, 100, 300)
+
+
+def test_capacity_counts_one_delivery_per_subscriber_per_publish() -> None:
+    c = Capacity(subscribers=8, seconds=2.0, redis=RedisCounters(0.8, 100_000, 300_000))
+    assert c.publishes_per_second == 50_000
+    assert c.deliveries_per_second == 400_000
+    assert c.cpu_us_per_delivery == pytest.approx(1.0)
