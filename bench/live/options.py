@@ -57,8 +57,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--spread-rate",
         type=float,
-        default=100.0,
-        help="spread part: cancellations per second, one per appointment (default 100)",
+        default=50.0,
+        help="spread part: cancellations per second, one per appointment (default 50: "
+        "about what one API process commits beside the fan-out on two shared cores)",
     )
     p.add_argument(
         "--feed-rate",
@@ -126,7 +127,7 @@ def from_args(args: argparse.Namespace, p: argparse.ArgumentParser) -> Options:
         rates=tuple(float(part) for part in getattr(args, "rates", "50,10").split(",")),
         steady_seconds=getattr(args, "steady_seconds", None) or (10.0 if quick else 60.0),
         spread_subscribers=spread_subscribers,
-        spread_rate=getattr(args, "spread_rate", 100.0),
+        spread_rate=getattr(args, "spread_rate", 50.0),
         feed_rate=getattr(args, "feed_rate", 200.0),
         feed_seconds=getattr(args, "feed_seconds", None) or (5.0 if quick else 25.0),
         feed_sources=feed_sources,
