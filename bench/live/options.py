@@ -20,6 +20,7 @@ class Options:
     feed_seconds: float
     feed_sources: tuple[str, ...]
     replica_subscribers: int
+    replica_counts: tuple[int, ...]
     capacity_subscribers: tuple[int, ...]
     capacity_publishes: int
     results: Path | None
@@ -80,7 +81,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--replica-subscribers",
         type=int,
-        help="replicas part: subscribers on each of the 2 APIs (default 5000; --quick 200)",
+        help="replicas part: subscribers on each API (default 5000; --quick 200)",
+    )
+    p.add_argument(
+        "--replica-counts",
+        default="1,2",
+        help="replicas part: numbers of API processes behind the one Redis, one run each "
+        "(default 1,2)",
     )
     p.add_argument(
         "--capacity-subscribers",
@@ -132,6 +139,9 @@ def from_args(args: argparse.Namespace, p: argparse.ArgumentParser) -> Options:
         feed_seconds=getattr(args, "feed_seconds", None) or (5.0 if quick else 25.0),
         feed_sources=feed_sources,
         replica_subscribers=getattr(args, "replica_subscribers", None) or (200 if quick else 5000),
+        replica_counts=tuple(
+            int(part) for part in getattr(args, "replica_counts", "1,2").split(",")
+        ),
         capacity_subscribers=tuple(
             int(part) for part in getattr(args, "capacity_subscribers", "1,2,8,32").split(",")
         ),

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 SPREAD_HEADING = "## Live: events spread over many appointments, one subscriber each"
 FEED_HEADING = "## Live: a psychologist's appointmentEvents feed at a steady rate"
-REPLICAS_HEADING = "## Live: one event fanned out across two API replicas behind Redis"
+REPLICAS_HEADING = "## Live: one event fanned out across API replicas behind Redis"
 CAPACITY_HEADING = "## Live: what one Redis fans out (PUBLISH to N subscribed connections)"
 
 
@@ -196,21 +196,21 @@ def replicas_line(r: ReplicasResult) -> str:
         f"replica {i}: p50 {spread(v).p50:,.0f} ms p99 {spread(v).p99:,.0f} ms"
         for i, v in enumerate(r.commit_to_receipt_ms)
     )
-    return f"2 x {r.per_replica:,} subscribers: {parts}"
+    return f"{len(r.commit_to_receipt_ms)} x {r.per_replica:,} subscribers: {parts}"
 
 
 def replicas_section(run: Run) -> str:
     rows = [
-        "| subscribers per replica | replica | commit → receipt p50 | p99 | max "
-        "| cancelAppointment answered in | both APIs, first send → last receipt "
+        "| APIs | subscribers per API | replica | commit → receipt p50 | p99 | max "
+        "| cancelAppointment answered in | the APIs, first send → last receipt "
         "| PUBLISH calls | Redis CPU | Redis CPU per PUBLISH | inside PUBLISH per call |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in run.replicas:
         for i, values in enumerate(r.commit_to_receipt_ms):
             role = "0 (took the mutation)" if i == 0 else f"{i} (through Redis only)"
             rows.append(
-                f"| {r.per_replica:,} | {role} | {spread(values).text()} "
+                f"| {len(r.commit_to_receipt_ms)} | {r.per_replica:,} | {role} | {spread(values).text()} "
                 f"| {r.mutation_ms:,.0f} ms | {_window(r.window)} | {_redis(r.window)} |"
             )
     table = "\n".join(rows)
@@ -218,9 +218,10 @@ def replicas_section(run: Run) -> str:
 
 {_header(run)}
 
-**What runs.** Two `appointment-api serve` processes (one uvicorn process each,
-`REDIS_URL` pointing at the same private `redis-server`, rate limits off) on one
-database (the bench's own appointments, see the spread part). One subscriber process
+**What runs.** One, then two `appointment-api serve` processes (one uvicorn process
+each, `REDIS_URL` pointing at the same private `redis-server`, rate limits off) on one
+database (the bench's own appointments, see the spread part), a fresh set per run and a
+different appointment each time. One subscriber process
 per replica opens the subscribers on it, every one subscribed (`appointmentStatus`) to
 the same appointment; once all have their first state, the bench cancels that
 appointment through replica 0. Replica 0 publishes to Redis after its commit; each

@@ -322,10 +322,13 @@ def own_parts(
 ) -> OwnParts:
     """The parts on the bench's own appointments: spread, feed, replicas."""
     spread_total = sum(options.spread_subscribers) if "spread" in options.parts else 0
+    replica_runs = len(options.replica_counts) if "replicas" in options.parts else 0
     feed_count = 1 + round(options.feed_rate * options.feed_seconds)
     feed_total = feed_count * len(options.feed_sources) if "feed" in options.parts else 0
-    say(f"generating appointments: {feed_total:,} for the feed, {spread_total + 1:,} others")
-    world = parts_world(cluster, feed_total, spread_total + 1, say)
+    say(
+        f"generating appointments: {feed_total:,} for the feed, {spread_total + replica_runs:,} others"
+    )
+    world = parts_world(cluster, feed_total, spread_total + replica_runs, say)
     own = OwnParts([], [], [])
     taken = 0
     if "spread" in options.parts:
@@ -346,7 +349,12 @@ def own_parts(
             say(report_parts.feed_line(own.feeds[-1]))
     if "replicas" in options.parts:
         n = options.replica_subscribers
-        say(f"replicas: 2 APIs, {n:,} subscribers each")
-        own.replicas.append(parts.replicas(world, world.others[taken], redis_url, n, workdir, say))
-        say(report_parts.replicas_line(own.replicas[-1]))
+        for count in options.replica_counts:
+            say(f"replicas: {count} API(s), {n:,} subscribers each")
+            appointment = world.others[taken]
+            taken += 1
+            own.replicas.append(
+                parts.replicas(world, appointment, redis_url, n, workdir, say, count)
+            )
+            say(report_parts.replicas_line(own.replicas[-1]))
     return own
