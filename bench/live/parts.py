@@ -36,6 +36,8 @@ class Window:
 
     seconds: float
     api_cpu_seconds: float
+    # The API processes' CPU per second over the pause before the window, while idle.
+    api_idle_cores: float
     machine_busy_seconds: float
     redis: RedisCounters
 
@@ -45,16 +47,22 @@ class _Meter:
 
     def __init__(self, redis_url: str, pids: list[int]) -> None:
         self.redis_url, self.pids = redis_url, pids
+        api_before = self._api()
         self.idle = redis_stats.idle_cpu_per_second(redis_url, SETTLE_SECONDS)
+        self.api_idle = (self._api() - api_before) / SETTLE_SECONDS
         self.redis = redis_stats.read(redis_url)
-        self.api = sum(cpu.process_seconds(pid) for pid in pids)
+        self.api = self._api()
         self.busy = cpu.machine_busy_seconds()
         self.started = time.time()
+
+    def _api(self) -> float:
+        return sum(cpu.process_seconds(pid) for pid in self.pids)
 
     def stop(self, last: float) -> Window:
         return Window(
             seconds=last - self.started,
-            api_cpu_seconds=sum(cpu.process_seconds(pid) for pid in self.pids) - self.api,
+            api_cpu_seconds=self._api() - self.api,
+            api_idle_cores=self.api_idle,
             machine_busy_seconds=cpu.machine_busy_seconds() - self.busy,
             redis=(redis_stats.read(self.redis_url) - self.redis).above_idle(
                 self.idle, last - self.started

@@ -24,7 +24,8 @@ def _us(value: float | None) -> str:
 def _window(w: Window) -> str:
     return (
         f"{w.api_cpu_seconds:.2f} s API CPU in {w.seconds:.2f} s "
-        f"({w.api_cpu_seconds / w.seconds:.2f} cores); machine busy "
+        f"({w.api_cpu_seconds / w.seconds:.2f} cores; idle before: "
+        f"{w.api_idle_cores:.2f}); machine busy "
         f"{w.machine_busy_seconds / w.seconds:.2f} cores"
     )
 
@@ -119,7 +120,7 @@ def feed_line(r: FeedResult) -> str:
     )
 
 
-def _halves(r: FeedResult) -> str:
+def halves_p99(r: FeedResult) -> str:
     """Delay p99 of the first and the second half of the events, by send order."""
     ordered = sorted(r.events, key=lambda e: e.occurred_at)
     half = len(ordered) // 2
@@ -149,7 +150,7 @@ def feed_section(run: Run) -> str:
         figures = spread(delays).text() if delays else "n/a | n/a | n/a"
         rows.append(
             f"| {SOURCES[r.source]} | {r.rate:g} | {len(c.done):,} | {achieved_rate([x.sent for x in c.done]):.1f} "
-            f"| {len(r.events):,} | {r.missing:,} | {figures} | {_halves(r)} "
+            f"| {len(r.events):,} | {r.missing:,} | {figures} | {halves_p99(r)} "
             f"| {achieved_rate([e.received for e in r.events]):.1f} "
             f"| {percentile(answers, 0.5):,.0f} / {percentile(answers, 0.99):,.0f} ms "
             f"| {percentile(sorted(c.lateness), 0.99) * 1000:,.0f} ms "

@@ -1,13 +1,16 @@
 """The live suite's pure parts: the open loop's schedule, shares between generators,
-percentiles and spreads, the API's instants, Redis' counters and the sizes of the
-bench's own appointments."""
+percentiles and spreads, the API's instants, Redis' counters, the sizes of the bench's
+own appointments, and what a feed missed."""
 
 from datetime import UTC, datetime
 
 import pytest
+from bench.live.cancels import Cancellations, Cancelled
 from bench.live.pacing import achieved_rate, due, instant, percentile, shares, spread
+from bench.live.parts import FeedEvent, FeedResult, Window
 from bench.live.redis_capacity import Capacity
 from bench.live.redis_stats import RedisCounters, counters
+from bench.live.report_parts import halves_p99
 from bench.live.world import CANCELLABLE_SHARE, sizes_for
 
 
@@ -102,3 +105,27 @@ def test_capacity_counts_one_delivery_per_subscriber_per_publish() -> None:
     assert c.publishes_per_second == 50_000
     assert c.deliveries_per_second == 400_000
     assert c.cpu_us_per_delivery == pytest.approx(1.0)
+
+
+def _feed(events: list[FeedEvent], sent: list[str]) -> FeedResult:
+    done = [Cancelled(appointment, 1.0, 1.1) for appointment in sent]
+    window = Window(1.0, 0.5, 0.0, 0.5, RedisCounters(0.0, 0, 0))
+    return FeedResult("publish", 200.0, 1.0, Cancellations(done, [], []), events, window)
+
+
+def test_a_feed_misses_what_was_sent_and_never_received_cancelled() -> None:
+    events = [
+        FeedEvent("a", "CANCELLED", 10.0, 10.25),
+        FeedEvent("b", "CONFIRMED", 11.0, 11.5),
+        FeedEvent("c", "CANCELLED", 12.0, 12.125),
+    ]
+    result = _feed(events, ["a", "b", "c", "d"])
+    assert result.missing == 2  # b arrived with another status, d never
+    assert result.delays_ms == [125.0, 250.0, 500.0]
+
+
+def test_the_halves_split_the_events_in_the_order_they_occurred() -> None:
+    early = [FeedEvent(f"e{i}", "CANCELLED", float(i), i + 0.01) for i in range(50)]
+    late = [FeedEvent(f"l{i}", "CANCELLED", 100.0 + i, 100.5 + i) for i in range(50)]
+    assert halves_p99(_feed(late + early, [])) == "10 / 500 ms"
+    assert halves_p99(_feed(early[:1], [])) == "n/a"
