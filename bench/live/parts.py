@@ -20,8 +20,8 @@ from bench.live.generators import Generator, receipts, start_generator
 from bench.live.pacing import instant, shares
 from bench.live.publication import publish_paced
 from bench.live.redis_stats import RedisCounters
-from bench.live.services import start_api, token
-from bench.live.world import FEED_PSYCHOLOGIST, PartsWorld
+from bench.live.services import say, start_api, token
+from bench.live.world import FEED_PSYCHOLOGIST, PartsWorld, drop_backlog
 from bench.servers import new_jwt_secret
 from support.launcher import Api
 from support.processes import log_tail
@@ -70,6 +70,12 @@ class _Meter:
         )
 
 
+def _fresh_outbox(world: PartsWorld) -> None:
+    outbox, emails = drop_backlog(world.url)
+    if outbox or emails:
+        say(f"  dropped the previous part's backlog: {outbox} outbox rows, {emails} emails")
+
+
 def _ws(api: Api) -> str:
     return f"ws://127.0.0.1:{api.port}/graphql"
 
@@ -104,6 +110,7 @@ def spread(
     secret = new_jwt_secret()
     admin = token(secret, world.url, "admin", "admin-1")
     with ExitStack() as stack:
+        _fresh_outbox(world)
         api = start_api(stack, world.url, secret, workdir, f"api-spread-{n}", REDIS_URL=redis_url)
         started = time.monotonic()
         processes: list[Generator] = []
@@ -192,6 +199,7 @@ def feed(
     psychologist = token(secret, world.url, "psychologist", FEED_PSYCHOLOGIST)
     log = workdir / f"feed-listener-{source}.log"
     with ExitStack() as stack:
+        _fresh_outbox(world)
         api = start_api(
             stack, world.url, secret, workdir, f"api-feed-{source}", REDIS_URL=redis_url
         )
@@ -270,6 +278,7 @@ def replicas(
     secret = new_jwt_secret()
     admin = token(secret, world.url, "admin", "admin-1")
     with ExitStack() as stack:
+        _fresh_outbox(world)
         apis = [
             start_api(stack, world.url, secret, workdir, f"api-replica-{i}", REDIS_URL=redis_url)
             for i in range(count)

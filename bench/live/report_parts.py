@@ -92,7 +92,10 @@ def spread_section(run: Run) -> str:
 (`bench/dataset.py`) on a database of its own, every slot from two days ahead, and
 takes PENDING and CONFIRMED ones of psychologists other than the feed's. For each size
 a fresh `appointment-api serve` (one uvicorn process, `REDIS_URL` set, rate limits
-off); {run.options.generators} subscriber processes (`bench/live/subscribers.py`) open
+off, no SQS queue: the embedded mode, so the outbox relay and the worker run inside the
+API process and its CPU includes the notices of each cancellation; each API starts with
+what earlier parts left in the outbox marked dispatched, so that it works off only its
+own part's); {run.options.generators} subscriber processes (`bench/live/subscribers.py`) open
 one websocket per appointment (graphql-transport-ws, admin token, one
 `appointmentStatus` subscription each, a different appointment for every socket). Once
 every subscription has delivered its first state, the bench cancels every one of those
