@@ -139,12 +139,12 @@ SOURCES = {"api": "cancelAppointment", "publish": "published to Redis"}
 
 def feed_section(run: Run) -> str:
     rows = [
-        "| source | events/s planned | sent | achieved/s | received | missing "
+        "| source | events/s planned | sent | failed | achieved/s | received | missing "
         "| delay p50 | p99 | max | p99 first half / second half "
         "| received/s | answered (cancelAppointment, or PUBLISH) p50 / p99 | sender late p99 "
         "| API and machine | PUBLISH calls | Redis CPU | Redis CPU per PUBLISH "
         "| inside PUBLISH per call |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in run.feeds:
         c = r.cancellations
@@ -152,7 +152,8 @@ def feed_section(run: Run) -> str:
         delays = r.delays_ms
         figures = spread(delays).text() if delays else "n/a | n/a | n/a"
         rows.append(
-            f"| {SOURCES[r.source]} | {r.rate:g} | {len(c.done):,} | {achieved_rate([x.sent for x in c.done]):.1f} "
+            f"| {SOURCES[r.source]} | {r.rate:g} | {len(c.done):,} | {len(c.failures)} "
+            f"| {achieved_rate([x.sent for x in c.done]):.1f} "
             f"| {len(r.events):,} | {r.missing:,} | {figures} | {halves_p99(r)} "
             f"| {achieved_rate([e.received for e in r.events]):.1f} "
             f"| {percentile(answers, 0.5):,.0f} / {percentile(answers, 0.99):,.0f} ms "
@@ -183,6 +184,8 @@ each with a fresh API:
   (`ChannelStatusEvents` over `RedisEventStream`, what the API and the worker call after
   a commit), without the database: the feed's side alone at the planned rate.
 
+"Sent" counts the events that went out (cancellations answered CANCELLED); "failed",
+the requests that did not get an answer (the transport error is logged by the run).
 Delay: receipt (`time.time()`) minus the event's `occurredAt` (for the second source,
 the instant just before publishing). "Missing": events sent whose delivery the feed
 did not see within 60 s of the last send. The feed keeps up when it receives them all
