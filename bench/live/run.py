@@ -1,5 +1,7 @@
 """``python -m bench live``: one event fanned out to 1,000, 5,000 and 10,000 websocket
-subscribers of one API process, fed through Redis."""
+subscribers of one API process, fed through Redis; the steady part; and the parts on
+the bench's own appointments (spread, feed, replicas, in ``parts.py``) and Redis alone
+(``redis_capacity.py``)."""
 
 import json
 import subprocess
