@@ -16,6 +16,8 @@ class Options:
     steady_seconds: float
     spread_subscribers: tuple[int, ...]
     spread_rate: float
+    spread_sources: tuple[str, ...]
+    spread_publish_rate: float
     feed_rate: float
     feed_seconds: float
     feed_sources: tuple[str, ...]
@@ -61,6 +63,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=50.0,
         help="spread part: cancellations per second, one per appointment (default 50: "
         "about what one API process commits beside the fan-out on two shared cores)",
+    )
+    p.add_argument(
+        "--spread-sources",
+        default="api,publish",
+        help="spread part: where the events come from, one run per size each: api "
+        "(cancelAppointment at --spread-rate) and/or publish (straight to Redis, as the API "
+        "publishes after its commit, at --spread-publish-rate) (default api,publish)",
+    )
+    p.add_argument(
+        "--spread-publish-rate",
+        type=float,
+        default=500.0,
+        help="spread part: events per second published straight to Redis (default 500)",
     )
     p.add_argument(
         "--feed-rate",
@@ -117,6 +132,9 @@ def from_args(args: argparse.Namespace, p: argparse.ArgumentParser) -> Options:
     parts = tuple(getattr(args, "parts", ",".join(PARTS)).split(","))
     if not parts or any(part not in PARTS for part in parts):
         p.error("--parts: comma-separated among " + ", ".join(PARTS))
+    spread_sources = tuple(getattr(args, "spread_sources", "api,publish").split(","))
+    if not spread_sources or any(source not in ("api", "publish") for source in spread_sources):
+        p.error("--spread-sources: api, publish or api,publish")
     feed_sources = tuple(getattr(args, "feed_sources", "api,publish").split(","))
     if not feed_sources or any(source not in ("api", "publish") for source in feed_sources):
         p.error("--feed-sources: api, publish or api,publish")
@@ -135,6 +153,8 @@ def from_args(args: argparse.Namespace, p: argparse.ArgumentParser) -> Options:
         steady_seconds=getattr(args, "steady_seconds", None) or (10.0 if quick else 60.0),
         spread_subscribers=spread_subscribers,
         spread_rate=getattr(args, "spread_rate", 50.0),
+        spread_sources=spread_sources,
+        spread_publish_rate=getattr(args, "spread_publish_rate", 500.0),
         feed_rate=getattr(args, "feed_rate", 200.0),
         feed_seconds=getattr(args, "feed_seconds", None) or (5.0 if quick else 25.0),
         feed_sources=feed_sources,

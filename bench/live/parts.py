@@ -93,6 +93,7 @@ def _checked(cancellations: Cancellations) -> Cancellations:
 
 @dataclass(frozen=True)
 class SpreadResult:
+    source: str  # "api": cancelAppointment; "publish": straight to Redis
     subscribers: int
     rate: float
     connect_seconds: float
@@ -102,31 +103,44 @@ class SpreadResult:
 
 
 def spread(
-    world: PartsWorld, ids: list[str], redis_url: str, rate: float, generators: int, workdir: Path
+    world: PartsWorld,
+    ids: list[str],
+    redis_url: str,
+    rate: float,
+    generators: int,
+    workdir: Path,
+    source: str = "api",
 ) -> SpreadResult:
     """``len(ids)`` subscribers of one fresh API, each following its own appointment; then
-    every appointment cancelled through the API at ``rate`` per second."""
+    every appointment cancelled at ``rate`` per second: through the API (source "api"),
+    or its CANCELLED event published straight to Redis (source "publish")."""
     n = len(ids)
     secret = new_jwt_secret()
     admin = token(secret, world.url, "admin", "admin-1")
     with ExitStack() as stack:
         _fresh_outbox(world)
-        api = start_api(stack, world.url, secret, workdir, f"api-spread-{n}", REDIS_URL=redis_url)
+        name = f"api-spread-{source}-{n}"
+        api = start_api(stack, world.url, secret, workdir, name, REDIS_URL=redis_url)
         started = time.monotonic()
         processes: list[Generator] = []
         stack.callback(_stop_all, processes)
         for i, part in enumerate(shares(ids, generators)):
-            name = f"spread-{n}-{i}"
+            name = f"spread-{source}-{n}-{i}"
             processes.append(start_generator(_ws(api), admin, part, len(part), workdir, name))
         for process in processes:
             process.line("READY ")
         connect_seconds = time.monotonic() - started
         meter = _Meter(redis_url, [api.pid])
-        cancellations = _checked(asyncio.run(cancel_paced(api.graphql_url, admin, ids, rate)))
+        if source == "api":
+            sending = cancel_paced(api.graphql_url, admin, ids, rate)
+        else:
+            sending = publish_paced(redis_url, world.url, ids, rate)
+        cancellations = _checked(asyncio.run(sending))
         pairs = [pair for process in processes for pair in receipts(process.result())]
         window = meter.stop(max(received for _, received in pairs))
         api.check_alive()
     return SpreadResult(
+        source=source,
         subscribers=n,
         rate=rate,
         connect_seconds=connect_seconds,

@@ -323,7 +323,13 @@ def own_parts(
     cluster: PostgresCluster, redis_url: str, options: Options, workdir: Path
 ) -> OwnParts:
     """The parts on the bench's own appointments: spread, feed, replicas."""
-    spread_total = sum(options.spread_subscribers) if "spread" in options.parts else 0
+    spread_runs = [
+        (source, n)
+        for source in options.spread_sources
+        for n in options.spread_subscribers
+        if "spread" in options.parts
+    ]
+    spread_total = sum(n for _, n in spread_runs)
     replica_runs = len(options.replica_counts) if "replicas" in options.parts else 0
     feed_count = 1 + round(options.feed_rate * options.feed_seconds)
     feed_total = feed_count * len(options.feed_sources) if "feed" in options.parts else 0
@@ -333,16 +339,14 @@ def own_parts(
     world = parts_world(cluster, feed_total, spread_total + replica_runs, say)
     own = OwnParts([], [], [])
     taken = 0
-    if "spread" in options.parts:
-        for n in options.spread_subscribers:
-            say(f"spread: {n:,} subscribers, each to its own appointment")
-            ids = world.others[taken : taken + n]
-            taken += n
-            result = parts.spread(
-                world, ids, redis_url, options.spread_rate, options.generators, workdir
-            )
-            own.spread.append(result)
-            say(report_parts.spread_line(result))
+    for source, n in spread_runs:
+        rate = options.spread_rate if source == "api" else options.spread_publish_rate
+        say(f"spread ({source}, {rate:g}/s): {n:,} subscribers, each to its own appointment")
+        ids = world.others[taken : taken + n]
+        taken += n
+        result = parts.spread(world, ids, redis_url, rate, options.generators, workdir, source)
+        own.spread.append(result)
+        say(report_parts.spread_line(result))
     if "feed" in options.parts:
         for i, source in enumerate(options.feed_sources):
             say(f"feed ({source}): {options.feed_rate:g} events/s for {options.feed_seconds:g} s")
