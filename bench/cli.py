@@ -21,7 +21,9 @@ DESCRIPTIONS = {
     "time from the answer to the decision at a steady rate (open loop), on the full stack "
     "(PostgreSQL, SQS, 2 workers) and in the embedded mode (PostgreSQL and SQLite).",
     "live": "Live status: one event fanned out to 1,000, 5,000 and 10,000 websocket "
-    "subscribers of one API process through Redis; latency, memory per connection, CPU. "
+    "subscribers of one API process through Redis; latency, memory per connection, CPU; "
+    "events spread over 1,000 and 10,000 appointments; a psychologist's feed at 200 "
+    "events/s; the fan-out across API replicas; what one Redis fans out. "
     "Only when named (not part of the default run).",
     "edge": "The edge: requests/s of refused abusive operations (deep, aliased, over cost) "
     "beside a normal query, and the normal query with the rate limits on and off. "

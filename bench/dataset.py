@@ -125,8 +125,8 @@ def migrate(url: str, env: dict[str, str]) -> None:
         raise BenchError(f"migrate failed:\n{completed.stdout}{completed.stderr}")
 
 
-async def load(url: str, sizes: Sizes, log: Any) -> None:
-    """Fill empty tables with ``sizes`` rows, then ANALYZE."""
+async def load(url: str, sizes: Sizes, log: Any, *, start: datetime = START) -> None:
+    """Fill empty tables with ``sizes`` rows, the appointments' first slot at ``start``, then ANALYZE."""
     connection = await asyncpg.connect(url)
     try:
         await connection.execute("SET maintenance_work_mem = '256MB'")
@@ -136,7 +136,7 @@ async def load(url: str, sizes: Sizes, log: Any) -> None:
             (
                 "appointments",
                 APPOINTMENTS_SQL,
-                (sizes.appointments, sizes.slots, sizes.psychologists, sizes.patients, START),
+                (sizes.appointments, sizes.slots, sizes.psychologists, sizes.patients, start),
             ),
         )
         for table, sql, args in steps:

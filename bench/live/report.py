@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bench.live import report_parts
 from bench.machine import Machine
 from bench.results_file import replace_section
 
 if TYPE_CHECKING:
     from bench.live.options import Options
+    from bench.live.parts import FeedResult, ReplicasResult, SpreadResult
+    from bench.live.redis_capacity import Capacity
     from bench.live.run import FanOut
     from bench.live.steady import SteadyResult
 
@@ -28,6 +31,11 @@ class Run:
     open_files: int
     results: list[FanOut]
     steady: list[SteadyResult]
+    spread: list[SpreadResult] = field(default_factory=list)
+    feeds: list[FeedResult] = field(default_factory=list)
+    replicas: list[ReplicasResult] = field(default_factory=list)
+    capacity: list[Capacity] = field(default_factory=list)
+    redis_version: str = ""
 
 
 def percentile(sorted_values: list[float], fraction: float) -> float:
@@ -237,3 +245,15 @@ def write(path: Path, run: Run) -> None:
         replace_section(path, HEADING, section(run))
     if run.steady:
         replace_section(path, STEADY_HEADING, steady_section(run))
+    for text in sections_of_parts(run):
+        replace_section(path, text.splitlines()[0], text)
+
+
+def sections_of_parts(run: Run) -> list[str]:
+    """The sections of the spread, feed, replicas and redis parts that ran."""
+    return (
+        ([report_parts.spread_section(run)] if run.spread else [])
+        + ([report_parts.feed_section(run)] if run.feeds else [])
+        + ([report_parts.replicas_section(run)] if run.replicas else [])
+        + ([report_parts.capacity_section(run)] if run.capacity else [])
+    )

@@ -1,5 +1,7 @@
 """``python -m bench live``: one event fanned out to 1,000, 5,000 and 10,000 websocket
-subscribers of one API process, fed through Redis."""
+subscribers of one API process, fed through Redis; the steady part; and the parts on
+the bench's own appointments (spread, feed, replicas, in ``parts.py``) and Redis alone
+(``redis_capacity.py``)."""
 
 import json
 import subprocess
@@ -16,7 +18,7 @@ from typing import Any
 from bench import cpu
 from bench.errors import BenchError
 from bench.folders import work_folder
-from bench.live import report
+from bench.live import parts, redis_capacity, redis_stats, report, report_parts
 from bench.live.options import Options
 from bench.live.services import (
     RedisServer,
@@ -27,9 +29,11 @@ from bench.live.services import (
     token,
 )
 from bench.live.steady import SteadyResult, full_stack, new_slots, run_steady
+from bench.live.world import parts_world
 from bench.machine import describe
 from bench.servers import new_jwt_secret
 from support.launcher import Api as HttpServer
+from support.postgres import PostgresCluster
 from support.processes import log_tail
 
 CANCELLABLE = """
@@ -229,6 +233,8 @@ def run(options: Options, command: str) -> None:
         raise BenchError(f"the open-files limit ({open_files}) is too low for the subscribers")
     results: list[FanOut] = []
     steady: list[SteadyResult] = []
+    own = OwnParts([], [], [])
+    capacity: list[redis_capacity.Capacity] = []
     with ExitStack() as stack:
         workdir = work_folder(stack, "bench-live-")
         cluster, url = seeded_database(stack)
@@ -237,6 +243,13 @@ def run(options: Options, command: str) -> None:
         redis.start()
         if "fanout" in options.parts:
             results = fan_outs(url, redis.url, options, workdir)
+        if PARTS_OF_OWN_WORLD & set(options.parts):
+            own = own_parts(cluster, redis.url, options, workdir)
+        if "redis" in options.parts:
+            for n in options.capacity_subscribers:
+                say(f"redis: PUBLISH to {n} subscribed connection(s)")
+                capacity.append(redis_capacity.measure(redis.url, n, options.capacity_publishes))
+                say(report_parts.capacity_line(capacity[-1]))
         if "steady" in options.parts:
             with ExitStack() as deployment:
                 deployed = full_stack(deployment, cluster, workdir, redis.url)
@@ -248,6 +261,7 @@ def run(options: Options, command: str) -> None:
                     steady.append(run_steady(deployed, slots, rate, options.steady_seconds))
                     say(report.steady_line(steady[-1]))
         postgres = cluster.version()
+        redis_version = redis_stats.version(redis.url)
     summary = report.Run(
         started=started,
         command=command,
@@ -256,9 +270,16 @@ def run(options: Options, command: str) -> None:
         open_files=open_files,
         results=results,
         steady=steady,
+        spread=own.spread,
+        feeds=own.feeds,
+        replicas=own.replicas,
+        capacity=capacity,
+        redis_version=redis_version,
     )
-    texts = ([report.section(summary)] if results else []) + (
-        [report.steady_section(summary)] if steady else []
+    texts = (
+        ([report.section(summary)] if results else [])
+        + ([report.steady_section(summary)] if steady else [])
+        + report.sections_of_parts(summary)
     )
     for text in texts:
         say("\n" + text)
@@ -286,3 +307,60 @@ def fan_outs(url: str, redis_url: str, options: Options, workdir: Path) -> list[
         results.append(result)
         say(report.line(result))
     return results
+
+
+PARTS_OF_OWN_WORLD = {"spread", "feed", "replicas"}
+
+
+@dataclass(frozen=True)
+class OwnParts:
+    spread: list[parts.SpreadResult]
+    feeds: list[parts.FeedResult]
+    replicas: list[parts.ReplicasResult]
+
+
+def own_parts(
+    cluster: PostgresCluster, redis_url: str, options: Options, workdir: Path
+) -> OwnParts:
+    """The parts on the bench's own appointments: spread, feed, replicas."""
+    spread_runs = [
+        (source, n)
+        for source in options.spread_sources
+        for n in options.spread_subscribers
+        if "spread" in options.parts
+    ]
+    spread_total = sum(n for _, n in spread_runs)
+    replica_runs = len(options.replica_counts) if "replicas" in options.parts else 0
+    feed_count = 1 + round(options.feed_rate * options.feed_seconds)
+    feed_total = feed_count * len(options.feed_sources) if "feed" in options.parts else 0
+    say(
+        f"generating appointments: {feed_total:,} for the feed, {spread_total + replica_runs:,} others"
+    )
+    world = parts_world(cluster, feed_total, spread_total + replica_runs, say)
+    own = OwnParts([], [], [])
+    taken = 0
+    for source, n in spread_runs:
+        rate = options.spread_rate if source == "api" else options.spread_publish_rate
+        say(f"spread ({source}, {rate:g}/s): {n:,} subscribers, each to its own appointment")
+        ids = world.others[taken : taken + n]
+        taken += n
+        result = parts.spread(world, ids, redis_url, rate, options.generators, workdir, source)
+        own.spread.append(result)
+        say(report_parts.spread_line(result))
+    if "feed" in options.parts:
+        for i, source in enumerate(options.feed_sources):
+            say(f"feed ({source}): {options.feed_rate:g} events/s for {options.feed_seconds:g} s")
+            ids = world.feed[i * feed_count : (i + 1) * feed_count]
+            own.feeds.append(parts.feed(world, ids, redis_url, options.feed_rate, workdir, source))
+            say(report_parts.feed_line(own.feeds[-1]))
+    if "replicas" in options.parts:
+        n = options.replica_subscribers
+        for count in options.replica_counts:
+            say(f"replicas: {count} API(s), {n:,} subscribers each")
+            appointment = world.others[taken]
+            taken += 1
+            own.replicas.append(
+                parts.replicas(world, appointment, redis_url, n, workdir, say, count)
+            )
+            say(report_parts.replicas_line(own.replicas[-1]))
+    return own

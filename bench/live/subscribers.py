@@ -21,6 +21,7 @@ import struct
 import sys
 import time
 import zlib
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -170,8 +171,12 @@ async def main(args: argparse.Namespace) -> None:
     limit = asyncio.Semaphore(args.concurrency)
     token = f"Bearer {args.token}"
 
-    async def one(i: int) -> Subscriber:
+    if args.appointments_file is not None:
+        appointments = args.appointments_file.read_text().split()
+    else:
         appointments = args.appointment.split(",")
+
+    async def one(i: int) -> Subscriber:
         async with limit:
             _, subscriber = await loop.create_connection(
                 lambda: Subscriber(
@@ -210,11 +215,17 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m bench.live.subscribers")
     parser.add_argument("--url", required=True)
     parser.add_argument("--token", required=True)
-    parser.add_argument(
+    follows = parser.add_mutually_exclusive_group(required=True)
+    follows.add_argument(
         "--appointment",
-        required=True,
         help="one appointment ID, or several comma-separated "
         "(subscriber i follows the i-th modulo their number)",
+    )
+    follows.add_argument(
+        "--appointments-file",
+        type=Path,
+        help="a file of appointment IDs, one a line (subscriber i follows the i-th "
+        "modulo their number)",
     )
     parser.add_argument("--count", type=int, required=True)
     parser.add_argument("--concurrency", type=int, default=CONCURRENCY)
