@@ -136,6 +136,8 @@ async def running_api(
     event.listen(resources.engine.sync_engine, "before_cursor_execute", count)
     if resources.read_engine is not None:
         event.listen(resources.read_engine.sync_engine, "before_cursor_execute", count)
+    if resources.prepared is not None:
+        resources.prepared.listeners.append(lambda sql: count(None, None, sql))
     app: Starlette = create_app(settings, resources=resources)
     listening: AbstractAsyncContextManager[Served | None] = (
         served(app) if listen else nullcontext(None)

@@ -53,6 +53,7 @@ from infra.db.outbox_backlog import OutboxBacklog, outbox_backlog
 from infra.db.outbox_notices import OutboxListener, connecting
 from infra.db.outbox_store import SqlOutbox
 from infra.db.people_reads import SqlPeopleReads
+from infra.db.prepared import PreparedStatements
 from infra.db.unit_of_work import SqlUnitsOfWork
 from infra.db.write_lock import WriteLock
 from infra.meetings.room_links import RoomLinks
@@ -128,6 +129,8 @@ class Resources:
     notifications: Notifications
     # Compiled reads' connections (PostgreSQL): no transaction, no ping; else the engine.
     read_engine: AsyncEngine | None = None
+    # The appointment reads' statements in their prepared forms (PostgreSQL).
+    prepared: PreparedStatements | None = None
 
     @property
     def reader(self) -> AsyncEngine:
@@ -179,6 +182,9 @@ def build_resources(settings: Settings, *, clock: Clock = system_clock) -> Resou
         settings=settings,
         engine=engine,
         read_engine=read_engine,
+        prepared=(
+            PreparedStatements(engine.dialect) if engine.dialect.name == "postgresql" else None
+        ),
         clock=clock,
         write_lock=write_lock,
         pubsub=pubsub,
@@ -206,7 +212,7 @@ def build_resources(settings: Settings, *, clock: Clock = system_clock) -> Resou
 
 def build_services(resources: Resources) -> Services:
     engine, settings = resources.engine, resources.settings
-    appointments = SqlAppointmentReads(engine, reader=resources.reader)
+    appointments = SqlAppointmentReads(engine, reader=resources.reader, prepared=resources.prepared)
     calendars = SqlCalendarReads(engine)
     policy = booking_policy(settings)
     return Services(

@@ -1,6 +1,6 @@
 """Row-level visibility by viewer: the one place every read path takes it from."""
 
-from sqlalchemy import ColumnElement, exists, select, true
+from sqlalchemy import ColumnElement, bindparam, exists, select, true
 
 from domain.viewer import Role, Viewer
 from infra.db.tables import appointments, patients, psychologists
@@ -9,11 +9,18 @@ from infra.db.tables import appointments, patients, psychologists
 def visible_appointments(viewer: Viewer) -> ColumnElement[bool]:
     if viewer.role is Role.ADMIN:
         return true()
+    # Named, so that a prepared statement can bind it again (see viewer_values).
+    subject: ColumnElement[str] = bindparam("viewer_subject", viewer.subject)
     if viewer.role is Role.PATIENT:
-        own = select(patients.c.id).where(patients.c.subject == viewer.subject)
+        own = select(patients.c.id).where(patients.c.subject == subject)
         return appointments.c.patient_id.in_(own.scalar_subquery())
-    own = select(psychologists.c.id).where(psychologists.c.subject == viewer.subject)
+    own = select(psychologists.c.id).where(psychologists.c.subject == subject)
     return appointments.c.psychologist_id.in_(own.scalar_subquery())
+
+
+def viewer_values(viewer: Viewer) -> dict[str, object]:
+    """The values ``visible_appointments`` binds, by parameter name."""
+    return {} if viewer.role is Role.ADMIN else {"viewer_subject": viewer.subject}
 
 
 def visible_patients(viewer: Viewer) -> ColumnElement[bool]:
