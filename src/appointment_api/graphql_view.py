@@ -108,7 +108,7 @@ class AppointmentGraphQL(GraphQL[Context, None]):
         self.documents = documents or PersistedDocuments()
         self.cache_seconds = cache_seconds
         self.send_timeout = send_timeout
-        self.websocket_tokens = VerifiedTokens(services.authenticator.authenticate)
+        self.tokens = VerifiedTokens(services.authenticator.authenticate)
         # slowapi (the flood guard) names each route by its endpoint's __name__.
         self.__name__ = "graphql"
 
@@ -199,7 +199,7 @@ class AppointmentGraphQL(GraphQL[Context, None]):
         try:
             if not isinstance(authorization, str):
                 raise InvalidCredentials("no Authorization in the connection_init payload")
-            context.viewer = await self.websocket_tokens.viewer(authorization)
+            context.viewer = await self.tokens.viewer(authorization)
         except InvalidCredentials as error:
             log.info(
                 "websocket refused: %s", error.reason, extra={"request_id": context.request_id}
@@ -213,7 +213,7 @@ class AppointmentGraphQL(GraphQL[Context, None]):
         if not authorization:
             return None
         try:
-            return await self.services.authenticator.authenticate(authorization)
+            return await self.tokens.viewer(authorization)
         except InvalidCredentials:
             return None
 
