@@ -54,6 +54,7 @@ from infra.db.outbox_notices import OutboxListener, connecting
 from infra.db.outbox_store import SqlOutbox
 from infra.db.people_reads import SqlPeopleReads
 from infra.db.prepared import PreparedStatements
+from infra.db.read_pool import ReadPool
 from infra.db.unit_of_work import SqlUnitsOfWork
 from infra.db.write_lock import WriteLock
 from infra.meetings.room_links import RoomLinks
@@ -144,6 +145,21 @@ class Resources:
             await self.engine.dispose()
             if self.read_engine is not None:
                 await self.read_engine.dispose()
+            if self.prepared is not None:
+                await self.prepared.close()
+
+
+def prepared_reads(settings: Settings, engine: AsyncEngine) -> PreparedStatements | None:
+    """Where the appointment reads keep their prepared statements, on a pool of their own
+    (PostgreSQL); None elsewhere."""
+    if engine.dialect.name != "postgresql":
+        return None
+    pool = ReadPool(
+        engine,
+        size=settings.database_pool_size,
+        statement_timeout_ms=settings.database_statement_timeout_ms,
+    )
+    return PreparedStatements(engine.dialect, pool)
 
 
 def build_engine(
@@ -182,9 +198,7 @@ def build_resources(settings: Settings, *, clock: Clock = system_clock) -> Resou
         settings=settings,
         engine=engine,
         read_engine=read_engine,
-        prepared=(
-            PreparedStatements(engine.dialect) if engine.dialect.name == "postgresql" else None
-        ),
+        prepared=prepared_reads(settings, engine),
         clock=clock,
         write_lock=write_lock,
         pubsub=pubsub,

@@ -6,7 +6,7 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import ColumnElement, Select, and_, bindparam, func, select, true
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.operators import ColumnOperators
 
 from domain.appointments import BLOCKING_STATUSES, Appointment, StatusEvent
@@ -195,47 +195,47 @@ class SqlAppointmentReads:
         with_total: bool,
     ) -> RowsPage:
         """The page as plain rows of the selected columns: one statement (two with the
-        total), on one connection, outside any transaction."""
+        total, one after the other), outside any transaction."""
         matching = {**viewer_values(viewer), **filter_values(wanted)}
         values = {**matching, **page_values(page)}
         shape = ("page", viewer.role, order, page.backwards, columns, shape_of(values))
-        async with connect(self._reader) as connection:
-            rows = await self._read(
-                connection,
-                shape,
-                values,
-                lambda: page_statement(viewer, wanted, order, page, columns),
+        rows = await self._read(
+            self._reader,
+            shape,
+            values,
+            lambda: page_statement(viewer, wanted, order, page, columns),
+        )
+        total = None
+        if with_total:
+            counted = await self._read(
+                self._reader,
+                ("count", viewer.role, shape_of(matching)),
+                matching,
+                lambda: (
+                    select(func.count())
+                    .select_from(appointments)
+                    .where(visible_where(viewer, wanted))
+                ),
             )
-            total = None
-            if with_total:
-                counted = await self._read(
-                    connection,
-                    ("count", viewer.role, shape_of(matching)),
-                    matching,
-                    lambda: (
-                        select(func.count())
-                        .select_from(appointments)
-                        .where(visible_where(viewer, wanted))
-                    ),
-                )
-                total = counted[0][0]
+            total = counted[0][0]
         kept, has_next, has_previous = trim(rows, page)
         return RowsPage(kept, has_next, has_previous, total)
 
     async def _read(
         self,
-        connection: AsyncConnection,
+        engine: AsyncEngine,
         shape: Hashable,
         values: Mapping[str, object],
         build: Callable[[], Select[Any]],
     ) -> Sequence[Sequence[Any]]:
         """The rows of the statement ``build`` makes, whose parameters are ``values``:
-        through its prepared form when it has one (PostgreSQL), else through SQLAlchemy."""
+        through its prepared form when it has one (PostgreSQL), else on ``engine``."""
         if self._prepared is not None:
-            found = await self._prepared.rows(connection, shape, values, build)
+            found = await self._prepared.rows(shape, values, build)
             if found is not None:
                 return found
-        rows: Sequence[Sequence[Any]] = (await connection.execute(build())).all()
+        async with connect(engine) as connection:
+            rows: Sequence[Sequence[Any]] = (await connection.execute(build())).all()
         return rows
 
     async def rows_by_ids(
@@ -255,8 +255,7 @@ class SqlAppointmentReads:
             )
 
         shape = ("ids", viewer.role, columns, shape_of(values))
-        async with connect(self._reader) as connection:
-            rows = await self._read(connection, shape, values, build)
+        rows = await self._read(self._reader, shape, values, build)
         return {row[-1]: row for row in rows}
 
     async def pages_by_parent(
@@ -290,24 +289,23 @@ class SqlAppointmentReads:
                 .group_by(key)
             )
 
-        async with connect(self._pages) as connection:
-            found = await self._read(
-                connection,
-                shape,
-                values,
-                lambda: self._per_parent(
-                    parent, ids, visible_where(viewer, wanted), order, page, columns
-                ),
+        found = await self._read(
+            self._pages,
+            shape,
+            values,
+            lambda: self._per_parent(
+                parent, ids, visible_where(viewer, wanted), order, page, columns
+            ),
+        )
+        totals: dict[UUID, int] = {}
+        if with_total:
+            counted = await self._read(
+                self._pages,
+                ("parent counts", parent, viewer.role, shape_of(matching)),
+                matching,
+                counts,
             )
-            totals: dict[UUID, int] = {}
-            if with_total:
-                counted = await self._read(
-                    connection,
-                    ("parent counts", parent, viewer.role, shape_of(matching)),
-                    matching,
-                    counts,
-                )
-                totals = {row[0]: row[1] for row in counted}
+            totals = {row[0]: row[1] for row in counted}
         grouped: dict[UUID, list[Sequence[object]]] = {key_id: [] for key_id in ids}
         for row in found:
             grouped[row[0]].append(row[1:])

@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Dialect
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Select
 from sqlalchemy.types import TypeEngine
+
+from infra.db.read_pool import ReadPool
 
 Converter = Callable[[Any], Any]
 Row = Sequence[object]
@@ -92,15 +93,15 @@ class PreparedStatements:
     be prepared is remembered as such (None). ``listeners`` are called with each statement
     run, as SQLAlchemy's ``before_cursor_execute`` is for the others."""
 
-    def __init__(self, dialect: Dialect, *, size: int = 512) -> None:
+    def __init__(self, dialect: Dialect, pool: ReadPool, *, size: int = 512) -> None:
         self._dialect = dialect
+        self.pool = pool
         self._size = size
         self._known: OrderedDict[Hashable, Prepared | None] = OrderedDict()
         self.listeners: list[Callable[[str], None]] = []
 
     async def rows(
         self,
-        connection: AsyncConnection,
         shape: Hashable,
         values: Mapping[str, object],
         build: Callable[[], Select[Any]],
@@ -112,7 +113,11 @@ class PreparedStatements:
             return None
         for listener in self.listeners:
             listener(prepared.sql)
-        return await fetch(connection, prepared, values)
+        async with self.pool.connection() as connection:
+            return await fetch(connection, prepared, values)
+
+    async def close(self) -> None:
+        await self.pool.close()
 
     def prepared(
         self, shape: Hashable, values: Mapping[str, object], build: Callable[[], Select[Any]]
@@ -162,13 +167,10 @@ def _source(name: str, values: Mapping[str, object]) -> Source | None:
     return None
 
 
-async def fetch(
-    connection: AsyncConnection, prepared: Prepared, values: Mapping[str, object]
-) -> Sequence[Row]:
-    """The rows of ``prepared`` with ``values``, run by asyncpg on ``connection``'s driver
-    connection (asyncpg keeps each text's prepared statement per connection)."""
-    raw = await connection.get_raw_connection()
-    driver: Any = raw.driver_connection
+async def fetch(connection: Any, prepared: Prepared, values: Mapping[str, object]) -> Sequence[Row]:
+    """The rows of ``prepared`` with ``values``, run on an asyncpg ``connection`` (which
+    keeps each text's prepared statement)."""
+    driver = connection
     parameters = prepared.parameters(values)
     results = prepared.results
     if results is None:
