@@ -170,11 +170,10 @@ def _source(name: str, values: Mapping[str, object]) -> Source | None:
 async def fetch(connection: Any, prepared: Prepared, values: Mapping[str, object]) -> Sequence[Row]:
     """The rows of ``prepared`` with ``values``, run on an asyncpg ``connection`` (which
     keeps each text's prepared statement)."""
-    driver = connection
     parameters = prepared.parameters(values)
     results = prepared.results
     if results is None:
-        statement = await driver.prepare(prepared.sql)
+        statement = await connection.prepare(prepared.sql)
         results = prepared.settle([attribute.type.oid for attribute in statement.get_attributes()])
-    records = await driver.fetch(prepared.sql, *parameters)
+    records = await connection.fetch(prepared.sql, *parameters)
     return prepared.rows(records, results)
