@@ -154,7 +154,8 @@ status history (appointment_events) is left empty: none of these queries reads i
 - **API**: `appointment-api serve` (uvicorn) with the production defaults: metrics,
   query cost and depth/alias limits, rate limits on with memory storage (budgets too
   large for a run to spend, so the limiter counts every request and refuses none);
-  admin token (no row scoping) except R5, asked with the patient's token.
+  admin token (no row scoping) except R5, asked with the patient's token. An SQS queue
+  (moto) is configured, as in production, so no relay nor worker runs in its process.
 - **API, Redis limits**: the same with `REDIS_URL` set to a private `redis-server`, so
   the limits are counted in Redis, as in a deployment of several processes.
 - **floor**: `bench/floor_app.py` (Starlette + asyncpg + orjson under uvicorn with the

@@ -28,11 +28,12 @@ from bench.servers import (
     floor_server,
     mint_token,
     new_jwt_secret,
+    queue_env,
 )
 from bench.wrk import Wrk, ensure_wrk
 from support.launcher import Api, Deployment
 from support.postgres import PostgresCluster as Cluster
-from support.services import RedisServer
+from support.services import RedisServer, SqsServer
 
 
 def say(message: str) -> None:
@@ -84,13 +85,24 @@ class Servers:
 
 def start_servers(stack: ExitStack, url: str, workdir: Path) -> Servers:
     """The API with the production defaults (rate limits on, memory storage), the same with
-    Redis-backed limits (a private redis-server), the floor and PostGraphile, running."""
+    Redis-backed limits (a private redis-server), the floor and PostGraphile, running.
+
+    The APIs are given an SQS queue (moto's), as in production: the relay and the worker
+    then run in worker processes, not in the API's (none is needed by reads)."""
     redis = RedisServer(workdir)
     stack.callback(redis.stop)
     redis.start()
-    env = {**api_env(dataset.app_url(url), new_jwt_secret()), **PRODUCTION_LIMITS}
+    sqs = SqsServer(workdir)
+    stack.callback(sqs.stop)
+    sqs.start()
+    env = {
+        **api_env(dataset.app_url(url), new_jwt_secret()),
+        **PRODUCTION_LIMITS,
+        **queue_env(sqs.endpoint_url),
+    }
     deployment = Deployment(workdir, base_env())
     stack.callback(deployment.stop)
+    deployment.run("queues", "queues", "create", **env)
     servers = [
         api_server(env, deployment),
         api_server({**env, "REDIS_URL": redis.url}, deployment, "api-redis"),

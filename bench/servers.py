@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from support.launcher import Api, Deployment
+from support.launcher import AWS_CREDENTIALS, AWS_REGION, Api, Deployment, queue_urls
 from support.processes import free_port
 
 APP_COMMAND = str(Path(sys.executable).with_name("appointment-api"))
@@ -28,6 +28,20 @@ def api_env(database_url: str, jwt_secret: str) -> dict[str, str]:
         "JWT_SECRET": jwt_secret,
         "RATE_LIMITS_ENABLED": "false",
         "MAX_PENDING_PER_PATIENT": "100000",
+    }
+
+
+def queue_env(sqs_endpoint: str) -> dict[str, str]:
+    """An SQS queue and its dead-letter queue on ``sqs_endpoint`` (created by ``queues
+    create``): the API then runs no relay nor worker of its own."""
+    queue, dead_letters = queue_urls(sqs_endpoint)
+    return {
+        "SQS_QUEUE_URL": queue,
+        "SQS_DLQ_URL": dead_letters,
+        "AWS_ENDPOINT_URL": sqs_endpoint,
+        "AWS_REGION": AWS_REGION,
+        "AWS_DEFAULT_REGION": AWS_REGION,
+        **AWS_CREDENTIALS,
     }
 
 

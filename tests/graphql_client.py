@@ -3,7 +3,7 @@ starts empty: each test writes what it needs through `Api.world`."""
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -118,6 +118,15 @@ class Api:
         return answer
 
 
+def listen_to_statements(resources: Resources, record: Callable[[str], None]) -> None:
+    """``record`` gets every statement the app sends: through SQLAlchemy on either engine,
+    and through the prepared reads' own pool."""
+    for engine in {resources.engine, resources.reader}:
+        event.listen(engine.sync_engine, "before_cursor_execute", lambda *args: record(args[2]))
+    if resources.prepared is not None:
+        resources.prepared.listeners.append(record)
+
+
 @asynccontextmanager
 async def running_api(
     database_url: str, *, listen: bool = False, now: datetime = APP_NOW, **overrides: Any
@@ -133,15 +142,13 @@ async def running_api(
     resources = build_resources(settings, clock=lambda: now)
     statements: list[str] = []
 
-    def count(*args: Any) -> None:
+    def count(statement: str) -> None:
         # The embedded relay and notification loops poll on their own schedule: not the
         # request's cost.
-        if not any(table in args[2] for table in BACKGROUND_TABLES):
-            statements.append(args[2])
+        if not any(table in statement for table in BACKGROUND_TABLES):
+            statements.append(statement)
 
-    event.listen(resources.engine.sync_engine, "before_cursor_execute", count)
-    if resources.read_engine is not None:
-        event.listen(resources.read_engine.sync_engine, "before_cursor_execute", count)
+    listen_to_statements(resources, count)
     app: Starlette = create_app(settings, resources=resources)
     listening: AbstractAsyncContextManager[Served | None] = (
         served(app, settings) if listen else nullcontext(None)

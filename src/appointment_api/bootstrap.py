@@ -53,6 +53,8 @@ from infra.db.outbox_backlog import OutboxBacklog, outbox_backlog
 from infra.db.outbox_notices import OutboxListener, connecting
 from infra.db.outbox_store import SqlOutbox
 from infra.db.people_reads import SqlPeopleReads
+from infra.db.prepared import PreparedStatements
+from infra.db.read_pool import ReadPool
 from infra.db.unit_of_work import SqlUnitsOfWork
 from infra.db.write_lock import WriteLock
 from infra.meetings.room_links import RoomLinks
@@ -128,6 +130,8 @@ class Resources:
     notifications: Notifications
     # Compiled reads' connections (PostgreSQL): no transaction, no ping; else the engine.
     read_engine: AsyncEngine | None = None
+    # The appointment reads' statements in their prepared forms (PostgreSQL).
+    prepared: PreparedStatements | None = None
 
     @property
     def reader(self) -> AsyncEngine:
@@ -141,6 +145,21 @@ class Resources:
             await self.engine.dispose()
             if self.read_engine is not None:
                 await self.read_engine.dispose()
+            if self.prepared is not None:
+                await self.prepared.close()
+
+
+def prepared_reads(settings: Settings, engine: AsyncEngine) -> PreparedStatements | None:
+    """Where the appointment reads keep their prepared statements, on a pool of their own
+    (PostgreSQL); None elsewhere."""
+    if engine.dialect.name != "postgresql":
+        return None
+    pool = ReadPool(
+        engine,
+        size=settings.database_pool_size,
+        statement_timeout_ms=settings.database_statement_timeout_ms,
+    )
+    return PreparedStatements(engine.dialect, pool)
 
 
 def build_engine(
@@ -179,6 +198,7 @@ def build_resources(settings: Settings, *, clock: Clock = system_clock) -> Resou
         settings=settings,
         engine=engine,
         read_engine=read_engine,
+        prepared=prepared_reads(settings, engine),
         clock=clock,
         write_lock=write_lock,
         pubsub=pubsub,
@@ -206,7 +226,7 @@ def build_resources(settings: Settings, *, clock: Clock = system_clock) -> Resou
 
 def build_services(resources: Resources) -> Services:
     engine, settings = resources.engine, resources.settings
-    appointments = SqlAppointmentReads(engine, reader=resources.reader)
+    appointments = SqlAppointmentReads(engine, reader=resources.reader, prepared=resources.prepared)
     calendars = SqlCalendarReads(engine)
     policy = booking_policy(settings)
     return Services(

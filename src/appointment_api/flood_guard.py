@@ -7,8 +7,10 @@ per replica. The budgets shared by every replica, charged by operation cost, are
 ``rate_limits``.
 """
 
+import threading
 from collections.abc import Sequence
 
+from limits.storage import MemoryStorage
 from slowapi import Limiter
 from slowapi.errors import RateLimitExceeded
 from starlette.requests import Request
@@ -17,6 +19,27 @@ from starlette.responses import JSONResponse, Response
 from appointment_api.client_address import Network, connection_address, trusted_networks
 from infra.config import Settings
 from resolvers.errors import ErrorCode
+
+# Expired counters are dropped this often (memory only: a counter past its window is
+# reset when it is next read, whatever the sweep).
+SWEEP_SECONDS = 1.0
+
+
+class SweptMemoryStorage(MemoryStorage):
+    """limits' memory storage, sweeping expired counters once a second.
+
+    The stock one starts a new sweeping thread 10 ms after each hit while the last one is
+    done, so a process under steady traffic started about a hundred threads a second,
+    each taking the interpreter lock from the requests."""
+
+    STORAGE_SCHEME = ["swept-memory"]
+
+    # Replaces the base class's private scheduler (name-mangled), called on every hit.
+    def _MemoryStorage__schedule_expiry(self) -> None:
+        if not self.timer.is_alive():
+            self.timer = threading.Timer(SWEEP_SECONDS, self._MemoryStorage__expire_events)  # type: ignore[attr-defined]
+            self.timer.daemon = True
+            self.timer.start()
 
 
 def flood_guard(settings: Settings) -> Limiter:
@@ -28,7 +51,7 @@ def flood_guard(settings: Settings) -> Limiter:
     return Limiter(
         key_func=address,
         default_limits=[settings.rate_limit_requests_per_address],
-        storage_uri="memory://",
+        storage_uri="swept-memory://",
         enabled=settings.rate_limits_enabled,
         key_prefix="flood",
     )

@@ -116,7 +116,7 @@ class AppointmentGraphQL(GraphQL[Context, None]):
         self.send_timeout = send_timeout
         # The serialised payloads of shared live results, this endpoint's own.
         self.frames = FrameTexts()
-        self.websocket_tokens = VerifiedTokens(services.authenticator.authenticate)
+        self.tokens = VerifiedTokens(services.authenticator.authenticate)
         # slowapi (the flood guard) names each route by its endpoint's __name__.
         self.__name__ = "graphql"
 
@@ -207,7 +207,7 @@ class AppointmentGraphQL(GraphQL[Context, None]):
         try:
             if not isinstance(authorization, str):
                 raise InvalidCredentials("no Authorization in the connection_init payload")
-            context.viewer = await self.websocket_tokens.viewer(authorization)
+            context.viewer = await self.tokens.viewer(authorization)
         except InvalidCredentials as error:
             log.info(
                 "websocket refused: %s", error.reason, extra={"request_id": context.request_id}
@@ -221,7 +221,7 @@ class AppointmentGraphQL(GraphQL[Context, None]):
         if not authorization:
             return None
         try:
-            return await self.services.authenticator.authenticate(authorization)
+            return await self.tokens.viewer(authorization)
         except InvalidCredentials:
             return None
 

@@ -1,5 +1,6 @@
 """Bearer tokens already verified, so that thousands of websockets opened with one token
-(a dashboard reconnecting, a fleet of kiosks) do not each pay for the signature check."""
+(a dashboard reconnecting, a fleet of kiosks), and every request a client sends with its
+token, do not each pay for the signature check (about a tenth of a page read's CPU)."""
 
 import time
 from collections import OrderedDict

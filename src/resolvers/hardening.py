@@ -40,7 +40,7 @@ from strawberry.types import ExecutionResult, StreamExecutionResult
 
 from resolvers.document_limits import DocumentLimits, measure, shape_refusal
 from resolvers.errors import ErrorCode
-from resolvers.query_cost import OperationCost, PageSizes
+from resolvers.query_cost import OperationCost, PageSizes, Prices
 from resolvers.rate_limit import OperationBudget, RateLimit
 
 
@@ -78,9 +78,10 @@ def hardening_extensions(
     """The edge's extensions, in the order they must run; add them after the others."""
     parser = _Parser(policy)
     verdicts = _Verdicts(policy)
+    prices = Prices()
     factories: list[ExtensionFactory] = [
         lambda: DocumentGuard(policy, parser, verdicts),
-        lambda: OperationCost(maximum=policy.max_cost, pages=PageSizes()),
+        lambda: OperationCost(maximum=policy.max_cost, pages=PageSizes(), prices=prices),
     ]
     if budget is not None:
         factories.append(lambda: RateLimit(budget, cost_per_point=policy.cost_per_point))

@@ -22,6 +22,7 @@ schema:
   depth rule already bounds them).
 """
 
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -82,6 +83,68 @@ def operation_cost(
     return _CostWalker(schema, document, operation, variables or {}, pages, bounds).total()
 
 
+_ABSENT = object()
+
+
+class _ReadVariables(dict[str, Any]):
+    """The variables, remembering each one the walk reads (it reads them only by ``get``)."""
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        super().__init__(values)
+        self.read: dict[str, Any] = {}
+
+    def get(self, name: str, default: Any = None) -> Any:
+        self.read[name] = super().get(name, _ABSENT)
+        return super().get(name, default)
+
+
+@dataclass(slots=True)
+class _Priced:
+    operation: OperationDefinitionNode
+    # Each cost found, with the values of the variables its walk read.
+    costs: list[tuple[dict[str, Any], int]]
+
+
+class Prices:
+    """Costs already computed, by operation: a cost depends on the document and on the few
+    variables the walk reads (page sizes, list lengths), so a request that gives those the
+    same values costs what an earlier one did, without walking the document again.
+    Bounded, least recently used first out; keyed by the operation node's identity, which
+    the parser's cache keeps for every request with the same text."""
+
+    def __init__(self, size: int = 256, per_operation: int = 8) -> None:
+        self._size = size
+        self._per_operation = per_operation
+        self._known: OrderedDict[int, _Priced] = OrderedDict()
+
+    def cost(
+        self,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        operation: OperationDefinitionNode,
+        variables: Mapping[str, object] | None,
+        pages: PageSizes,
+        bounds: ListBounds,
+    ) -> int:
+        priced = self._known.get(id(operation))
+        if priced is None or priced.operation is not operation:
+            priced = _Priced(operation, [])
+            self._known[id(operation)] = priced
+            if len(self._known) > self._size:
+                self._known.popitem(last=False)
+        else:
+            self._known.move_to_end(id(operation))
+        given = variables or {}
+        for read, cost in priced.costs:
+            if all(given.get(name, _ABSENT) == value for name, value in read.items()):
+                return cost
+        walker = _CostWalker(schema, document, operation, given, pages, bounds)
+        cost = walker.total()
+        priced.costs.insert(0, (walker.given_reads(), cost))
+        del priced.costs[self._per_operation :]
+        return cost
+
+
 class _CostWalker:
     def __init__(
         self,
@@ -106,12 +169,18 @@ class _CostWalker:
             for definition in operation.variable_definitions or ()
             if definition.default_value is not None
         }
-        self._variables: dict[str, Any] = {**defaults, **variables}
+        self._given = variables
+        self._variables = _ReadVariables({**defaults, **variables})
         self._mutation_root = schema.get_root_type(OperationType.MUTATION)
         # Keyed by (fragment, page of the enclosing connection): linear time even for a
         # document that spreads the same fragments many times over.
         self._fragment_costs: dict[tuple[str, int | None], int] = {}
         self._open_fragments: set[str] = set()
+
+    def given_reads(self) -> dict[str, Any]:
+        """The variables the walk read, as the request gave them (absent ones included):
+        with the operation's defaults, which never change, they decide what it read."""
+        return {name: self._given.get(name, _ABSENT) for name in self._variables.read}
 
     def total(self) -> int:
         root = self._schema.get_root_type(self._operation.operation)
@@ -276,11 +345,18 @@ class OperationCost(SchemaExtension):
     """
 
     def __init__(
-        self, *, maximum: int, pages: PageSizes = PageSizes(), bounds: ListBounds = DEFAULT_BOUNDS
+        self,
+        *,
+        maximum: int,
+        pages: PageSizes = PageSizes(),
+        bounds: ListBounds = DEFAULT_BOUNDS,
+        prices: Prices | None = None,
     ) -> None:
+        """``prices``: costs already found, shared by the requests (one per schema)."""
         self.maximum = maximum
         self.pages = pages
         self.bounds = bounds
+        self.prices = prices or Prices()
 
     def on_operation(self) -> Iterator[None]:
         # Set before parsing, so that even a document that does not parse reports it.
@@ -307,7 +383,7 @@ class OperationCost(SchemaExtension):
         operation = get_operation_ast(document, context.operation_name)
         if operation is None:
             return
-        cost = operation_cost(
+        cost = self.prices.cost(
             context.schema._schema, document, operation, context.variables, self.pages, self.bounds
         )
         self.report["requested"] = cost

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 import strawberry
-from sqlalchemy import event
 from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.types import ExecutionResult
@@ -21,7 +20,7 @@ from appointment_api.bootstrap import Resources, build_resources, build_services
 from appointment_api.edge import edge_policy
 from appointment_api.rate_limits import Budgets, CallerBudget, RateLimits
 from domain.viewer import Role, Viewer
-from graphql_client import SECRET
+from graphql_client import SECRET, listen_to_statements
 from infra.config import Settings
 from resolvers.context import Context, Services
 from resolvers.hardening import EdgePolicy, hardening_extensions
@@ -77,13 +76,7 @@ async def edge(database_url: str) -> AsyncIterator[Edge]:
     settings = Settings(database_url=database_url, jwt_secret=SECRET)  # type: ignore[arg-type]
     resources = build_resources(settings, clock=lambda: NOW)
     statements: list[str] = []
-    # Compiled reads run on an engine of their own: both count.
-    for engine in {resources.engine, resources.reader}:
-        event.listen(
-            engine.sync_engine,
-            "before_cursor_execute",
-            lambda *args: statements.append(args[2]),
-        )
+    listen_to_statements(resources, statements.append)
     try:
         yield Edge(resources, build_services(resources), statements)
     finally:

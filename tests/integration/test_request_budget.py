@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from graphql_client import Api, codes, running_api
 from world import node_id
@@ -30,8 +29,9 @@ _TRACKED: ContextVar[bool] = ContextVar("tracked", default=False)
 
 
 @asynccontextmanager
-async def most_connections_held(engine: AsyncEngine) -> AsyncIterator[list[int]]:
-    """``[most]``: the most connections of the pool the block's own requests held at once."""
+async def most_connections_held(api: Api) -> AsyncIterator[list[int]]:
+    """``[most]``: the most connections the block's own requests held at once, from the
+    reads' engine and from the prepared reads' pool together."""
     held, most = 0, [0]
     mine: set[int] = set()
 
@@ -48,14 +48,29 @@ async def most_connections_held(engine: AsyncEngine) -> AsyncIterator[list[int]]
             mine.discard(id(connection))
             held -= 1
 
-    pool = engine.sync_engine.pool
+    pool = api.resources.reader.sync_engine.pool
     event.listen(pool, "checkout", checkout)
     event.listen(pool, "checkin", checkin)
+    prepared = api.resources.prepared
+    assert prepared is not None
+    lend = prepared.pool.connection
+
+    @asynccontextmanager
+    async def counted() -> AsyncIterator[Any]:
+        async with lend() as connection:
+            checkout(connection)
+            try:
+                yield connection
+            finally:
+                checkin(connection)
+
+    prepared.pool.connection = counted  # type: ignore[method-assign]
     token = _TRACKED.set(True)
     try:
         yield most
     finally:
         _TRACKED.reset(token)
+        prepared.pool.connection = lend  # type: ignore[method-assign]
         event.remove(pool, "checkout", checkout)
         event.remove(pool, "checkin", checkin)
 
@@ -71,7 +86,7 @@ async def test_one_operation_holds_no_more_connections_than_its_budget(
     database_url: str, limit: int
 ) -> None:
     async with running_api(database_url, database_connections_per_request=limit) as api:
-        async with most_connections_held(api.resources.reader) as most:
+        async with most_connections_held(api) as most:
             body = await api.query("{ " + WIDE + " }", as_=PATIENT)
         assert "errors" not in body, body
         assert 1 <= most[0] <= limit
@@ -85,14 +100,14 @@ async def test_without_the_budget_the_same_operation_would_take_a_connection_per
     async with running_api(
         database_url, database_connections_per_request=50, compiled_reads=False
     ) as api:
-        async with most_connections_held(api.resources.reader) as most:
+        async with most_connections_held(api) as most:
             await api.query("{ " + WIDE + " }", as_=PATIENT)
         assert most[0] > 2
 
 
 async def test_a_compiled_query_holds_one_connection_at_a_time(database_url: str) -> None:
     async with running_api(database_url, database_connections_per_request=50) as api:
-        async with most_connections_held(api.resources.reader) as most:
+        async with most_connections_held(api) as most:
             body = await api.query("{ " + WIDE + " }", as_=PATIENT)
         assert "errors" not in body, body
         assert most[0] == 1

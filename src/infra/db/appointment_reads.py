@@ -1,11 +1,13 @@
 """Read queries for appointments and their history, scoped by viewer."""
 
-from collections.abc import Sequence
+import operator
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, and_, func, select, true
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, select, true
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql.operators import ColumnOperators
 
 from domain.appointments import BLOCKING_STATUSES, Appointment, StatusEvent
 from domain.bookings import Booked
@@ -22,9 +24,10 @@ from domain.listing import (
 from domain.schedule import Interval
 from domain.viewer import Viewer
 from infra.db.connection_budget import connect
-from infra.db.keyset import page_bounds, paginate, reading_order, trim
+from infra.db.keyset import page_bounds, page_limit, page_values, paginate, reading_order, trim
+from infra.db.prepared import PreparedStatements, shape_of
 from infra.db.rows import appointment_from_row, event_from_row
-from infra.db.scoping import visible_appointments
+from infra.db.scoping import viewer_values, visible_appointments
 from infra.db.tables import appointment_events, appointments, patients, psychologists
 
 ORDER_COLUMNS: dict[AppointmentOrderField, ColumnElement[Any]] = {
@@ -35,24 +38,46 @@ ORDER_COLUMNS: dict[AppointmentOrderField, ColumnElement[Any]] = {
 }
 
 
+def filter_values(wanted: AppointmentFilter) -> dict[str, object]:
+    """The values ``filter_conditions`` binds, by parameter name: the filters given."""
+    values: dict[str, object] = {}
+    if wanted.patient_id is not None:
+        values["filter_patient_id"] = wanted.patient_id
+    if wanted.psychologist_id is not None:
+        values["filter_psychologist_id"] = wanted.psychologist_id
+    if wanted.statuses:
+        values["filter_statuses"] = [s.value for s in wanted.statuses]
+    if wanted.appointment_types:
+        values["filter_types"] = [t.value for t in wanted.appointment_types]
+    if wanted.scheduled_from is not None:
+        values["filter_from"] = wanted.scheduled_from
+    if wanted.scheduled_to is not None:
+        values["filter_to"] = wanted.scheduled_to
+    if wanted.is_paid is not None:
+        values["filter_paid"] = wanted.is_paid
+    return values
+
+
+# Each filter's column and comparison, by its parameter's name. The parameters are named
+# so that a prepared statement can bind them again; a list is matched with IN.
+_FILTERS: dict[str, tuple[ColumnElement[Any], Callable[[Any, Any], Any]]] = {
+    "filter_patient_id": (appointments.c.patient_id, operator.eq),
+    "filter_psychologist_id": (appointments.c.psychologist_id, operator.eq),
+    "filter_statuses": (appointments.c.status, ColumnOperators.in_),
+    "filter_types": (appointments.c.appointment_type, ColumnOperators.in_),
+    "filter_from": (appointments.c.scheduled_at, operator.ge),
+    "filter_to": (appointments.c.scheduled_at, operator.lt),
+    "filter_paid": (appointments.c.is_paid, operator.eq),
+}
+
+
 def filter_conditions(wanted: AppointmentFilter) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
-    if wanted.patient_id is not None:
-        conditions.append(appointments.c.patient_id == wanted.patient_id)
-    if wanted.psychologist_id is not None:
-        conditions.append(appointments.c.psychologist_id == wanted.psychologist_id)
-    if wanted.statuses:
-        conditions.append(appointments.c.status.in_([s.value for s in wanted.statuses]))
-    if wanted.appointment_types:
-        conditions.append(
-            appointments.c.appointment_type.in_([t.value for t in wanted.appointment_types])
-        )
-    if wanted.scheduled_from is not None:
-        conditions.append(appointments.c.scheduled_at >= wanted.scheduled_from)
-    if wanted.scheduled_to is not None:
-        conditions.append(appointments.c.scheduled_at < wanted.scheduled_to)
-    if wanted.is_paid is not None:
-        conditions.append(appointments.c.is_paid == wanted.is_paid)
+    for name, value in filter_values(wanted).items():
+        column, compare = _FILTERS[name]
+        listed = isinstance(value, list)
+        bound = bindparam(name, value, type_=None if listed else column.type, expanding=listed)
+        conditions.append(compare(column, bound))
     return conditions
 
 
@@ -107,9 +132,17 @@ def page_statement(
 
 
 class SqlAppointmentReads:
-    def __init__(self, engine: AsyncEngine, *, reader: AsyncEngine | None = None) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        reader: AsyncEngine | None = None,
+        prepared: PreparedStatements | None = None,
+    ) -> None:
         """``reader``: where the plain-row reads of compiled queries run (an engine without
-        transactions nor pings); the engine by default."""
+        transactions nor pings); the engine by default. ``prepared``: where the pages' and
+        rows' statements keep their prepared forms (PostgreSQL); without it every read
+        goes through SQLAlchemy."""
         self._engine = engine
         # A read-only page needs no transaction: on PostgreSQL its statements run as they
         # are, without a BEGIN and a ROLLBACK around each one.
@@ -119,6 +152,7 @@ class SqlAppointmentReads:
             else engine
         )
         self._reader = reader or self._pages
+        self._prepared = prepared
 
     async def page(
         self,
@@ -161,31 +195,67 @@ class SqlAppointmentReads:
         with_total: bool,
     ) -> RowsPage:
         """The page as plain rows of the selected columns: one statement (two with the
-        total), on one connection, outside any transaction."""
-        query = page_statement(viewer, wanted, order, page, columns)
-        async with connect(self._reader) as connection:
-            rows = (await connection.execute(query)).all()
-            total = None
-            if with_total:
-                where = visible_where(viewer, wanted)
-                count = select(func.count()).select_from(appointments).where(where)
-                total = (await connection.execute(count)).scalar_one()
+        total, one after the other), outside any transaction."""
+        matching = {**viewer_values(viewer), **filter_values(wanted)}
+        values = {**matching, **page_values(page)}
+        shape = ("page", viewer.role, order, page.backwards, columns, shape_of(values))
+        rows = await self._read(
+            self._reader,
+            shape,
+            values,
+            lambda: page_statement(viewer, wanted, order, page, columns),
+        )
+        total = None
+        if with_total:
+            counted = await self._read(
+                self._reader,
+                ("count", viewer.role, shape_of(matching)),
+                matching,
+                lambda: (
+                    select(func.count())
+                    .select_from(appointments)
+                    .where(visible_where(viewer, wanted))
+                ),
+            )
+            total = counted[0][0]
         kept, has_next, has_previous = trim(rows, page)
         return RowsPage(kept, has_next, has_previous, total)
+
+    async def _read(
+        self,
+        engine: AsyncEngine,
+        shape: Hashable,
+        values: Mapping[str, object],
+        build: Callable[[], Select[Any]],
+    ) -> Sequence[Sequence[Any]]:
+        """The rows of the statement ``build`` makes, whose parameters are ``values``:
+        through its prepared form when it has one (PostgreSQL), else on ``engine``."""
+        if self._prepared is not None:
+            found = await self._prepared.rows(shape, values, build)
+            if found is not None:
+                return found
+        async with connect(engine) as connection:
+            rows: Sequence[Sequence[Any]] = (await connection.execute(build())).all()
+        return rows
 
     async def rows_by_ids(
         self, viewer: Viewer, ids: Sequence[UUID], columns: PageColumns
     ) -> dict[UUID, Sequence[object]]:
         """The appointments among ``ids`` the viewer may see, as plain rows of ``columns``
         (then the default ordering's value and the id), people joined, in one statement."""
-        selected, source = page_columns(columns, AppointmentOrder())
-        query = (
-            select(*selected)
-            .select_from(source)
-            .where(visible_appointments(viewer), appointments.c.id.in_(list(ids)))
-        )
-        async with connect(self._reader) as connection:
-            rows = (await connection.execute(query)).all()
+        values = {**viewer_values(viewer), "ids": list(ids)}
+
+        def build() -> Select[Any]:
+            selected, source = page_columns(columns, AppointmentOrder())
+            wanted: Any = bindparam("ids", values["ids"], expanding=True)
+            return (
+                select(*selected)
+                .select_from(source)
+                .where(visible_appointments(viewer), appointments.c.id.in_(wanted))
+            )
+
+        shape = ("ids", viewer.role, columns, shape_of(values))
+        rows = await self._read(self._reader, shape, values, build)
         return {row[-1]: row for row in rows}
 
     async def pages_by_parent(
@@ -207,19 +277,35 @@ class SqlAppointmentReads:
         if not ids:
             return {}
         key = PARENT_COLUMNS[parent]
-        where = visible_where(viewer, wanted)
-        query = self._per_parent(parent, ids, where, order, page, columns)
-        async with connect(self._pages) as connection:
-            found = (await connection.execute(query)).all()
-            totals: dict[UUID, int] = {}
-            if with_total:
-                count = (
-                    select(key, func.count())
-                    .select_from(appointments)
-                    .where(where, key.in_(ids))
-                    .group_by(key)
-                )
-                totals = {row[0]: row[1] for row in (await connection.execute(count)).all()}
+        matching = {**viewer_values(viewer), **filter_values(wanted), "parent_ids": ids}
+        values = {**matching, **page_values(page)}
+        shape = ("parents", parent, viewer.role, order, page.backwards, columns, shape_of(values))
+
+        def counts() -> Select[Any]:
+            return (
+                select(key, func.count())
+                .select_from(appointments)
+                .where(visible_where(viewer, wanted), key.in_(_parent_ids(ids)))
+                .group_by(key)
+            )
+
+        found = await self._read(
+            self._pages,
+            shape,
+            values,
+            lambda: self._per_parent(
+                parent, ids, visible_where(viewer, wanted), order, page, columns
+            ),
+        )
+        totals: dict[UUID, int] = {}
+        if with_total:
+            counted = await self._read(
+                self._pages,
+                ("parent counts", parent, viewer.role, shape_of(matching)),
+                matching,
+                counts,
+            )
+            totals = {row[0]: row[1] for row in counted}
         grouped: dict[UUID, list[Sequence[object]]] = {key_id: [] for key_id in ids}
         for row in found:
             grouped[row[0]].append(row[1:])
@@ -282,13 +368,17 @@ class SqlAppointmentReads:
         if self._engine.dialect.name == "postgresql":
             # Each parent's page is its own index range scan, however many rows it has.
             table = _PERSON_TABLES[parent]
-            parents = select(table.c.id.label("parent")).where(table.c.id.in_(ids)).subquery()
+            parents = (
+                select(table.c.id.label("parent"))
+                .where(table.c.id.in_(_parent_ids(ids)))
+                .subquery()
+            )
             each = (
                 select(*selected)
                 .select_from(source)
                 .where(where, key == parents.c.parent, *bounds)
                 .order_by(*reading)
-                .limit(page.size + 1)
+                .limit(page_limit(page))
                 .lateral("page")
             )
             backwards = descending != page.backwards
@@ -305,7 +395,7 @@ class SqlAppointmentReads:
                 func.row_number().over(partition_by=key, order_by=reading).label("rn"),
             )
             .select_from(source)
-            .where(where, key.in_(ids), *bounds)
+            .where(where, key.in_(_parent_ids(ids)), *bounds)
             .subquery("numbered")
         )
         return (
@@ -357,3 +447,8 @@ class SqlAppointmentReads:
         for psychologist_id, start, held_from, held_until in rows:
             busy[psychologist_id].append(Booked(start, Interval(held_from, held_until)))
         return busy
+
+
+def _parent_ids(ids: list[UUID]) -> Any:
+    """The parents of a nested page, as a parameter a prepared statement binds again."""
+    return bindparam("parent_ids", ids, expanding=True)

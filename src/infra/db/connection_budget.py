@@ -28,13 +28,19 @@ def connection_budget(limit: int) -> Iterator[None]:
 
 
 @asynccontextmanager
+async def within_budget() -> AsyncIterator[None]:
+    """Holds one of the current request's connections for the block, if it has a budget."""
+    budget = _budget.get()
+    if budget is None:
+        yield
+        return
+    async with budget:
+        yield
+
+
+@asynccontextmanager
 async def connect(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     """``engine.connect()``, within the current request's budget if there is one. Only for
     a read that opens no other connection while it holds this one."""
-    budget = _budget.get()
-    if budget is None:
-        async with engine.connect() as connection:
-            yield connection
-        return
-    async with budget, engine.connect() as connection:
+    async with within_budget(), engine.connect() as connection:
         yield connection

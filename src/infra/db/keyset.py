@@ -7,7 +7,7 @@ which PostgreSQL uses as an index bound (an OR-expanded comparison is not).
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, tuple_
+from sqlalchemy import ColumnElement, Select, bindparam, tuple_
 
 from domain.listing import Key, PageRequest
 
@@ -22,7 +22,22 @@ def paginate(
     """Bound ``query`` to the page and order it in the direction rows are read."""
     bounded = query.where(*page_bounds(columns, descending=descending, page=page))
     order = reading_order(columns, descending=descending, page=page)
-    return bounded.order_by(*order).limit(page.size + 1)
+    return bounded.order_by(*order).limit(page_limit(page))
+
+
+def page_limit(page: PageRequest) -> ColumnElement[int]:
+    """The rows read for ``page``: one more than it shows, to know whether more follow."""
+    return bindparam("page_limit", page.size + 1)
+
+
+def page_values(page: PageRequest) -> dict[str, object]:
+    """The values ``page_bounds`` and ``page_limit`` bind, by parameter name."""
+    values: dict[str, object] = {}
+    for end, key in (("after", page.after), ("before", page.before)):
+        if key is not None:
+            values[f"{end}_0"], values[f"{end}_1"] = key
+    values["page_limit"] = page.size + 1
+    return values
 
 
 def page_bounds(
@@ -32,9 +47,9 @@ def page_bounds(
     position = tuple_(*columns)
     bounds: list[ColumnElement[bool]] = []
     if page.after is not None:
-        bounds.append(_beyond(position, page.after, ahead=not descending))
+        bounds.append(_beyond(columns, position, page.after, "after", ahead=not descending))
     if page.before is not None:
-        bounds.append(_beyond(position, page.before, ahead=descending))
+        bounds.append(_beyond(columns, position, page.before, "before", ahead=descending))
     return bounds
 
 
@@ -46,8 +61,21 @@ def reading_order(
     return [c.desc() if reading_descending else c.asc() for c in columns]
 
 
-def _beyond(position: ColumnElement[Any], key: Key, *, ahead: bool) -> ColumnElement[bool]:
-    bound = tuple_(*key)
+def _beyond(
+    columns: tuple[ColumnElement[Any], ColumnElement[Any]],
+    position: ColumnElement[Any],
+    key: Key,
+    end: str,
+    *,
+    ahead: bool,
+) -> ColumnElement[bool]:
+    # Named, so that a prepared statement can bind them again (see page_values).
+    bound = tuple_(
+        *(
+            bindparam(f"{end}_{i}", value, type_=column.type)
+            for i, (column, value) in enumerate(zip(columns, key, strict=True))
+        )
+    )
     return position > bound if ahead else position < bound
 
 

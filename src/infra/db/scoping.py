@@ -1,13 +1,14 @@
 """Row-level visibility by viewer: the one place every read path takes it from."""
 
-from sqlalchemy import BindParameter, ColumnElement, exists, select, true
+from sqlalchemy import BindParameter, ColumnElement, bindparam, exists, select, true
 
 from domain.viewer import Role, Viewer
 from infra.db.tables import appointments, patients, psychologists
 
 
 def visible_appointments(viewer: Viewer) -> ColumnElement[bool]:
-    return visible_appointments_of(viewer.role, viewer.subject)
+    # Named, so that a prepared statement can bind it again (see viewer_values).
+    return visible_appointments_of(viewer.role, bindparam("viewer_subject", viewer.subject))
 
 
 def visible_appointments_of(role: Role, subject: str | BindParameter[str]) -> ColumnElement[bool]:
@@ -20,6 +21,11 @@ def visible_appointments_of(role: Role, subject: str | BindParameter[str]) -> Co
         return appointments.c.patient_id.in_(own.scalar_subquery())
     own = select(psychologists.c.id).where(psychologists.c.subject == subject)
     return appointments.c.psychologist_id.in_(own.scalar_subquery())
+
+
+def viewer_values(viewer: Viewer) -> dict[str, object]:
+    """The values ``visible_appointments`` binds, by parameter name."""
+    return {} if viewer.role is Role.ADMIN else {"viewer_subject": viewer.subject}
 
 
 def visible_patients(viewer: Viewer) -> ColumnElement[bool]:

@@ -1,7 +1,7 @@
 """The appointment connection, compiled: one statement for the page (people joined), one for
 its total when asked, and the page shaped into the connection's answer."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,7 +74,7 @@ def compile_connection(
 ) -> CompiledConnection:
     layout = Layout(PAGE_ENTITIES)
     fields = subfields(connection_type, details)
-    parts: list[tuple[str, Callable[[RowsPage, list[Row], Callable[[], list[str]]], object]]] = []
+    parts: list[tuple[str, Callable[[RowsPage, Sequence[Row], Cursors], object]]] = []
     with_total = False
     node_specs: list[tuple[EntitySpec, Any]] = []
     for key, field_details in fields.items():
@@ -117,16 +117,33 @@ def compile_connection(
         rows = page.rows
         if rows and len(rows[0]) != width + 2:
             raise FallBack("rows of another shape")
-        known: list[str] = []
-
-        def cursors() -> list[str]:
-            if not known and rows:
-                known.extend(encode_cursor(ordering, (row[-2], row[-1])) for row in rows)  # type: ignore[arg-type]
-            return known
-
-        return {key: part(page, list(rows), cursors) for key, part in parts}
+        cursors = Cursors(rows, ordering)
+        return {key: part(page, rows, cursors) for key, part in parts}
 
     return CompiledConnection(columns, with_total, shape)
+
+
+class Cursors:
+    """The page's cursors, each encoded only when asked for (``endCursor`` needs one)."""
+
+    def __init__(self, rows: Sequence[Row], ordering: str) -> None:
+        self._rows = rows
+        self._ordering = ordering
+        self._known: list[str] | None = None
+
+    def _of(self, row: Row) -> str:
+        return encode_cursor(self._ordering, (row[-2], row[-1]))
+
+    def all(self) -> list[str]:
+        if self._known is None:
+            self._known = [self._of(row) for row in self._rows]
+        return self._known
+
+    def first(self) -> str | None:
+        return self._of(self._rows[0]) if self._rows else None
+
+    def last(self) -> str | None:
+        return self._of(self._rows[-1]) if self._rows else None
 
 
 def _constant(value: str) -> Callable[..., object]:
@@ -145,7 +162,7 @@ def _item_type(field: GraphQLField) -> GraphQLObjectType:
 
 
 def _nodes(holder: list[Any]) -> Callable[..., object]:
-    def nodes(_page: RowsPage, rows: list[Row], _cursors: Callable[[], list[str]]) -> object:
+    def nodes(_page: RowsPage, rows: Sequence[Row], _cursors: Cursors) -> object:
         shape = holder[0]
         return [shape(row) for row in rows]
 
@@ -187,7 +204,7 @@ def _edges(
         else:
             raise NotCompilable(f"{edge_type.name}.{name} is not compiled")
 
-    def edges(_page: RowsPage, rows: list[Row], cursors: Callable[[], list[str]]) -> object:
+    def edges(_page: RowsPage, rows: Sequence[Row], cursors: Cursors) -> object:
         answer: list[dict[str, object]] = []
         for index, row in enumerate(rows):
             edge: dict[str, object] = {}
@@ -195,7 +212,7 @@ def _edges(
                 if kind == "node":
                     edge[key] = value[0](row)
                 elif kind == "cursor":
-                    edge[key] = value(cursors()[index])
+                    edge[key] = value(cursors.all()[index])
                 else:
                     edge[key] = value
             answer.append(edge)
@@ -209,7 +226,7 @@ def _page_info(
 ) -> Callable[..., object]:
     info_type = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
     assert isinstance(info_type, GraphQLObjectType)
-    parts: list[tuple[str, Callable[[RowsPage, Callable[[], list[str]]], object]]] = []
+    parts: list[tuple[str, Callable[[RowsPage, Cursors], object]]] = []
     for key, field_details in subfields(info_type, details).items():
         name = field_details[0].node.name.value
         if name == "__typename":
@@ -221,43 +238,35 @@ def _page_info(
             raise NotCompilable(f"PageInfo.{name}")
         parts.append((key, _info_part(_PAGE_INFO[name], serializer(info_type.fields[name].type))))
 
-    def page_info(page: RowsPage, _rows: list[Row], cursors: Callable[[], list[str]]) -> object:
+    def page_info(page: RowsPage, _rows: Sequence[Row], cursors: Cursors) -> object:
         return {key: part(page, cursors) for key, part in parts}
 
     return page_info
 
 
 def _total(serialize: Callable[[Any], Any]) -> Callable[..., object]:
-    def total(page: RowsPage, _rows: list[Row], _cursors: Callable[[], list[str]]) -> object:
+    def total(page: RowsPage, _rows: Sequence[Row], _cursors: Cursors) -> object:
         return serialize(page.total)
 
     return total
-
-
-def _first_cursor(cursors: list[str]) -> str | None:
-    return cursors[0] if cursors else None
-
-
-def _last_cursor(cursors: list[str]) -> str | None:
-    return cursors[-1] if cursors else None
 
 
 # PageInfo's fields: whether each reads the page or its cursors, and how.
 _PAGE_INFO: dict[str, tuple[bool, Callable[[Any], object]]] = {
     "hasNextPage": (False, lambda page: page.has_next),
     "hasPreviousPage": (False, lambda page: page.has_previous),
-    "startCursor": (True, _first_cursor),
-    "endCursor": (True, _last_cursor),
+    "startCursor": (True, Cursors.first),
+    "endCursor": (True, Cursors.last),
 }
 
 
 def _info_part(
     read: tuple[bool, Callable[[Any], object]], serialize: Callable[[Any], Any]
-) -> Callable[[RowsPage, Callable[[], list[str]]], object]:
+) -> Callable[[RowsPage, Cursors], object]:
     of_cursors, value = read
 
-    def part(page: RowsPage, cursors: Callable[[], list[str]]) -> object:
-        return serialize(value(cursors() if of_cursors else page))
+    def part(page: RowsPage, cursors: Cursors) -> object:
+        return serialize(value(cursors if of_cursors else page))
 
     return part
 

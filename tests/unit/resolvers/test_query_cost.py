@@ -1,13 +1,15 @@
 """The static cost of an operation: pure, on a small schema shaped like the real one."""
 
 import time
+from collections.abc import Mapping
 from math import ceil
 
 import pytest
-from graphql import build_schema, get_operation_ast, parse
+from graphql import DocumentNode, build_schema, get_operation_ast, parse
 
+from resolvers import query_cost
 from resolvers.list_bounds import MAX_HISTORY_EVENTS, SLOTS_PER_POINT, ListBounds
-from resolvers.query_cost import PageSizes, operation_cost
+from resolvers.query_cost import PageSizes, Prices, operation_cost
 from resolvers.schema import build_schema as build_app_schema
 
 SCHEMA = build_schema(
@@ -274,3 +276,73 @@ def test_the_operations_that_stalled_everyone_are_refused() -> None:
     nested = app_cost("{ appointments(first: 100) { nodes { " + history + " } } }")
     assert slots > 100 * 29 * 800
     assert nested > 100 * MAX_HISTORY_EVENTS**5
+
+
+@pytest.fixture
+def walks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The costs the walker computed (not those the prices remembered)."""
+    found: list[int] = []
+    walk = query_cost._CostWalker.total
+
+    def counted(walker: "query_cost._CostWalker") -> int:
+        found.append(walk(walker))
+        return found[-1]
+
+    monkeypatch.setattr(query_cost._CostWalker, "total", counted)
+    return found
+
+
+def price(prices: Prices, document: DocumentNode, variables: Mapping[str, object] | None) -> int:
+    operation = get_operation_ast(document)
+    assert operation is not None
+    return prices.cost(SCHEMA, document, operation, variables, PAGES, ListBounds())
+
+
+PAGE = "query($n: Int = 40, $after: String) { patients(first: $n, after: $after) { nodes { id } } }"
+
+
+def test_a_price_is_remembered_for_the_variables_the_walk_read(walks: list[int]) -> None:
+    prices, document = Prices(), parse(PAGE)
+
+    answers = [
+        price(prices, document, variables)
+        for variables in ({"n": 3}, {"n": 3, "after": "a"}, {"n": 3, "after": "b"}, {"n": 3})
+    ]
+
+    assert answers == [1 + 3] * 4
+    # The cursor is never read: one walk for all four.
+    assert walks == [1 + 3]
+
+
+def test_other_values_of_what_was_read_are_priced_again(walks: list[int]) -> None:
+    prices, document = Prices(), parse(PAGE)
+
+    answers = [
+        price(prices, document, variables)
+        for variables in ({"n": 3}, {"n": 5}, None, {"n": None}, {"n": 3}, {"n": "3"})
+    ]
+
+    assert answers == [1 + 3, 1 + 5, 1 + 40, 1 + 20, 1 + 3, 1 + 20]
+    assert walks == [1 + 3, 1 + 5, 1 + 40, 1 + 20, 1 + 20]
+
+
+def test_each_document_has_its_own_prices(walks: list[int]) -> None:
+    prices = Prices()
+    first, second = (
+        parse(PAGE),
+        parse(PAGE.replace("nodes { id }", "nodes { id } pageInfo { endCursor }")),
+    )
+
+    assert [price(prices, d, {"n": 2}) for d in (first, second, first, second)] == [3, 4, 3, 4]
+    assert walks == [3, 4]
+
+
+def test_prices_are_bounded() -> None:
+    prices = Prices(size=2, per_operation=2)
+    documents = [parse(PAGE) for _ in range(3)]
+    for document in documents:
+        for n in range(4):
+            assert price(prices, document, {"n": n}) == 1 + n
+
+    assert len(prices._known) == 2
+    assert all(len(entry.costs) == 2 for entry in prices._known.values())
