@@ -33,7 +33,7 @@ def a_read(
         scheduled_from=T0 + timedelta(days=day),
         scheduled_to=T0 + timedelta(days=day + 30),
     )
-    page = PageRequest(size=20 + day, after=(T0 + timedelta(days=after_day), uuid4()))
+    page = PageRequest(size=20, after=(T0 + timedelta(days=after_day), uuid4()))
     return viewer, wanted, page
 
 
@@ -96,3 +96,16 @@ def test_an_expanded_list_takes_its_items_in_order(ids: list[UUID]) -> None:
     assert prepared is not None
     others = [uuid4() for _ in ids]
     assert prepared.parameters({"ids": others}) == others
+
+
+def test_the_page_size_is_written_into_the_text_and_serves_only_its_own_size() -> None:
+    viewer, wanted, page = a_read(uuid4(), 1, (AppointmentStatus.PENDING,), 3)
+    statement = page_statement(viewer, wanted, AppointmentOrder(), page, COLUMNS)
+    prepared = prepare(statement, values_of(viewer, wanted, page), DIALECT)
+
+    assert prepared is not None
+    # A LIMIT sent as a parameter let PostgreSQL's generic plan start parallel workers.
+    assert prepared.sql.rstrip().endswith(f"LIMIT {page.size + 1}")
+    assert prepared.serves(values_of(viewer, wanted, page))
+    smaller = PageRequest(size=page.size - 1, after=page.after)
+    assert not prepared.serves(values_of(viewer, wanted, smaller))

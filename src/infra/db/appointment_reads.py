@@ -198,7 +198,7 @@ class SqlAppointmentReads:
         total, one after the other), outside any transaction."""
         matching = {**viewer_values(viewer), **filter_values(wanted)}
         values = {**matching, **page_values(page)}
-        shape = ("page", viewer.role, order, page.backwards, columns, shape_of(values))
+        shape = ("page", viewer.role, order, page.backwards, page.size, columns, shape_of(values))
         rows = await self._read(
             self._reader,
             shape,
@@ -279,7 +279,16 @@ class SqlAppointmentReads:
         key = PARENT_COLUMNS[parent]
         matching = {**viewer_values(viewer), **filter_values(wanted), "parent_ids": ids}
         values = {**matching, **page_values(page)}
-        shape = ("parents", parent, viewer.role, order, page.backwards, columns, shape_of(values))
+        shape = (
+            "parents",
+            parent,
+            viewer.role,
+            order,
+            page.backwards,
+            page.size,
+            columns,
+            shape_of(values),
+        )
 
         def counts() -> Select[Any]:
             return (

@@ -44,7 +44,13 @@ class Prepared:
     binds: tuple[Converter | None, ...]
     types: tuple[TypeEngine[Any], ...]
     dialect: Dialect
+    # The values written into the text itself (a LIMIT), by name: it serves only reads
+    # that give the same.
+    literals: tuple[tuple[str, object], ...] = ()
     results: tuple[tuple[int, Converter], ...] | None = None
+
+    def serves(self, values: Mapping[str, object]) -> bool:
+        return all(values.get(name) == value for name, value in self.literals)
 
     def parameters(self, values: Mapping[str, object]) -> list[object]:
         found: list[object] = []
@@ -124,8 +130,10 @@ class PreparedStatements:
     ) -> Prepared | None:
         known = self._known
         if shape in known:
-            known.move_to_end(shape)
-            return known[shape]
+            kept = known[shape]
+            if kept is None or kept.serves(values):
+                known.move_to_end(shape)
+                return kept
         found = prepare(build(), values, self._dialect)
         known[shape] = found
         if len(known) > self._size:
@@ -149,8 +157,13 @@ def prepare(
         sources.append(source)
     processors: Mapping[str, Any] = compiled._bind_processors
     binds: tuple[Converter | None, ...] = tuple(processors.get(name) for name in names)
+    literals = tuple(
+        (bound.key, bound.effective_value) for bound in compiled.literal_execute_params
+    )
+    if any(name not in values or values[name] != value for name, value in literals):
+        return None
     types = tuple(column.type for column in statement.selected_columns)
-    found = Prepared(compiled.string, tuple(sources), binds, types, dialect)
+    found = Prepared(compiled.string, tuple(sources), binds, types, dialect, literals)
     unconverted = Prepared(found.sql, found.sources, (None,) * len(names), types, dialect)
     if unconverted.parameters(values) != [expected[name] for name in names]:
         return None
