@@ -14,28 +14,12 @@ import time
 from typing import Any
 
 import orjson
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.typing import Subprotocol
 
-EVENTS = "subscription { appointmentEvents { appointmentId status occurredAt } }"
-
-
-async def _subscribe(url: str, token: str) -> ClientConnection:
-    connection = await connect(
-        url, subprotocols=[Subprotocol("graphql-transport-ws")], ping_interval=None
-    )
-    init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}
-    await connection.send(orjson.dumps(init).decode())
-    ack = orjson.loads(await connection.recv())
-    if ack["type"] != "connection_ack":
-        raise RuntimeError(f"connection_init refused: {ack}")
-    subscribe = {"id": "1", "type": "subscribe", "payload": {"query": EVENTS}}
-    await connection.send(orjson.dumps(subscribe).decode())
-    return connection
+from bench.live.feed_subscription import subscribe_to_events
 
 
 async def main(url: str, token: str, drain: float) -> None:
-    connection = await _subscribe(url, token)
+    connection = await subscribe_to_events(url, token)
     print("READY", flush=True)
     events: list[tuple[str, str, str, float]] = []
     first = asyncio.Event()

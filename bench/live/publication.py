@@ -17,18 +17,15 @@ from domain.appointments import (
     ActorRole,
     Appointment,
     AppointmentStatus,
-    AppointmentType,
-    MeetingType,
     StatusEvent,
 )
+from infra.db.rows import appointment_from_row
 from infra.pubsub.redis_pubsub import RedisEventStream
 from infra.pubsub.status_events import ChannelStatusEvents
 from resolvers.node_ids import expect_global_id
 
 ROWS = """
-SELECT id, patient_id, psychologist_id, scheduled_at, duration_minutes, appointment_type,
-    meeting_type, consultation_fee, status, version, created_at, updated_at
-FROM appointments WHERE id = ANY($1::uuid[])
+SELECT * FROM appointments WHERE id = ANY($1::uuid[])
 """
 # Far above the sequences the history holds: these events are not in it.
 FIRST_SEQUENCE = 1_000_000_000
@@ -42,23 +39,7 @@ async def appointments(url: str, ids: list[str]) -> dict[str, Appointment]:
         rows = await connection.fetch(ROWS, list(keys))
     finally:
         await connection.close()
-    return {
-        keys[row["id"]]: Appointment(
-            id=row["id"],
-            patient_id=row["patient_id"],
-            psychologist_id=row["psychologist_id"],
-            scheduled_at=row["scheduled_at"],
-            duration_minutes=row["duration_minutes"],
-            appointment_type=AppointmentType(row["appointment_type"]),
-            meeting_type=MeetingType(row["meeting_type"]),
-            consultation_fee=row["consultation_fee"],
-            status=AppointmentStatus(row["status"]),
-            version=row["version"],
-            created_at=row["created_at"],
-            updated_at=row["updated_at"],
-        )
-        for row in rows
-    }
+    return {keys[row["id"]]: appointment_from_row(row) for row in rows}
 
 
 def cancelled(appointment: Appointment, sequence: int, now: datetime) -> StatusChange:

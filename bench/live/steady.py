@@ -16,10 +16,10 @@ from typing import Any
 
 import httpx
 import orjson
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.typing import Subprotocol
+from websockets.asyncio.client import ClientConnection
 
 from bench.errors import BenchError
+from bench.live.feed_subscription import subscribe_to_events
 from bench.write.requests import single_body
 from bench.write.schedule import Slots, bench_psychologists
 from bench.write.stacks import BENCH_SETTINGS, add_psychologists
@@ -32,7 +32,6 @@ from support.services import SqsServer
 
 DATABASE = "appointments_live_steady"
 WORKERS = 2
-EVENTS = "subscription { appointmentEvents { appointmentId status occurredAt } }"
 DECIDED = ("CONFIRMED", "REJECTED")
 PSYCHOLOGISTS = 200
 # From the last answer: at a rate the stack cannot hold, the backlog drains after it.
@@ -119,24 +118,10 @@ async def _listen(connection: ClientConnection, decisions: dict[str, tuple[str, 
             decisions.setdefault(event["appointmentId"], (event["status"], received))
 
 
-async def _subscribe(ws_url: str, token: str) -> ClientConnection:
-    connection = await connect(
-        ws_url, subprotocols=[Subprotocol("graphql-transport-ws")], ping_interval=None
-    )
-    init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}
-    await connection.send(orjson.dumps(init).decode())
-    ack = orjson.loads(await connection.recv())
-    if ack["type"] != "connection_ack":
-        raise BenchError(f"connection_init refused: {ack}")
-    subscribe = {"id": "1", "type": "subscribe", "payload": {"query": EVENTS}}
-    await connection.send(orjson.dumps(subscribe).decode())
-    return connection
-
-
 async def _steady(deployed: LiveStack, slots: Slots, rate: float, seconds: float) -> SteadyResult:
     bodies = [single_body(slot) for slot in slots.take(round(rate * seconds))]
     ws_url = deployed.graphql_url.replace("http://", "ws://")
-    connection = await _subscribe(ws_url, deployed.token)
+    connection = await subscribe_to_events(ws_url, deployed.token)
     decisions: dict[str, tuple[str, float]] = {}
     listener = asyncio.create_task(_listen(connection, decisions))
     headers = {"Authorization": f"Bearer {deployed.token}", "Content-Type": "application/json"}
